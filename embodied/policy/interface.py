@@ -1,0 +1,44 @@
+"""The policy interface shared by the learner, the rollout workers and evaluation.
+
+A policy maps one token per step to action logits and a value. It is used two ways:
+- ``step``: incremental inference, one new step per env, with recurrent ``state`` (a KV cache for the
+  transformer, a hidden vector for the GRU) that spans the whole trial;
+- ``forward``: a whole sequence of steps per env at once (training), causal over the sequence.
+Both must give the same logits and values for the same inputs.
+
+Inputs are dicts of tensors. ``step`` takes shapes ``(B, ...)``, ``forward`` takes ``(B, T, ...)``.
+Keys: the env observation keys (e.g. ``rgb`` uint8 HxWx3, ``depth`` float HxWx1, ``goal`` one-hot,
+``gps`` float 2, ``episode_index``, ``step_index``, ``is_first``, ``is_trial_first``) plus
+``prev_action`` (int64, the action taken before this step, 0 at the start of a trial).
+"""
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+import torch
+from torch import nn
+
+Batch = dict[str, torch.Tensor]
+
+
+class Policy(nn.Module, abc.ABC):
+    num_actions: int
+
+    @abc.abstractmethod
+    def initial_state(self, batch_size: int, max_steps: int, device: torch.device | str = "cpu") -> Any:
+        """Empty recurrent state for ``batch_size`` envs, with room for ``max_steps`` steps each."""
+
+    @abc.abstractmethod
+    def step(self, inputs: Batch, state: Any, reset: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, Any]:
+        """One step per env: ``(logits (B, A), value (B,), new_state)``.
+
+        ``reset`` (bool ``(B,)``) clears the state of envs that start a new trial.
+        """
+
+    @abc.abstractmethod
+    def forward(self, inputs: Batch, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """A causal pass over ``(B, T)`` steps: ``(logits (B, T, A), values (B, T))``.
+
+        ``lengths`` (int ``(B,)``) gives ragged valid lengths; steps past them are padding.
+        """

@@ -1,0 +1,39 @@
+"""Simulator backends behind one contract (envs/contract.py).
+
+Backends register here by module path so that importing ``envs`` never imports a simulator; each
+backend module exposes ``make(**cfg) -> Env`` and ``availability() -> (bool, reason)``.
+"""
+from __future__ import annotations
+
+import importlib
+
+from envs.contract import Env
+
+BACKENDS = {
+    "house": "envs.house",
+    "crafter": "envs.crafter",
+    "habitat": "envs.habitat",
+    "minedojo": "envs.minedojo",
+}
+
+
+def _module(name: str):
+    if name not in BACKENDS:
+        raise ValueError(f"env.name={name!r} is not a backend; allowed: {sorted(BACKENDS)}")
+    return importlib.import_module(BACKENDS[name])
+
+
+def make(name: str, **cfg) -> Env:
+    """Build a batched env of backend ``name`` (raises with an install hint when it is missing)."""
+    return _module(name).make(**cfg)
+
+
+def availability() -> dict[str, tuple[bool, str]]:
+    """For each backend: whether it can run here and, if not, what to install."""
+    out = {}
+    for name in BACKENDS:
+        try:
+            out[name] = _module(name).availability()
+        except ImportError as e:  # the backend package itself is absent
+            out[name] = (False, f"backend module missing: {e}")
+    return out
