@@ -1,0 +1,300 @@
+"""The planner's skills on Crafter and the executor that turns a skill call into low-level actions.
+
+A plan is a list of :class:`SkillCall` (``collect(tree)``, ``make(wood_pickaxe)``, ...). The executor
+reports every call's outcome the way a game would: success, or the first reason it failed ("need 1
+wood_pickaxe", "no table nearby", "no iron found within 80 steps"), plus the inventory change and the
+steps spent, which is what a planner can learn recipes and prerequisites from.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import numpy as np
+
+from envs.crafter.navigation import DIRS, move_delta, route_to_face, route_to_frontier
+from envs.crafter.world import CREATURES, CrafterWorld
+
+MATERIALS = ("water", "grass", "stone", "path", "sand", "tree", "lava", "coal", "iron", "diamond", "table",
+             "furnace")
+COLLECTIBLE = ("tree", "stone", "coal", "iron", "diamond", "water", "grass")
+PLACEABLE = ("stone", "table", "furnace", "plant")
+MAKEABLE = ("wood_pickaxe", "stone_pickaxe", "iron_pickaxe", "wood_sword", "stone_sword", "iron_sword")
+HOSTILE = ("zombie", "skeleton")
+
+
+@dataclasses.dataclass(frozen=True)
+class SkillSpec:
+    args: tuple[tuple[str, ...], ...]  # allowed values per positional argument
+    doc: str
+
+
+SKILLS: dict[str, SkillSpec] = {
+    "go_to": SkillSpec((tuple(m for m in MATERIALS if m != "lava") + ("cow", "zombie", "skeleton", "plant"),),
+                       "walk to the nearest X and face it"),
+    "collect": SkillSpec((COLLECTIBLE,), "walk to the nearest X and take from it"),
+    "place": SkillSpec((PLACEABLE,), "place X on a free cell next to the player"),
+    "make": SkillSpec((MAKEABLE,), "craft X"),
+    "drink": SkillSpec((), "walk to water and drink until full"),
+    "eat": SkillSpec((("cow", "plant"),), "walk to X and eat it"),
+    "sleep": SkillSpec((), "sleep until rested"),
+    "fight": SkillSpec((HOSTILE,), "walk to the nearest X and attack it until it dies"),
+    "flee": SkillSpec((), "run away from the nearest zombie or skeleton"),
+    "explore": SkillSpec((), "walk into unseen ground for a while"),
+}
+_CALL = re.compile(r"^\s*([a-z_]+)\s*\(\s*([^()]*?)\s*\)\s*$")
+
+
+class SkillError(ValueError):
+    """A skill call that names no skill or has arguments outside the skill's domain."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SkillCall:
+    name: str
+    args: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.name}({', '.join(self.args)})"
+
+    @classmethod
+    def parse(cls, text: str) -> "SkillCall":
+        """``"collect(tree)"`` -> validated call; raises :class:`SkillError` naming what is wrong."""
+        m = _CALL.match(text)
+        if not m:
+            raise SkillError(f"{text!r} is not a skill call like collect(tree)")
+        args = tuple(a.strip().strip("'\"") for a in m.group(2).split(",") if a.strip())
+        return cls(m.group(1), args).validated()
+
+    def validated(self) -> "SkillCall":
+        spec = SKILLS.get(self.name)
+        if spec is None:
+            raise SkillError(f"unknown skill {self.name!r}; skills: {sorted(SKILLS)}")
+        if len(self.args) != len(spec.args):
+            raise SkillError(f"{self.name} takes {len(spec.args)} argument(s), got {len(self.args)}: {self}")
+        for value, allowed in zip(self.args, spec.args):
+            if value not in allowed:
+                raise SkillError(f"{self}: {value!r} is not allowed for {self.name}; allowed: {list(allowed)}")
+        return self
+
+
+@dataclasses.dataclass
+class SkillResult:
+    call: SkillCall
+    ok: bool
+    reason: str
+    steps: int
+    delta: dict[str, int]  # inventory change over the call
+    unlocked: list[str]  # achievements unlocked during the call
+
+    def to_dict(self) -> dict:
+        return {"skill": str(self.call), "ok": self.ok, "reason": self.reason, "steps": self.steps,
+                "delta": self.delta, "unlocked": self.unlocked}
+
+
+class _Stop(Exception):
+    """Ends a skill early: out of steps or the episode ended."""
+
+
+class Executor:
+    """Runs skill calls in one :class:`CrafterWorld`; ``search_steps`` bounds the search for a target."""
+
+    def __init__(self, world: CrafterWorld, search_steps: int = 80):
+        from crafter import constants
+        self.world = world
+        self.rules = constants
+        self.search_steps = search_steps
+        self._limit = 0
+
+    def run(self, call: SkillCall, max_steps: int) -> SkillResult:
+        w = self.world
+        inv0, ach0, steps0 = w.inventory, w.achievements, w.steps
+        self._limit = steps0 + max(0, max_steps)
+        try:
+            if w.done:
+                ok, reason = False, "the episode is over"
+            else:
+                ok, reason = getattr(self, f"_{call.name}")(*call.args)
+        except _Stop as stop:
+            ok, reason = False, str(stop)
+        inv1, ach1 = w.inventory, w.achievements
+        delta = {k: inv1[k] - inv0[k] for k in inv1 if inv1[k] != inv0[k]}
+        unlocked = [k for k in ach1 if ach1[k] > 0 and ach0[k] == 0]
+        return SkillResult(call, ok, reason, w.steps - steps0, delta, unlocked)
+
+    # --- low-level helpers ------------------------------------------------------------------------
+    def _act(self, action: str) -> None:
+        if self.world.done:
+            raise _Stop("player died" if self.world.player.health <= 0 else "the episode is over")
+        if self.world.steps >= self._limit:
+            raise _Stop("ran out of steps")
+        self.world.step(action)
+        if self.world.player.health <= 0:
+            raise _Stop("player died")
+
+    def _front(self) -> tuple[int, int]:
+        (x, y), (dx, dy) = self.world.pos, self.world.facing
+        return x + dx, y + dy
+
+    def _cells(self, target: str) -> list[tuple[int, int]]:
+        w = self.world
+        if target in CREATURES:
+            return [tuple(int(v) for v in o.pos) for o in w.world.objects
+                    if type(o).__name__.lower() == target and w.explored[tuple(o.pos)]]
+        ids = w.world._mat_ids
+        if target not in ids:
+            return []
+        mask = (w.world._mat_map == ids[target]) & w.explored
+        return [tuple(int(v) for v in c) for c in np.argwhere(mask)]
+
+    def _face(self, target: str, accept=None) -> tuple[bool, str]:
+        """Walk until a cell holding ``target`` (and passing ``accept``) is in front; explore when none is known."""
+        accept = accept or (lambda cell: True)
+        start = self.world.steps
+        while True:
+            front = self._front()
+            here = self.world.creature(front) if target in CREATURES else self.world.material(front)
+            if here == target and accept(front):
+                return True, ""
+            if self.world.steps - start >= self.search_steps:
+                return False, f"no {target} found within {self.search_steps} steps"
+            route = route_to_face(self.world, [c for c in self._cells(target) if accept(c)])
+            if route is None:
+                route = route_to_frontier(self.world)
+                if route is None:
+                    return False, f"no {target} reachable (the known map is enclosed)"
+                route = route[:6]
+            if not route:  # already facing a matching cell
+                continue
+            for action in route[:8]:  # re-plan often: creatures move
+                pos = self.world.pos
+                self._act(action)
+                if self.world.pos == pos and self.world.is_free(_plus(pos, move_delta(action))):
+                    break
+
+    def _missing(self, uses: dict[str, int]) -> str:
+        inv = self.world.inventory
+        for item, n in uses.items():
+            if inv.get(item, 0) < n:
+                return f"need {n} {item}"
+        return ""
+
+    # --- skills -----------------------------------------------------------------------------------
+    def _go_to(self, target: str):
+        return self._face(target)
+
+    def _collect(self, material: str):
+        ok, reason = self._face(material)
+        if not ok:
+            return ok, reason
+        info = self.rules.collect[material]
+        missing = self._missing(info["require"])
+        if missing:
+            return False, missing
+        tries = 40 if info.get("probability", 1) < 1 else 3
+        for _ in range(tries):
+            before = self.world.inventory
+            self._act("do")
+            after = self.world.inventory
+            if any(after[k] > before[k] for k in info["receive"]):
+                return True, ""
+            if self.world.material(self._front()) != material:
+                break
+        return False, f"{material} gave nothing"
+
+    def _place(self, item: str):
+        info = self.rules.place[item]
+        missing = self._missing(info["uses"])
+        if missing:
+            return False, missing
+        count = self.world.achievements[f"place_{item}"]
+        for where in info["where"]:
+            if where == "lava":
+                continue
+            ok, _ = self._face(where, accept=lambda c: self.world.creature(c) is None and c != self.world.pos)
+            if ok:
+                self._act(f"place_{item}")
+                if self.world.achievements[f"place_{item}"] > count:
+                    return True, ""
+        return False, f"no free cell to place {item}"
+
+    def _make(self, item: str):
+        info = self.rules.make[item]
+        nearby, _ = self.world.world.nearby(self.world.pos, 1)
+        for util in info["nearby"]:
+            if util not in nearby:
+                return False, f"no {util} nearby"
+        missing = self._missing(info["uses"])
+        if missing:
+            return False, missing
+        self._act(f"make_{item}")
+        return True, ""
+
+    def _drink(self):
+        ok, reason = self._face("water")
+        if not ok:
+            return ok, reason
+        for _ in range(9):
+            if self.world.inventory["drink"] >= 9:
+                break
+            self._act("do")
+        return True, ""
+
+    def _hit_until(self, target: str, achievement: str, accept=None):
+        count = self.world.achievements[achievement]
+        for _ in range(12):
+            ok, reason = self._face(target, accept)
+            if not ok:
+                return ok, reason
+            self._act("do")
+            if self.world.achievements[achievement] > count:
+                return True, ""
+        return False, f"could not finish the {target}"
+
+    def _eat(self, target: str):
+        if target == "plant":
+            return self._hit_until("plant", "eat_plant", lambda c: self.world.world[c][1].ripe)
+        return self._hit_until("cow", "eat_cow")
+
+    def _fight(self, target: str):
+        return self._hit_until(target, f"defeat_{target}")
+
+    def _sleep(self):
+        p = self.world.player
+        if p.inventory["energy"] >= 9:
+            return False, "not tired (energy 9/9)"
+        woke = self.world.achievements["wake_up"]
+        self._act("sleep")
+        while p.sleeping:
+            self._act("sleep")
+        if self.world.achievements["wake_up"] > woke:
+            return True, ""
+        return False, "woken up by damage"
+
+    def _flee(self):
+        hostile = [(pos, c) for pos, _, c in self.world.visible_cells() if c in HOSTILE]
+        if not hostile:
+            return False, "nothing to flee from"
+        for _ in range(8):
+            pos = self.world.pos
+            threat = min(hostile, key=lambda h: abs(h[0][0] - pos[0]) + abs(h[0][1] - pos[1]))[0]
+            options = [(abs(pos[0] + d[0] - threat[0]) + abs(pos[1] + d[1] - threat[1]), m)
+                       for d, m in DIRS.items() if self.world.is_free(_plus(pos, d))]
+            if not options:
+                return False, "cornered"
+            self._act(max(options)[1])
+        return True, ""
+
+    def _explore(self):
+        start = self.world.steps
+        while self.world.steps - start < 20:
+            route = route_to_frontier(self.world, min_dist=2)
+            if not route:
+                return False, "nothing left to explore"
+            for action in route[:6]:
+                self._act(action)
+        return True, ""
+
+
+def _plus(a, b):
+    return a[0] + b[0], a[1] + b[1]

@@ -1,0 +1,63 @@
+"""Tasks over Crafter's tech tree, and the Crafter score (Hafner 2021, eq. in section 3).
+
+A task is one achievement to unlock in a fresh seeded world within a step budget. Budgets are about
+twice what an agent that already knows the recipes needs on typical seeds.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+ACHIEVEMENTS = (
+    "collect_coal", "collect_diamond", "collect_drink", "collect_iron", "collect_sapling", "collect_stone",
+    "collect_wood", "defeat_skeleton", "defeat_zombie", "eat_cow", "eat_plant", "make_iron_pickaxe",
+    "make_iron_sword", "make_stone_pickaxe", "make_stone_sword", "make_wood_pickaxe", "make_wood_sword",
+    "place_furnace", "place_plant", "place_stone", "place_table", "wake_up")
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    name: str  # the achievement to unlock
+    budget: int  # low-level steps allowed per attempt
+
+    @property
+    def goal(self) -> str:
+        return f"unlock the achievement {self.name}"
+
+    def done(self, achievements: dict[str, int]) -> bool:
+        return achievements.get(self.name, 0) > 0
+
+
+TASKS: dict[str, Task] = {t.name: t for t in (
+    Task("collect_wood", 60),
+    Task("place_table", 100),
+    Task("make_wood_pickaxe", 120),
+    Task("collect_stone", 200),
+    Task("make_stone_pickaxe", 250),
+    Task("place_furnace", 300),
+    Task("collect_coal", 250),
+    Task("collect_iron", 500),
+    Task("make_iron_pickaxe", 600),
+    Task("collect_diamond", 800),
+    Task("eat_cow", 120),
+    Task("collect_drink", 120),
+)}
+TASK_SET = tuple(TASKS)
+
+
+def task(name: str) -> Task:
+    if name in TASKS:
+        return TASKS[name]
+    if name in ACHIEVEMENTS:  # any achievement can be a goal; unbudgeted ones get a generous default
+        return Task(name, 500)
+    raise ValueError(f"task={name!r} is not a Crafter achievement; allowed: {sorted(ACHIEVEMENTS)}")
+
+
+def crafter_score(success_rates: dict[str, float] | np.ndarray) -> float:
+    """Crafter score in percent: exp(mean(ln(1 + s_i))) - 1 over the 22 success rates s_i in percent."""
+    rates = np.array([success_rates[a] for a in ACHIEVEMENTS] if isinstance(success_rates, dict)
+                     else success_rates, np.float64)
+    if rates.shape != (len(ACHIEVEMENTS),):
+        raise ValueError(f"the Crafter score needs {len(ACHIEVEMENTS)} success rates, got {rates.shape}")
+    return float(np.exp(np.mean(np.log(1 + 100 * rates))) - 1)
