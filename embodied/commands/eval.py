@@ -1,0 +1,83 @@
+"""``embodied eval policy=oracle|random|CHECKPOINT split=test trials=N episodes=K [fewshot=n]``.
+
+Runs the policy on unseen houses (Ray workers by default) and writes metrics.json, curve.png and
+report.html into ``out`` (printed at the end).
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from embodied.config import ConfigError, check, choice, positive_int
+from embodied.evaluation.agents import BUILTIN
+from embodied.evaluation.evaluate import EvalSettings, evaluate, policy_label
+
+
+def _nonneg_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def settings(cfg: DictConfig) -> EvalSettings:
+    """Validate the config at start-up (every error names its key) and resolve defaults."""
+    policy = check(cfg, "policy", lambda v: isinstance(v, str) and bool(v),
+                   f"one of {list(BUILTIN)} or the path of a checkpoint")
+    choice(cfg, "split", ["train", "val", "test"])
+    choice(cfg, "cluster", ["inprocess", "local", "ray"])
+    for key in ("trials", "episodes", "chunk_size", "video_size"):
+        positive_int(cfg, key)
+    for key in ("fewshot", "seed", "videos"):
+        check(cfg, key, _nonneg_int, "an integer >= 0")
+    if cfg.fewshot >= cfg.episodes:
+        raise ConfigError(f"fewshot={cfg.fewshot} is invalid; expected fewer than episodes={cfg.episodes}")
+    if cfg.video_size % 2:
+        raise ConfigError(f"video_size={cfg.video_size} is invalid; expected an even number of pixels")
+    check(cfg, "record", lambda v: v in ("all", "none", "failures") or
+          (isinstance(v, str) and v.startswith("every:") and v[6:].isdigit() and int(v[6:]) > 0),
+          "all, none, failures or every:K")
+    if cfg.cluster == "ray" and not cfg.address:
+        raise ConfigError("address=null is invalid with cluster=ray; expected the Ray cluster address")
+    if cfg.workers is not None:
+        positive_int(cfg, "workers")
+
+    resolution = cfg.resolution
+    if policy not in BUILTIN:
+        if not Path(policy).exists():
+            raise ConfigError(f"policy={policy!r} is not allowed: not {list(BUILTIN)} and no such checkpoint")
+        from embodied.learner.checkpoint import load_policy
+
+        _, train_cfg = load_policy(policy, "cpu")  # fails early, naming the file, if it is not a checkpoint
+        if resolution is None:
+            resolution = OmegaConf.select(train_cfg, "env.resolution", default=None)
+    resolution = 64 if resolution is None else resolution
+    if not _nonneg_int(resolution) or resolution == 0:
+        raise ConfigError(f"resolution={resolution!r} is invalid; expected a positive integer")
+
+    refs = cfg.references
+    if refs == "auto":
+        refs = [p for p in BUILTIN if p != policy]
+    elif refs in ("none", None):
+        refs = []
+    elif isinstance(refs, (list, ListConfig)) and all(r in BUILTIN for r in refs):
+        refs = list(refs)
+    else:
+        raise ConfigError(f"references={refs!r} is not allowed; allowed values: auto, none, or a list of {list(BUILTIN)}")
+    return EvalSettings(
+        policy=policy, split=cfg.split, trials=cfg.trials, episodes=cfg.episodes, fewshot=cfg.fewshot,
+        seed=cfg.seed, resolution=int(resolution), references=tuple(refs), greedy=bool(cfg.greedy),
+        cluster=cfg.cluster, address=cfg.address, workers=cfg.workers, chunk_size=cfg.chunk_size,
+        record=cfg.record, record_frames=bool(cfg.record_frames), videos=cfg.videos, video_size=cfg.video_size)
+
+
+def run(cfg: DictConfig) -> int:
+    s = settings(cfg)
+    out = Path(cfg.out) if cfg.out else Path("runs/eval") / f"{policy_label(s.policy)}-{s.split}-{time.strftime('%Y%m%d-%H%M%S')}"
+    metrics = evaluate(s, out)
+    for name, result in metrics["policies"].items():
+        curve = result["curve"]
+        succ = " ".join(f"{p['mean']:.2f}" for p in curve["success"])
+        spl = " ".join(f"{p['mean']:.2f}" for p in curve["spl"])
+        print(f"{name:>12s}  success per episode index: {succ}   SPL: {spl}")
+    print(f"report: {out / 'report.html'}")
+    return 0

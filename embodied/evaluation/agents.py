@@ -1,0 +1,143 @@
+"""What drives the env during evaluation: the oracle, a uniform random policy, or a trained checkpoint.
+
+All agents act on a whole env batch: ``reset(env, obs)`` after ``env.reset``, ``act(env, obs)`` gives
+the proposed action per env, ``commit(actions)`` tells the agent what was actually taken (few-shot
+imitation overrides the agent with the oracle for the first episodes of a trial, and a recurrent
+policy must see the oracle's actions as its previous actions), ``attention()`` gives per env the
+attention mass of the last step over the earlier steps of the trial, where the policy exposes it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+BUILTIN = ("oracle", "random")
+
+
+class Agent:
+    name = "agent"
+
+    def reset(self, env, obs: dict[str, np.ndarray]) -> None:
+        pass
+
+    def act(self, env, obs: dict[str, np.ndarray]) -> np.ndarray:
+        raise NotImplementedError
+
+    def commit(self, actions: np.ndarray) -> None:
+        pass
+
+    def attention(self) -> list[np.ndarray | None] | None:
+        return None
+
+
+class OracleAgent(Agent):
+    """The simulator's shortest-path oracle (best next action, including turning to see and stopping)."""
+    name = "oracle"
+
+    def act(self, env, obs):
+        return np.asarray(env.oracle_action(), np.int64)
+
+
+class RandomAgent(Agent):
+    """Uniform over the discrete actions, seeded."""
+    name = "random"
+
+    def __init__(self, seed: int = 0):
+        self.rng = np.random.default_rng(seed)
+
+    def act(self, env, obs):
+        return self.rng.integers(0, env.act_space["action"].n, size=len(obs["is_first"]), dtype=np.int64)
+
+
+class PolicyAgent(Agent):
+    """A trained :class:`embodied.policy.interface.Policy` with its recurrent state over the whole trial.
+
+    Actions are sampled from the policy's distribution (``greedy=True``: arg-max). If the policy has an
+    ``attention_weights()`` method, it is called after each step and must return, per env, a 1-D tensor
+    of the attention mass the newest step put on each step of the trial so far (oldest first),
+    averaged over heads and layers.
+    """
+
+    def __init__(self, policy, name: str = "agent", max_steps: int = 4096, greedy: bool = False,
+                 seed: int = 0, device: str = "cpu"):
+        import torch
+
+        self.torch, self.policy, self.name = torch, policy.eval(), name
+        self.max_steps, self.greedy, self.device = max_steps, greedy, device
+        self.gen = torch.Generator(device="cpu").manual_seed(seed)
+        self.state = None
+        self.prev_action = None
+
+    def reset(self, env, obs):
+        n = len(obs["is_first"])
+        self.state = self.policy.initial_state(n, self.max_steps, self.device)
+        self.prev_action = np.zeros(n, np.int64)
+
+    def act(self, env, obs):
+        torch = self.torch
+        self.prev_action[obs["is_trial_first"]] = 0
+        inputs = {k: torch.as_tensor(np.asarray(v), device=self.device) for k, v in obs.items()}
+        inputs["prev_action"] = torch.as_tensor(self.prev_action, device=self.device)
+        reset = torch.as_tensor(np.asarray(obs["is_trial_first"], bool), device=self.device)
+        with torch.no_grad():
+            logits, _, self.state = self.policy.step(inputs, self.state, reset)
+        logits = logits.float().cpu()
+        if self.greedy:
+            return logits.argmax(-1).numpy().astype(np.int64)
+        probs = torch.softmax(logits, -1)
+        return torch.multinomial(probs, 1, generator=self.gen).squeeze(-1).numpy().astype(np.int64)
+
+    def commit(self, actions):
+        self.prev_action = np.asarray(actions, np.int64).copy()
+
+    def attention(self):
+        fn = getattr(self.policy, "attention_weights", None)
+        if fn is None:
+            return None
+        weights = fn()
+        if weights is None:
+            return None
+        return [None if w is None else np.asarray(w.float().cpu() if hasattr(w, "cpu") else w, np.float32)
+                for w in weights]
+
+
+class FewShot(Agent):
+    """Few-shot imitation: the oracle drives the first ``n`` episodes of each trial, the agent the rest.
+
+    The agent still steps on every observation (its context holds the demonstrations).
+    """
+
+    def __init__(self, agent: Agent, n: int):
+        self.agent, self.n, self.oracle = agent, n, OracleAgent()
+        self.name = agent.name
+
+    def reset(self, env, obs):
+        self.agent.reset(env, obs)
+
+    def act(self, env, obs):
+        own = self.agent.act(env, obs)
+        demo = np.asarray(obs["episode_index"]) < self.n
+        return np.where(demo, self.oracle.act(env, obs), own) if demo.any() else own
+
+    def commit(self, actions):
+        self.agent.commit(actions)
+
+    def attention(self):
+        return self.agent.attention()
+
+
+def make_agent(policy: str, seed: int = 0, fewshot: int = 0, max_steps: int = 4096, greedy: bool = False,
+               device: str = "cpu") -> Agent:
+    """``"oracle"``, ``"random"`` or a checkpoint path (loaded with the trainer's ``load_policy``)."""
+    if policy == "oracle":
+        agent: Agent = OracleAgent()
+    elif policy == "random":
+        agent = RandomAgent(seed)
+    else:
+        from embodied.learner.checkpoint import load_policy
+
+        net, _ = load_policy(policy, device)
+        agent = PolicyAgent(net, name=Path(policy).stem, max_steps=max_steps, greedy=greedy, seed=seed,
+                            device=device)
+    return FewShot(agent, fewshot) if fewshot > 0 else agent

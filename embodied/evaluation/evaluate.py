@@ -1,0 +1,144 @@
+"""Evaluate one policy (and its reference policies) on unseen houses: run, summarise, write the report.
+
+Outputs in the run folder: ``metrics.json`` (the per-episode-index curve with 95% CIs for every policy
+run, overall means, and the config), ``episodes.jsonl`` (one row per episode), ``curve.png``,
+``episodes/`` (recorded episode files), ``videos/`` (MP4 replays of some recorded episodes of the agent)
+and ``report.html`` linking all of them.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from embodied.evaluation import stats
+from embodied.evaluation.runner import Task, chunks, run_inprocess, run_ray
+from embodied.replay.html import write_atomic
+
+CURVE_METRICS = ("success", "spl", "soft_spl", "episode_length", "distance_to_goal")
+
+
+@dataclasses.dataclass
+class EvalSettings:
+    policy: str
+    split: str = "test"
+    trials: int = 20
+    episodes: int = 5
+    fewshot: int = 0
+    seed: int = 0
+    resolution: int = 64
+    references: tuple[str, ...] = ()
+    greedy: bool = False
+    cluster: str = "local"
+    address: str | None = None
+    workers: int | None = None
+    chunk_size: int = 4
+    record: str = "failures"
+    record_frames: bool = False
+    videos: int = 4
+    video_size: int = 256
+
+
+def policy_label(policy: str) -> str:
+    """Short name of a policy for plots and tables (checkpoint paths by their file or folder name)."""
+    return policy if policy in ("oracle", "random") else Path(policy).name
+
+
+def run_policy(s: EvalSettings, policy: str, out: Path, progress=None, record: bool = True) -> list[dict]:
+    """All trials of one policy; rows sorted by (trial, episode index)."""
+    kw: dict[str, Any] = dict(episodes=s.episodes, seed=s.seed, env={"split": s.split, "resolution": s.resolution},
+                              fewshot=s.fewshot if policy not in ("oracle", "random") else 0,
+                              greedy=s.greedy, record=s.record if record else "none",
+                              record_dir=str(out / "episodes"), record_frames=s.record_frames)
+    tasks: list[Task] = chunks(policy, s.trials, s.chunk_size, **kw)
+    if s.cluster == "inprocess":
+        parts = run_inprocess(tasks, progress)
+    else:
+        parts = run_ray(tasks, address=s.address if s.cluster == "ray" else None, workers=s.workers,
+                        progress=progress)
+    rows = [r for part in parts for r in part]
+    return sorted(rows, key=lambda r: (r["trial"], r["episode_index"]))
+
+
+def summarise(rows: list[dict], episodes: int) -> dict:
+    return {"curve": stats.curve(rows, [m for m in CURVE_METRICS if any(m in r for r in rows)], episodes),
+            "overall": {m: stats.summarize(m, (r.get(m, float("nan")) for r in rows)) for m in CURVE_METRICS},
+            "episodes": len(rows)}
+
+
+def evaluate(s: EvalSettings, out: str | os.PathLike) -> dict:
+    """Run the agent and its references with a progress bar, then write metrics, plot and report."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from embodied.evaluation.plot import plot_curves
+    from embodied.evaluation.report import write_report
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    policies = [s.policy] + [r for r in s.references if r != s.policy]
+    results: dict[str, dict] = {}
+    all_rows: list[dict] = []
+    started = time.time()
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("episodes"), TimeElapsedColumn()) as bar:
+        for p in policies:
+            task = bar.add_task(f"eval {policy_label(p)} on {s.split}", total=s.trials * s.episodes)
+            rows = run_policy(s, p, out, progress=lambda k, t=task: bar.advance(t, k), record=(p == s.policy))
+            results[policy_label(p)] = summarise(rows, s.episodes)
+            all_rows += [{**r, "policy": policy_label(p)} for r in rows]
+    agent = policy_label(s.policy)
+    curves = {name: r["curve"] for name, r in results.items()}
+    plot = plot_curves(curves, agent, out / "curve.png", fewshot=s.fewshot,
+                       title=f"{agent} on {s.split} houses: {s.trials} trials x {s.episodes} episodes (95% CI)")
+    videos = _replay_some(s, out) if s.videos > 0 and s.record != "none" else []
+    metrics = {"agent": agent, "split": s.split, "trials": s.trials, "episodes": s.episodes,
+               "fewshot": s.fewshot, "seconds": round(time.time() - started, 2),
+               "config": {**dataclasses.asdict(s), "references": list(s.references)},
+               "policies": results, "plot": plot.name,
+               "videos": [{"video": str(Path(v["video"]).relative_to(out)), "episode": v["episode"],
+                           "metrics": v["metrics"]} for v in videos]}
+    _write_json(out / "metrics.json", metrics)
+    _write_lines(out / "episodes.jsonl", all_rows)
+    write_report(out, metrics)
+    return metrics
+
+
+def _replay_some(s: EvalSettings, out: Path) -> list[dict]:
+    """Replay up to ``s.videos`` recorded episodes of the agent (spread over episode indices)."""
+    from embodied.replay.episode_file import find
+    from embodied.replay.replayer import replay
+
+    folder = out / "episodes"
+    if not folder.is_dir() or not any(folder.iterdir()):
+        return []
+    files = find([folder])
+    step = max(1, len(files) // s.videos)
+    picked = files[::step][:s.videos]
+    results = []
+    for f in picked:
+        r = replay(f, out / "videos" / (f.stem + ".mp4"), size=s.video_size)
+        results.append({"video": str(r.video), "episode": str(f.relative_to(out)), "metrics": r.metrics})
+    return results
+
+
+def _strict(obj: Any) -> Any:
+    """NaN and infinities become null, so every JSON reader (browsers included) accepts the file."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _strict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_strict(v) for v in obj]
+    return obj
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    write_atomic(path, json.dumps(_strict(obj), indent=1, allow_nan=False) + "\n")
+
+
+def _write_lines(path: Path, rows: list[dict]) -> None:
+    write_atomic(path, "".join(json.dumps(_strict(r), allow_nan=False) + "\n" for r in rows))

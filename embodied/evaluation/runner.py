@@ -1,0 +1,131 @@
+"""Run evaluation trials: in this process or as Ray tasks, one chunk of trials per task.
+
+A chunk is a batch of envs, one trial each: every env runs exactly ``episodes`` episodes in its house
+(one trial), and the per-episode metrics come back as rows. Chunks are seeded from the evaluation seed
+and their index, so a run is reproducible whatever the number of workers.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+METRICS = ("success", "spl", "soft_spl", "distance_to_goal", "episode_length")
+
+
+@dataclasses.dataclass
+class Task:
+    """One chunk of trials for one policy (everything a worker needs; picklable)."""
+
+    policy: str
+    chunk: int
+    trials: int  # envs in this chunk, one trial each
+    first_trial: int  # global id of the chunk's first trial
+    episodes: int
+    seed: int
+    env: dict[str, Any]
+    fewshot: int = 0
+    greedy: bool = False
+    record: str = "none"
+    record_dir: str | None = None
+    record_frames: bool = False
+    max_episode_steps: int = 500
+
+
+def chunks(policy: str, trials: int, chunk_size: int, **kw) -> list[Task]:
+    """Split ``trials`` into tasks of at most ``chunk_size`` trials."""
+    n = math.ceil(trials / chunk_size)
+    return [Task(policy=policy, chunk=c, trials=min(chunk_size, trials - c * chunk_size),
+                 first_trial=c * chunk_size, **kw) for c in range(n)]
+
+
+def chunk_seed(seed: int, chunk: int) -> int:
+    """Env seed of a chunk: distinct chunks get independent, reproducible streams of houses."""
+    return int(np.random.SeedSequence([seed, chunk]).generate_state(1)[0] & 0x7FFFFFFF)
+
+
+def run_task(task: Task, progress: Callable[[int], None] | None = None) -> list[dict]:
+    """Run one chunk; returns one row per episode: trial id, episode index, policy, and the metrics."""
+    import envs
+    from embodied.evaluation.agents import make_agent
+    from embodied.replay.recorder import EpisodeRecorder
+
+    seed = chunk_seed(task.seed, task.chunk)
+    env = envs.make("house", num_envs=task.trials, seed=seed, episodes_per_trial=task.episodes, **task.env)
+    agent = make_agent(task.policy, seed=seed, fewshot=task.fewshot, greedy=task.greedy,
+                       max_steps=task.episodes * task.max_episode_steps + 1)
+    recorder = None
+    if task.record != "none" and task.record_dir:
+        recorder = EpisodeRecorder(task.record_dir, which=task.record, frames=task.record_frames,
+                                   prefix=f"{_slug(agent.name)}-c{task.chunk:04d}-", max_trials=1,
+                                   meta={"policy": task.policy, "chunk": task.chunk, "fewshot": task.fewshot})
+    rows: list[dict] = []
+    done = np.zeros(task.trials, np.int64)
+    try:
+        obs = env.reset(seed=seed)
+        agent.reset(env, obs)
+        if recorder:
+            recorder.reset(env, obs)
+        while (done < task.episodes).any():
+            episode = np.asarray(obs["episode_index"]).copy()
+            action = agent.act(env, obs)
+            agent.commit(action)
+            attention = agent.attention() if recorder else None
+            obs, reward, last, info = env.step({"action": action})
+            if recorder:
+                recorder.step(env, action, obs, reward, info, attention=attention)
+            finished = 0
+            for i in np.flatnonzero(np.asarray(obs["is_last"]) & (done < task.episodes)):
+                rows.append({"policy": task.policy, "trial": task.first_trial + int(i),
+                             "episode_index": int(episode[i]),
+                             **{k: float(info[k][i]) for k in METRICS if k in info}})
+                done[i] += 1
+                finished += 1
+            if finished and progress:
+                progress(finished)
+    finally:
+        env.close()
+    return rows
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:40] or "agent"
+
+
+def run_inprocess(tasks: list[Task], progress: Callable[[int], None] | None = None) -> Iterator[list[dict]]:
+    for t in tasks:
+        yield run_task(t, progress)
+
+
+def run_ray(tasks: list[Task], address: str | None = None, workers: int | None = None,
+            progress: Callable[[int], None] | None = None) -> Iterator[list[dict]]:
+    """Run the tasks as Ray tasks (one CPU each), yielding each chunk's rows as it finishes.
+
+    Uses the running Ray if there is one, otherwise starts a local one (or joins ``address``).
+    """
+    import ray
+
+    if not ray.is_initialized():
+        ray.init(address=address, num_cpus=None if address else (workers or os.cpu_count()),
+                 include_dashboard=False, log_to_driver=False)
+    remote = ray.remote(num_cpus=1, max_retries=2)(_ray_task)
+    pending = {remote.remote(t): t for t in tasks}
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        for ref in ready:
+            task = pending.pop(ref)
+            rows = ray.get(ref)
+            if progress:
+                progress(task.trials * task.episodes)
+            yield rows
+
+
+def _ray_task(task: Task) -> list[dict]:
+    import torch
+
+    torch.set_num_threads(1)
+    return run_task(task)

@@ -1,0 +1,92 @@
+"""Compose one video frame: first-person RGB | depth | top-down map, with a HUD strip below.
+
+Drawing is OpenCV only (fast, no GUI). Panels are square, ``size`` pixels; the HUD strip is
+``size // 8`` pixels (even, at least 24) so the frame has the even dimensions H.264 needs.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+ACTION_NAMES = ("stop", "forward", "turn left", "turn right", "look up", "look down")
+_WHITE, _GREY = (255, 255, 255), (170, 170, 170)
+_GREEN, _RED, _YELLOW = (60, 220, 60), (235, 60, 60), (250, 210, 40)
+
+
+def hud_height(size: int) -> int:
+    return max(24, (size // 8) // 2 * 2)
+
+
+def frame_shape(size: int) -> tuple[int, int, int]:
+    return (size + hud_height(size), 3 * size, 3)
+
+
+def _fit(img: np.ndarray, size: int) -> np.ndarray:
+    if img.shape[0] == size and img.shape[1] == size:
+        return img
+    interp = cv2.INTER_NEAREST if img.shape[0] < size else cv2.INTER_AREA
+    return cv2.resize(img, (size, size), interpolation=interp)
+
+
+def depth_image(depth: np.ndarray, max_depth: float) -> np.ndarray:
+    """Depth in metres → RGB (near bright, far dark, via the 'inferno' colour map)."""
+    d = np.asarray(depth, np.float32).reshape(depth.shape[0], depth.shape[1])
+    scaled = (255.0 * (1.0 - np.clip(d / max_depth, 0.0, 1.0))).astype(np.uint8)
+    return cv2.applyColorMap(scaled, cv2.COLORMAP_INFERNO)[..., ::-1]
+
+
+def draw_attention(panel: np.ndarray, points: np.ndarray, mass: np.ndarray, radius: int) -> None:
+    """Mark past positions (map pixels, ``(k, 2)``) by the attention mass they received, in place.
+
+    Disc area and colour grow with the mass relative to the heaviest point (magenta to yellow), so the
+    places the agent "looks back" at stand out over the map.
+    """
+    keep = mass > 0
+    if not keep.any():
+        return
+    points, mass = points[keep], mass[keep]
+    rel = mass / mass.max()
+    for (x, y), r in sorted(zip(points.tolist(), rel.tolist()), key=lambda t: t[1]):
+        colour = (255, int(40 + 200 * r), int(255 * (1 - r)))
+        cv2.circle(panel, (int(round(x)), int(round(y))), max(2, int(radius * (0.35 + 0.65 * r))), colour,
+                   -1, cv2.LINE_AA)
+
+
+def compose(rgb: np.ndarray, depth: np.ndarray | None, topdown: np.ndarray, hud: Sequence[tuple[str, tuple]],
+            size: int = 256, max_depth: float = 10.0, attention: tuple[np.ndarray, np.ndarray] | None = None,
+            out: np.ndarray | None = None) -> np.ndarray:
+    """One frame. ``hud`` is a list of (text, RGB colour) drawn left to right; ``attention`` is
+    (map pixel positions ``(k, 2)`` in ``size`` coordinates, mass ``(k,)``) drawn on the map."""
+    frame = np.zeros(frame_shape(size), np.uint8) if out is None else out
+    frame[:size, :size] = _fit(rgb, size)
+    if depth is not None:
+        frame[:size, size:2 * size] = _fit(depth_image(depth, max_depth), size)
+    else:
+        frame[:size, size:2 * size] = 0
+    panel = frame[:size, 2 * size:]
+    panel[:] = _fit(topdown, size)
+    if attention is not None:
+        draw_attention(panel, *attention, radius=max(3, size // 40))
+    strip = frame[size:]
+    strip[:] = 24
+    scale = hud_height(size) / 64.0
+    x, baseline = 6, size // 64 + int(hud_height(size) * 0.68)
+    for text, colour in hud:
+        cv2.putText(strip, text, (x, baseline), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 1, cv2.LINE_AA)
+        x += cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] + int(16 * scale) + 4
+    return frame
+
+
+def hud_items(step: int, steps: int, episode_index: int, goal: str, action: int, reward: float,
+              total: float, outcome: str | None) -> list[tuple[str, tuple]]:
+    """The HUD fields: step, episode index in the trial, goal category, action, reward and the outcome
+    (``None`` while running, ``"success"`` / ``"failure"`` on the last frame)."""
+    items = [(f"step {step + 1}/{steps}", _WHITE), (f"ep {episode_index}", _WHITE),
+             (f"goal: {goal}", _YELLOW),
+             (f"{ACTION_NAMES[action] if 0 <= action < len(ACTION_NAMES) else action}", _GREY),
+             (f"r {reward:+.3f} (sum {total:+.2f})", _WHITE)]
+    if outcome is not None:
+        items.append((outcome.upper(), _GREEN if outcome == "success" else _RED))
+    return items
