@@ -1,0 +1,162 @@
+"""The ReLIC-style Sink-KV transformer policy: a LLaMA decoder over one token per step of a trial.
+
+Positions: a learned embedding of the step within the episode (in the tokenizer) and RoPE over the
+episode index within the trial; neither grows with the context, which is why a context trained at 4k
+steps runs at 64k. Attention is causal over the whole trial (across episodes), or restricted to the
+running episode with ``inter_episode: false``; a new trial never sees the previous one.
+"""
+from __future__ import annotations
+
+import gymnasium
+import torch
+from omegaconf import DictConfig
+from torch import nn
+
+from embodied.policy.attention import SinkAttention
+from embodied.policy.encoders import VisualEncoder
+from embodied.policy.interface import Batch, Policy
+from embodied.policy.kv_cache import KVCache
+from embodied.policy.layers import RMSNorm, SwiGLU
+from embodied.policy.settings import TransformerSettings
+from embodied.policy.tokens import StepTokenizer
+
+
+class Block(nn.Module):
+    """Pre-norm residual block: x + attn(norm(x)), then x + mlp(norm(x))."""
+
+    def __init__(self, s: TransformerSettings):
+        super().__init__()
+        self.attn_norm = RMSNorm(s.d_model)
+        self.attn = SinkAttention(s.d_model, s.heads, s.head_dim, s.sink, s.rope_theta, s.attention_backend)
+        self.mlp_norm = RMSNorm(s.d_model)
+        self.mlp = SwiGLU(s.d_model, s.mlp_hidden)
+
+
+def _last_flag_index(flags: torch.Tensor) -> torch.Tensor:
+    """For ``flags (B, T)``: index of the latest set flag at or before each step (0 if none)."""
+    idx = torch.arange(flags.shape[1], device=flags.device).expand_as(flags)
+    return torch.where(flags.bool(), idx, 0).cummax(dim=1).values
+
+
+class SinkKVTransformer(Policy):
+    """Actor-critic transformer; ``forward`` for training, ``step`` with a ``KVCache`` for rollouts."""
+
+    def __init__(self, cfg: DictConfig | dict, obs_space: dict[str, gymnasium.Space],
+                 act_space: dict[str, gymnasium.Space]):
+        super().__init__()
+        s = TransformerSettings.from_config(cfg, obs_space, act_space)
+        self.settings = s
+        self.num_actions = s.num_actions
+        enc = s.encoder
+        encoder = VisualEncoder(enc.name, enc.feature_dim, enc.use_depth, enc.channels, enc.norm,
+                                enc.frozen, enc.weights)
+        self.tokenizer = StepTokenizer(encoder, s.goal_size, s.num_actions, s.d_model, s.goal_dim, s.gps_dim,
+                                       s.action_dim, s.max_episode_steps)
+        self.blocks = nn.ModuleList(Block(s) for _ in range(s.layers))
+        self.norm = RMSNorm(s.d_model)
+        self.actor = nn.Linear(s.d_model, s.num_actions, bias=False)
+        self.critic = nn.Linear(s.d_model, 1, bias=False)
+        self.apply(self._init)
+
+    @staticmethod
+    def _init(m: nn.Module) -> None:
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, std=0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+    @property
+    def frozen_encoder(self) -> bool:
+        """True when rollouts should store ``visual_features(...)`` instead of frames."""
+        return self.tokenizer.encoder.frozen
+
+    @torch.no_grad()
+    def visual_features(self, inputs: Batch) -> torch.Tensor:
+        """Features of the (frozen) encoder, stored by rollouts under ``FEATURE_KEY``."""
+        return self.tokenizer.encoder(inputs["rgb"], inputs.get("depth"))
+
+    def _heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = self.norm(x)
+        return self.actor(x).float(), self.critic(x).float().squeeze(-1)
+
+    def _key_start(self, inputs: Batch) -> torch.Tensor | None:
+        """First key each step may see: its trial's start, or its episode's with ``inter_episode: false``."""
+        ref = inputs["step_index"]
+        start = torch.zeros(ref.shape, dtype=torch.long, device=ref.device)
+        if "is_trial_first" in inputs:
+            start = _last_flag_index(inputs["is_trial_first"])
+        if not self.settings.inter_episode:
+            if "is_first" not in inputs:
+                raise KeyError("inter_episode: false needs the 'is_first' flags in the policy inputs")
+            start = torch.maximum(start, _last_flag_index(inputs["is_first"]))
+        return start if bool(start.any()) else None
+
+    def _run(self, inputs: Batch, lengths: torch.Tensor | None):
+        x = self.tokenizer(inputs)
+        b, t = x.shape[:2]
+        if lengths is None:
+            lengths = torch.full((b,), t, dtype=torch.long, device=x.device)
+        key_start = self._key_start(inputs)
+        rope_pos = inputs["episode_index"].long()
+        kvs = []
+        for blk in self.blocks:
+            a, k, v = blk.attn(blk.attn_norm(x), rope_pos, lengths, key_start)
+            x = x + a
+            x = x + blk.mlp(blk.mlp_norm(x))
+            kvs.append((k, v))
+        logits, values = self._heads(x)
+        return logits, values, kvs, lengths, key_start
+
+    def forward(self, inputs: Batch, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        logits, values, _, _, _ = self._run(inputs, lengths)
+        return logits, values
+
+    def initial_state(self, batch_size: int, max_steps: int, device: torch.device | str = "cpu") -> KVCache:
+        s = self.settings
+        return KVCache.empty(s.layers, batch_size, s.heads, max_steps, s.head_dim, self.actor.weight.dtype, device)
+
+    def prefill(self, inputs: Batch, lengths: torch.Tensor | None = None,
+                max_steps: int | None = None) -> tuple[torch.Tensor, torch.Tensor, KVCache]:
+        """Forward over ``(B, T)`` steps and a KV cache holding them, ready for ``step`` to continue.
+
+        Used to refresh stale caches and values after a (partial) update or a reordering of episodes.
+        """
+        with torch.no_grad():
+            logits, values, kvs, lengths, key_start = self._run(inputs, lengths)
+        b, t = logits.shape[:2]
+        cache = self.initial_state(b, max(max_steps or t, t), logits.device)
+        for i, (k, v) in enumerate(kvs):
+            cache.k[i, :, :, :t] = k
+            cache.v[i, :, :, :t] = v
+        cache.lengths = lengths.to(cache.lengths)
+        if key_start is not None:
+            last = (cache.lengths - 1).clamp_min(0)
+            cache.key_start = key_start.gather(1, last[:, None])[:, 0]
+        return logits, values, cache
+
+    def step(self, inputs: Batch, state: KVCache, reset: torch.Tensor | None = None
+             ) -> tuple[torch.Tensor, torch.Tensor, KVCache]:
+        """One step per env, appended to the cache in place. ``reset`` (default: ``is_trial_first``)
+        empties an env's cache; with ``inter_episode: false``, ``is_first`` moves its visible start."""
+        if reset is None and "is_trial_first" in inputs:
+            reset = inputs["is_trial_first"]
+        if reset is not None:
+            state.reset(reset.to(state.lengths.device).bool())
+        slots = state.append_slots()
+        if not self.settings.inter_episode:
+            state.key_start = torch.where(inputs["is_first"].bool(), slots, state.key_start)
+        x = self.tokenizer(inputs)
+        rope_pos = inputs["episode_index"].long()
+        for i, blk in enumerate(self.blocks):
+            x = x + blk.attn.step(blk.attn_norm(x), rope_pos, state, i, slots)
+            x = x + blk.mlp(blk.mlp_norm(x))
+        state.lengths = slots + 1
+        logits, values = self._heads(x)
+        return logits, values, state
+
+    def cache_bytes_per_step(self, dtype: torch.dtype | None = None) -> int:
+        """KV-cache memory one env adds per step (what a 64k-step trial costs: this x 65536)."""
+        s = self.settings
+        size = torch.empty((), dtype=dtype or self.actor.weight.dtype).element_size()
+        return 2 * s.layers * s.heads * s.head_dim * size
+
