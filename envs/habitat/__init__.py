@@ -1,0 +1,81 @@
+"""Habitat backend: the house navigation task on habitat-sim / habitat-lab (HM3D or HSSD ObjectNav scenes).
+
+Importing this package never imports habitat; ``make`` does, and ``availability`` only looks for it.
+Config: configs/env/habitat.yaml (``embodied ... env=habitat env.dataset=hssd env.data_dir=/data``).
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+
+from envs.contract import Env
+from envs.habitat.task import DATASETS, NavOptions
+
+DEFAULT_DATA_DIR = os.environ.get("EMBODIED_HABITAT_DATA", "data")
+
+INSTALL = (
+    "habitat backend needs habitat-sim and habitat-lab, which have no pip wheel for this Python: "
+    "use the docker/habitat.Dockerfile image, or in a conda env "
+    "`conda install habitat-sim withbullet headless -c conda-forge -c aihabitat` (python 3.9; "
+    "-c aihabitat-nightly for 3.10+) then `pip install habitat-lab==0.3.3 numpy==1.26.4`"
+)
+
+DATA_HELP = {
+    "hm3d": ("HM3D scenes (Matterport licence) via `python -m habitat_sim.utils.datasets_download "
+             "--username KEY_ID --password SECRET --uids hm3d_train_v0.2 hm3d_val_v0.2 --data-path {data_dir}` "
+             "and the ObjectNav episodes (objectnav_hm3d_v2) unpacked to {data_dir}/datasets/objectnav/hm3d/v2/"),
+    "hssd": ("HSSD scenes (the Hugging Face dataset hssd/hssd-hab, after accepting its licence) "
+             "into {data_dir}/scene_datasets/hssd-hab and the HSSD ObjectNav episodes unpacked to "
+             "{data_dir}/datasets/objectnav/hssd-hab/"),
+}
+
+
+def missing_packages() -> list[str]:
+    return [pkg for mod, pkg in (("habitat_sim", "habitat-sim"), ("habitat", "habitat-lab"))
+            if importlib.util.find_spec(mod) is None]
+
+
+def data_problem(dataset: str, data_dir: str, split: str) -> str | None:
+    """What is missing from ``data_dir`` for this dataset and split, with where it goes; None if complete."""
+    if dataset not in DATASETS:
+        return f"env.dataset={dataset!r} is not known; allowed: {sorted(DATASETS)}"
+    spec = DATASETS[dataset]
+    needed = {"scene dataset config": os.path.join(data_dir, spec["scene_dataset"]),
+              f"{split} episodes": os.path.join(data_dir, spec["episodes"].format(split=split))}
+    absent = [f"{what} ({path})" for what, path in needed.items() if not os.path.exists(path)]
+    if not absent:
+        return None
+    return (f"habitat {dataset} data missing: {', '.join(absent)}; get "
+            + DATA_HELP[dataset].format(data_dir=data_dir)
+            + " (set env.data_dir or EMBODIED_HABITAT_DATA to where the data is)")
+
+
+def availability() -> tuple[bool, str]:
+    missing = missing_packages()
+    if missing:
+        return False, f"missing {', '.join(missing)}: {INSTALL}"
+    problem = data_problem("hm3d", DEFAULT_DATA_DIR, "train")
+    if problem:
+        return False, problem
+    return True, f"habitat-sim and habitat-lab installed; data in {DEFAULT_DATA_DIR}"
+
+
+def make(num_envs: int = 1, episodes_per_trial: int = 8, seed: int = 0, dataset: str = "hm3d",
+         data_dir: str | None = None, split: str = "train", gpu_device_id: int = 0, name: str = "habitat",
+         **task: object) -> Env:
+    """A batch of ``num_envs`` habitat instances; raises ImportError / FileNotFoundError saying what to get."""
+    missing = missing_packages()
+    if missing:
+        raise ImportError(f"missing {', '.join(missing)}: {INSTALL}")
+    data_dir = data_dir or DEFAULT_DATA_DIR
+    problem = data_problem(dataset, data_dir, split)
+    if problem:
+        raise FileNotFoundError(problem)
+    unknown = set(task) - set(NavOptions.__dataclass_fields__)
+    if unknown:
+        raise TypeError(f"unknown habitat env options {sorted(unknown)}; allowed: "
+                        f"{sorted(NavOptions.__dataclass_fields__)}")
+    from envs.habitat.build import build_env
+
+    return build_env(NavOptions(**task), num_envs=num_envs, episodes_per_trial=episodes_per_trial, seed=seed,
+                     dataset=dataset, data_dir=data_dir, split=split, gpu_device_id=gpu_device_id)

@@ -1,0 +1,54 @@
+"""One MineDojo world (``minedojo.make``) for the planner and RL: latest observation, inventory, steps."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from envs.minedojo.actions import CraftBook
+from envs.minedojo.observation import inventory_counts
+from envs.minedojo.tasks import Task
+
+
+class MineDojoWorld:
+    """A seeded MineDojo task instance; ``world_seed`` fixes the terrain, resets keep it (fast reset)."""
+
+    def __init__(self, task: Task, seed: int, world_seed: int, image_size: tuple[int, int] = (160, 256)):
+        import minedojo
+
+        self.task = task
+        self.world_seed = int(world_seed)
+        self._env = minedojo.make(task.name, image_size=tuple(image_size), seed=int(seed),
+                                  world_seed=str(world_seed), fast_reset=True)
+        self.book = CraftBook.from_minedojo()
+        self.obs: Mapping[str, Any] = {}
+        self.steps = 0
+        self.done = False
+        self.reward = 0.0
+
+    def reset(self) -> Mapping[str, Any]:
+        self.obs = self._env.reset()
+        self.steps, self.done, self.reward = 0, False, 0.0
+        return self.obs
+
+    @property
+    def inventory(self) -> dict[str, int]:
+        return inventory_counts(self.obs)
+
+    @property
+    def success(self) -> bool:
+        return self.task.done(self.inventory)
+
+    def step(self, action: np.ndarray) -> float:
+        """Take one MultiDiscrete action; returns its reward. Raises once the episode is over."""
+        if self.done:
+            raise RuntimeError("the MineDojo episode is over (success, death or step budget)")
+        self.obs, reward, done, _ = self._env.step(np.asarray(action, np.int64))
+        self.steps += 1
+        self.reward += float(reward)
+        self.done = bool(done) or self.success or self.steps >= self.task.budget
+        return float(reward)
+
+    def close(self) -> None:
+        self._env.close()
