@@ -53,17 +53,22 @@ class RandomAgent(Agent):
 class PolicyAgent(Agent):
     """A trained :class:`embodied.policy.interface.Policy` with its recurrent state over the whole trial.
 
-    Actions are sampled from the policy's distribution (``greedy=True``: arg-max). If the policy has an
-    ``attention_weights()`` method, it is called after each step and must return, per env, a 1-D tensor
-    of the attention mass the newest step put on each step of the trial so far (oldest first),
-    averaged over heads and layers.
+    Actions are sampled from the policy's distribution (``greedy=True``: arg-max). With ``attention``,
+    the policy's ``attention_weights()`` is called after each step if it has one (per env, a 1-D tensor of
+    the mass the newest step put on each step of the trial so far, oldest first, averaged over heads and
+    layers); otherwise a Sink-KV transformer is probed from outside (:mod:`attention_probe`).
     """
 
     def __init__(self, policy, name: str = "agent", max_steps: int = 4096, greedy: bool = False,
-                 seed: int = 0, device: str = "cpu"):
+                 seed: int = 0, device: str = "cpu", attention: bool = False):
         import torch
 
+        from embodied.evaluation import attention_probe
+
         self.torch, self.policy, self.name = torch, policy.eval(), name
+        self._probe = None
+        if attention and not hasattr(policy, "attention_weights") and attention_probe.supports(policy):
+            self._probe = attention_probe.AttentionProbe(policy)
         self.max_steps, self.greedy, self.device = max_steps, greedy, device
         self.gen = torch.Generator(device="cpu").manual_seed(seed)
         self.state = None
@@ -92,7 +97,7 @@ class PolicyAgent(Agent):
         self.prev_action = np.asarray(actions, np.int64).copy()
 
     def attention(self):
-        fn = getattr(self.policy, "attention_weights", None)
+        fn = self._probe.weights if self._probe else getattr(self.policy, "attention_weights", None)
         if fn is None:
             return None
         weights = fn()
@@ -128,7 +133,7 @@ class FewShot(Agent):
 
 
 def make_agent(policy: str, seed: int = 0, fewshot: int = 0, max_steps: int = 4096, greedy: bool = False,
-               device: str = "cpu") -> Agent:
+               device: str = "cpu", attention: bool = False) -> Agent:
     """``"oracle"``, ``"random"`` or a checkpoint path (loaded with the trainer's ``load_policy``)."""
     if policy == "oracle":
         agent: Agent = OracleAgent()
@@ -139,5 +144,5 @@ def make_agent(policy: str, seed: int = 0, fewshot: int = 0, max_steps: int = 40
 
         net, _ = load_policy(policy, device)
         agent = PolicyAgent(net, name=Path(policy).stem, max_steps=max_steps, greedy=greedy, seed=seed,
-                            device=device)
+                            device=device, attention=attention)
     return FewShot(agent, fewshot) if fewshot > 0 else agent

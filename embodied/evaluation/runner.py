@@ -56,10 +56,11 @@ def run_task(task: Task, progress: Callable[[int], None] | None = None) -> list[
 
     seed = chunk_seed(task.seed, task.chunk)
     env = envs.make("house", num_envs=task.trials, seed=seed, episodes_per_trial=task.episodes, **task.env)
+    recording = task.record != "none" and bool(task.record_dir)
     agent = make_agent(task.policy, seed=seed, fewshot=task.fewshot, greedy=task.greedy,
-                       max_steps=task.episodes * task.max_episode_steps + 1)
+                       max_steps=task.episodes * task.max_episode_steps + 1, attention=recording)
     recorder = None
-    if task.record != "none" and task.record_dir:
+    if recording:
         recorder = EpisodeRecorder(task.record_dir, which=task.record, frames=task.record_frames,
                                    prefix=f"{_slug(agent.name)}-c{task.chunk:04d}-", max_trials=1,
                                    meta={"policy": task.policy, "chunk": task.chunk, "fewshot": task.fewshot})

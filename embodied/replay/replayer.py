@@ -1,0 +1,119 @@
+"""Deterministic re-simulation of a recorded episode into an H.264 MP4.
+
+The simulator restarts the exact episode from its spec; each recorded action is replayed and every
+step is drawn (first-person RGB | depth | top-down map with path, goal instances and, optionally, the
+recorded attention mass over past positions; HUD below). Video frame ``t`` shows observation ``t``,
+the action taken there and the reward it earned; the last frame also shows the outcome.
+
+With ``verify`` the re-simulation is checked against the recording at every step (reward, pose, and
+frames when they were recorded): a divergence raises :class:`ReplayDivergence` naming the file and step,
+instead of silently producing the video of a different episode.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from embodied.replay import frames as fr
+from embodied.replay.episode_file import Episode, read
+from embodied.replay.video import VideoWriter
+
+
+class ReplayDivergence(RuntimeError):
+    """The re-simulated episode differs from the recorded one."""
+
+
+@dataclasses.dataclass
+class ReplayResult:
+    episode: Path | None
+    video: Path
+    frames: int
+    width: int
+    height: int
+    metrics: dict[str, float]
+    meta: dict
+
+
+def restart(ep: Episode):
+    """A one-env simulator positioned at the start of the recorded episode, and its first observation."""
+    if ep.backend != "house":
+        raise ValueError(f"replay supports the house backend only, not {ep.backend!r}")
+    from envs.house import from_spec
+
+    env = from_spec(ep.spec, resolution=ep.meta.get("resolution"))
+    return env, env.reset()
+
+
+def goal_name(obs: dict[str, np.ndarray]) -> str:
+    from envs.house import categories
+
+    return categories.NAMES[int(np.argmax(obs["goal"][0]))]
+
+
+def render_step(env, obs: dict[str, np.ndarray], ep: Episode, t: int, total: float, size: int = 256,
+                max_depth: float = 10.0, attention: bool = True, out: np.ndarray | None = None) -> np.ndarray:
+    """The video frame of step ``t`` of ``ep`` from the simulator's current state ``obs``."""
+    last = t == len(ep) - 1
+    outcome = ("success" if ep.success else "failure") if last else None
+    hud = fr.hud_items(t, len(ep), int(obs["episode_index"][0]), goal_name(obs), int(ep.actions[t]),
+                       float(ep.rewards[t]), total, outcome)
+    att = None
+    if attention and ep.attention_mass is not None and ep.attention_mass[t].any():
+        keep = ep.attention_mass[t] > 0
+        points = np.asarray(env.world_to_map(0, ep.attention_pos[t][keep], size), np.float32).reshape(-1, 2)
+        att = (points, ep.attention_mass[t][keep])
+    depth = obs["depth"][0] if "depth" in obs else None
+    return fr.compose(obs["rgb"][0], depth, env.render_topdown(0, size, path=True), hud, size=size,
+                      max_depth=max_depth, attention=att, out=out)
+
+
+def simulate(ep: Episode, name: str = "<episode>", verify: bool = True) -> Iterator[tuple[int, object, dict, float]]:
+    """Yield ``(t, env, obs, cumulative reward up to and including t)`` before each recorded action."""
+    env, obs = restart(ep)
+    total = 0.0
+    try:
+        for t, action in enumerate(ep.actions):
+            if verify:
+                _check(ep, env, obs, t, name)
+            total += float(ep.rewards[t])
+            yield t, env, obs, total
+            obs, reward, done, info = env.step({"action": np.array([action])})
+            if verify and np.float32(reward[0]) != ep.rewards[t]:
+                raise ReplayDivergence(f"{name}: step {t}: reward {float(reward[0])!r} differs from the recorded "
+                                       f"{float(ep.rewards[t])!r}")
+            if verify and bool(done[0]) != (t == len(ep) - 1):
+                raise ReplayDivergence(f"{name}: step {t}: the episode {'ended' if done[0] else 'did not end'} "
+                                       f"on re-simulation, unlike the recording ({len(ep)} steps)")
+    finally:
+        env.close()
+
+
+def _check(ep: Episode, env, obs, t: int, name: str) -> None:
+    pose = np.asarray(env.agent_pose(0), np.float32)
+    if pose.shape != ep.poses[t].shape or not np.array_equal(pose, ep.poses[t]):
+        raise ReplayDivergence(f"{name}: step {t}: agent pose {pose.tolist()} differs from the recorded "
+                               f"{ep.poses[t].tolist()} (simulator or spec changed?)")
+    for key, recorded in ep.frames.items():
+        if key in obs and not np.array_equal(obs[key][0], recorded[t]):
+            raise ReplayDivergence(f"{name}: step {t}: observation {key!r} differs from the recorded frame")
+
+
+def replay(episode: Episode | str | os.PathLike, out: str | os.PathLike, size: int = 256, fps: int = 10,
+           crf: int = 20, preset: str = "veryfast", attention: bool = True, verify: bool = True,
+           max_depth: float = 10.0, threads: int = 1) -> ReplayResult:
+    """Re-simulate one episode (an :class:`Episode` or an episode file) and write its MP4 to ``out``."""
+    path = None if isinstance(episode, Episode) else Path(episode)
+    ep = episode if isinstance(episode, Episode) else read(path)
+    if len(ep) == 0:
+        raise ValueError(f"{path or 'episode'}: has no steps to replay")
+    buf = np.zeros(fr.frame_shape(size), np.uint8)
+    with VideoWriter(out, fps=fps, crf=crf, preset=preset, threads=threads) as writer:
+        for t, env, obs, total in simulate(ep, str(path or "episode"), verify):
+            writer.write(render_step(env, obs, ep, t, total, size, max_depth, attention, out=buf))
+    h, w, _ = buf.shape
+    return ReplayResult(episode=path, video=Path(out), frames=writer.frames, width=w, height=h,
+                        metrics=dict(ep.metrics), meta=dict(ep.meta))
