@@ -1,0 +1,275 @@
+"""HouseEnv: a batch of house-navigation environments behind the env contract (envs/contract.py).
+
+State lives in padded NumPy arrays (one slot per env) so that stepping, the oracle and rendering are
+single Numba calls over the whole batch; only episode and trial resets run per env in Python.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import gymnasium
+import numpy as np
+
+from envs.contract import Env, Obs, empty_info, flag_spaces
+from envs.house import categories, geodesic, layout, oracle, render, task, topdown
+from envs.house.geometry import COS, HEADINGS, SIN, field_at
+from envs.house.layout import CELL
+from envs.house.layout import House
+
+METRIC_KEYS = ("success", "spl", "soft_spl", "distance_to_goal", "episode_length")
+DEFAULT_HOUSES = {"train": 10_000, "val": 1_000, "test": 1_000}
+MIN_START_DIST = 1.0  # episodes start at least this far (geodesic) from the success region
+_CACHE: OrderedDict[int, House] = OrderedDict()
+CACHE_SIZE = 512
+SPEC_VERSION = 1
+
+
+def get_house(seed: int) -> House:
+    """The generated house of ``seed``, from an LRU cache (generation and distance fields are reused)."""
+    house = _CACHE.get(seed)
+    if house is None:
+        house = _CACHE[seed] = layout.generate(seed)
+        if len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    else:
+        _CACHE.move_to_end(seed)
+    return house
+
+
+def start_cells(house: House, cat: int) -> np.ndarray:
+    """Flat indices of the cells an episode towards ``cat`` may start from (cached on the house)."""
+    key = ("starts", cat)
+    if key not in house.fields:
+        _, succ = geodesic.category_fields(house, cat)
+        house.fields[key] = np.flatnonzero((succ >= MIN_START_DIST) & np.isfinite(succ))
+    return house.fields[key]
+
+
+class HouseEnv(Env):
+    """``num_envs`` houses stepped together; see the package docstring for the task."""
+
+    metric_keys = METRIC_KEYS
+
+    def __init__(self, num_envs: int = 1, split: str = "train", seed: int = 0, episodes_per_trial: int = 16,
+                 resolution: int = 64, max_steps: int = 500, num_houses: int | None = None,
+                 houses: list[House] | None = None, spec: dict | None = None):
+        if split not in layout.SPLITS:
+            raise ValueError(f"split={split!r} is not allowed; allowed values: {list(layout.SPLITS)}")
+        for key, value in (("num_envs", num_envs), ("episodes_per_trial", episodes_per_trial),
+                           ("resolution", resolution), ("max_steps", max_steps)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"{key}={value!r} is invalid; expected a positive integer")
+        if resolution < 8 or resolution > 1024:
+            raise ValueError(f"resolution={resolution!r} is invalid; expected 8..1024 pixels")
+        self.num_envs, self.split, self.seed = int(num_envs), split, int(seed)
+        self.episodes_per_trial, self.resolution, self.max_steps = int(episodes_per_trial), int(resolution), \
+            int(max_steps)
+        self.num_houses = int(num_houses or DEFAULT_HOUSES[split])
+        self.houses = houses  # hand-made houses replace the procedural split when given
+        if houses is not None and not houses:
+            raise ValueError("houses must be a non-empty list of House")
+        n, g, r = self.num_envs, layout.MAX_GRID, resolution
+        self.obs_space = {
+            "rgb": gymnasium.spaces.Box(0, 255, (r, r, 3), np.uint8),
+            "depth": gymnasium.spaces.Box(0, np.inf, (r, r, 1), np.float32),
+            "goal": gymnasium.spaces.Box(0, 1, (categories.NUM_CATEGORIES,), np.float32),
+            "gps": gymnasium.spaces.Box(-np.inf, np.inf, (2,), np.float32),
+            **flag_spaces(),
+        }
+        self.act_space = {"action": gymnasium.spaces.Discrete(task.NUM_ACTIONS)}
+        self._grid = np.full((n, g, g), layout.WALL, np.uint8)
+        self._room = np.full((n, g, g), -1, np.int8)
+        self._style = np.zeros((n, layout.MAX_ROOMS, 10), np.float32)
+        self._objects = np.zeros((n, layout.MAX_OBJECTS, 3), np.float64)
+        self._nobj = np.zeros(n, np.int64)
+        self._f_inst = np.full((n, g, g), np.inf, np.float32)
+        self._f_succ = np.full((n, g, g), np.inf, np.float32)
+        self._pos = np.zeros((n, 2))
+        self._heading = np.zeros(n, np.int64)
+        self._pitch = np.zeros(n, np.int64)
+        self._start = np.zeros((n, 3))  # x, y, heading
+        self._goal = np.zeros(n, np.int64)
+        self._steps = np.zeros(n, np.int32)
+        self._episode = np.zeros(n, np.int32)
+        self._path = np.zeros(n)
+        self._l0 = np.zeros(n)
+        self._prev = np.zeros(n)
+        self._house: list[House | None] = [None] * n
+        self._rng = [np.random.default_rng([self.seed, i]) for i in range(n)]
+        self._rgb = np.zeros((n, r, r, 3), np.uint8)
+        self._depth = np.zeros((n, r, r, 1), np.float32)
+        self._heights = categories.SIZE[:, 1].copy()
+        self._trace = np.zeros((n, self.max_steps + 1, 2), np.float32)  # positions of the current episode
+        self._spec = spec  # from_spec: the episode that reset() starts (one env)
+        if spec is not None and n != 1:
+            raise ValueError("an env started from an episode spec has num_envs=1")
+        self._reward = np.zeros(n)
+
+    # ----------------------------------------------------------------- resets
+    def reset(self, seed: int | None = None) -> Obs:
+        if seed is not None:
+            self.seed = int(seed)
+            self._rng = [np.random.default_rng([self.seed, i]) for i in range(self.num_envs)]
+        for i in range(self.num_envs):
+            if self._spec is not None:
+                self._apply_spec(self._spec)
+            else:
+                self._new_trial(i)
+        ones = np.ones(self.num_envs, bool)
+        return self._observe(ones, np.zeros_like(ones), np.zeros_like(ones), ones)
+
+    def _new_trial(self, i: int) -> None:
+        rng = self._rng[i]
+        if self.houses is not None:
+            house = self.houses[int(rng.integers(len(self.houses)))]
+        else:
+            house = get_house(layout.house_seed(self.split, int(rng.integers(self.num_houses))))
+        self._load_house(i, house)
+        self._episode[i] = 0
+        self._new_episode(i)
+
+    def _load_house(self, i: int, house: House) -> None:
+        h, w = house.shape
+        self._house[i] = house
+        self._grid[i] = layout.WALL
+        self._grid[i, :h, :w] = house.grid
+        self._room[i] = -1
+        self._room[i, :h, :w] = house.room
+        self._style[i, :len(house.room_style)] = house.room_style
+        self._nobj[i] = len(house.objects)
+        self._objects[i, :len(house.objects)] = house.objects
+
+    def _new_episode(self, i: int) -> None:
+        rng, house = self._rng[i], self._house[i]
+        cats = [c for c in house.categories if len(start_cells(house, int(c)))]
+        if not cats:
+            raise RuntimeError(f"house {house.seed}: no goal category has a valid start cell")
+        cat = int(cats[int(rng.integers(len(cats)))])
+        cells = start_cells(house, cat)
+        cell = int(cells[int(rng.integers(len(cells)))])
+        r, c = divmod(cell, house.shape[1])
+        self._set_episode(i, cat, ((c + 0.5) * CELL, (r + 0.5) * CELL), int(rng.integers(HEADINGS)))
+
+    def _set_episode(self, i: int, cat: int, xy: tuple[float, float], heading: int) -> None:
+        house = self._house[i]
+        h, w = house.shape
+        inst, succ = geodesic.category_fields(house, cat)
+        self._f_inst[i, :h, :w] = inst
+        self._f_succ[i, :h, :w] = succ
+        self._goal[i] = cat
+        self._pos[i] = xy
+        self._heading[i] = heading
+        self._pitch[i] = 0
+        self._start[i] = (xy[0], xy[1], heading)
+        self._steps[i] = 0
+        self._path[i] = 0.0
+        self._trace[i, 0] = xy
+        self._l0[i] = field_at(self._f_succ[i], xy[0], xy[1])
+        self._prev[i] = field_at(self._f_inst[i], xy[0], xy[1])
+
+    # ------------------------------------------------------------------ step
+    def step(self, action: dict[str, np.ndarray]) -> tuple[Obs, np.ndarray, np.ndarray, dict[str, Any]]:
+        if not isinstance(action, dict) or "action" not in action:
+            raise ValueError("step expects a dict {'action': int array of shape (num_envs,)}")
+        a = task.check_actions(action["action"], self.num_envs)
+        n = self.num_envs
+        done, terminal, success = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
+        task.advance(a, self._grid, self._f_inst, self._objects, self._nobj, self._goal, self._heights,
+                     self._pos, self._heading, self._pitch, self._steps, self._path, self._prev,
+                     self.max_steps, self._reward, done, terminal, success)
+        reward = self._reward.astype(np.float32)
+        self._trace[np.arange(n), self._steps] = self._pos
+        info = empty_info(self.metric_keys, n)
+        first, trial = np.zeros(n, bool), np.zeros(n, bool)
+        for i in np.flatnonzero(done):
+            self._metrics(i, bool(success[i]), info)
+            if self._episode[i] + 1 >= self.episodes_per_trial:
+                self._new_trial(i)
+                trial[i] = True
+            else:
+                self._episode[i] += 1
+                self._new_episode(i)
+            first[i] = True
+        obs = self._observe(first, done, terminal, trial)
+        return obs, reward, done, info
+
+    def _metrics(self, i: int, success: bool, info: dict[str, np.ndarray]) -> None:
+        l0, path = self._l0[i], self._path[i]
+        d_end = field_at(self._f_succ[i], self._pos[i, 0], self._pos[i, 1])
+        eff = l0 / max(l0, path) if l0 > 0 else 1.0
+        info["success"][i] = float(success)
+        info["spl"][i] = float(success) * eff
+        info["soft_spl"][i] = max(0.0, 1.0 - d_end / l0) * eff if l0 > 0 else float(success)
+        info["distance_to_goal"][i] = d_end
+        info["episode_length"][i] = self._steps[i]
+
+    def _observe(self, first, last, terminal, trial) -> Obs:
+        render.render(self._grid, self._room, self._style, self._objects, self._nobj, self._pos, self._heading,
+                      self._pitch, categories.SHAPE, categories.COLOR, categories.SIZE, self._rgb, self._depth)
+        n = self.num_envs
+        goal = np.zeros((n, categories.NUM_CATEGORIES), np.float32)
+        goal[np.arange(n), self._goal] = 1.0
+        rel = self._pos - self._start[:, :2]
+        k = self._start[:, 2].astype(np.int64)
+        gps = np.stack([rel[:, 0] * COS[k] + rel[:, 1] * SIN[k], -rel[:, 0] * SIN[k] + rel[:, 1] * COS[k]], 1)
+        return {"rgb": self._rgb.copy(), "depth": self._depth.copy(), "goal": goal, "gps": gps.astype(np.float32),
+                "is_first": first.copy(), "is_last": last.copy(), "is_terminal": terminal.copy(),
+                "is_trial_first": trial.copy(), "episode_index": self._episode.copy(),
+                "step_index": self._steps.copy()}
+
+    # --------------------------------------------------------------- helpers
+    def oracle_action(self) -> np.ndarray:
+        """Best next action per env (N,) int64: the shortest-path oracle."""
+        out = np.zeros(self.num_envs, np.int64)
+        oracle.oracle(self._grid, self._f_inst, self._f_succ, self._objects, self._nobj, self._goal,
+                      self._heights, self._pos, self._heading, self._pitch, out)
+        return out
+
+    def random_action(self, rng: np.random.Generator) -> np.ndarray:
+        return oracle.random_actions(rng, self.num_envs)
+
+    def house(self, i: int) -> House:
+        return self._house[i]
+
+    def episode_spec(self, i: int) -> dict:
+        """JSON-serialisable description of env ``i``'s current episode; ``from_spec`` restarts it."""
+        house = self._house[i]
+        spec = {"version": SPEC_VERSION, "house_seed": int(house.seed), "split": house.split,
+                "layout": house.params, "start": [float(v) for v in self._start[i, :2]],
+                "start_heading": int(self._start[i, 2]), "goal": categories.NAMES[int(self._goal[i])],
+                "goal_id": int(self._goal[i]), "episode_index": int(self._episode[i]),
+                "episodes_per_trial": self.episodes_per_trial, "max_steps": self.max_steps,
+                "resolution": self.resolution, "env_seed": self.seed}
+        if house.params.get("hand_made"):
+            spec["house_map"], spec["house_objects"] = layout.to_ascii(house)
+        return spec
+
+    def _apply_spec(self, spec: dict) -> None:
+        house = self.houses[0] if self.houses else get_house(int(spec["house_seed"]))
+        self._load_house(0, house)
+        self._episode[0] = int(spec["episode_index"])
+        self._set_episode(0, int(spec["goal_id"]), (float(spec["start"][0]), float(spec["start"][1])),
+                          int(spec["start_heading"]))
+        if not house.navigable()[int(spec["start"][1] / CELL), int(spec["start"][0] / CELL)]:
+            raise ValueError(f"episode spec: start {spec['start']} is not on a navigable cell of house {house.seed}")
+
+    def render_topdown(self, i: int, size: int = 256, path: bool = True) -> np.ndarray:
+        """Top-down map (size, size, 3) uint8 of env ``i``: house, goal instances, success region, agent, path."""
+        house = self._house[i]
+        trace = self._trace[i, :self._steps[i] + 1] if path else None
+        return topdown.draw(house, size, int(self._goal[i]), self._f_succ[i], (self._pos[i, 0], self._pos[i, 1],
+                            int(self._heading[i])), trace)
+
+    def world_to_map(self, i: int, xy: np.ndarray, size: int) -> np.ndarray:
+        """Pixel coordinates (col, row) on ``render_topdown(i, size)`` of world points ``xy`` (..., 2) metres."""
+        return topdown.world_to_map(self._house[i].shape, xy, size)
+
+    def episode_path(self, i: int) -> np.ndarray:
+        """Positions (T+1, 2) metres of env ``i`` in its current episode so far."""
+        return self._trace[i, :self._steps[i] + 1].copy()
+
+    def agent_pose(self, i: int) -> dict:
+        """Position (m), heading (degrees, index*30) and pitch (degrees) of env ``i``."""
+        return {"x": float(self._pos[i, 0]), "y": float(self._pos[i, 1]), "heading": int(self._heading[i]) * 30,
+                "pitch": int(self._pitch[i]) * 30}
