@@ -88,10 +88,11 @@ class SkillResult:
     reason: str
     steps: int
     delta: dict[str, int]  # inventory change over the call
+    unlocked: list[str]  # items held for the first time in the episode during the call
 
     def to_dict(self) -> dict:
         return {"skill": str(self.call), "ok": self.ok, "reason": self.reason, "steps": self.steps,
-                "delta": self.delta}
+                "delta": self.delta, "unlocked": self.unlocked}
 
 
 # --- decisions: observation -> action ------------------------------------------------------------------
@@ -159,7 +160,7 @@ class Executor:
 
     def run(self, call: SkillCall, max_steps: int) -> SkillResult:
         w = self.world
-        inv0, steps0 = w.inventory, w.steps
+        inv0, ach0, steps0 = w.inventory, w.achievements, w.steps
         self._limit = steps0 + max(0, max_steps)
         try:
             ok, reason = (False, "the episode is over") if w.done else getattr(self, f"_{call.name}")(*call.args)
@@ -168,7 +169,8 @@ class Executor:
         inv1 = w.inventory
         delta = {k: inv1.get(k, 0) - inv0.get(k, 0) for k in set(inv0) | set(inv1)
                  if inv1.get(k, 0) != inv0.get(k, 0)}
-        return SkillResult(call, ok, reason, w.steps - steps0, delta)
+        unlocked = sorted(k for k in w.achievements if k not in ach0)
+        return SkillResult(call, ok, reason, w.steps - steps0, delta, unlocked)
 
     def _act(self, action: np.ndarray) -> None:
         if self.world.done:

@@ -34,8 +34,12 @@ def facing_block(obs: Mapping) -> str:
     return "air"
 
 
-def describe(obs: Mapping, show_ground: bool = False) -> str:
-    """Vitals, inventory, equipment, nearby blocks with direction, what the agent faces, where it is."""
+def describe(source, show_ground: bool = False) -> str:
+    """Vitals, inventory, equipment, nearby blocks with direction, what the agent faces, where it is.
+
+    ``source`` is a ``MineDojoWorld`` (as envs/crafter's ``describe(world)``) or a MineDojo observation.
+    """
+    obs: Mapping = getattr(source, "obs", source)
     life = vitals(obs)
     vit = ", ".join(f"{k} {v:g}/20" for k, v in life.items() if k in ("life", "food", "armor"))
     if "oxygen" in life:

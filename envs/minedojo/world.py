@@ -26,19 +26,31 @@ class MineDojoWorld:
         self.steps = 0
         self.done = False
         self.reward = 0.0
+        self._obtained: dict[str, int] = {}
 
     def reset(self) -> Mapping[str, Any]:
         self.obs = self._env.reset()
         self.steps, self.done, self.reward = 0, False, 0.0
+        self._obtained = {}
+        self._note_obtained()
         return self.obs
 
     @property
     def inventory(self) -> dict[str, int]:
-        return inventory_counts(self.obs)
+        return inventory_counts(self.obs) if self.obs else {}
+
+    @property
+    def achievements(self) -> dict[str, int]:
+        """Item -> most ever held this episode: MineDojo's analogue of Crafter's achievements (Task.done)."""
+        return dict(self._obtained)
 
     @property
     def success(self) -> bool:
-        return self.task.done(self.inventory)
+        return self.task.done(self.achievements)
+
+    def _note_obtained(self) -> None:
+        for item, count in self.inventory.items():
+            self._obtained[item] = max(count, self._obtained.get(item, 0))
 
     def step(self, action: np.ndarray) -> float:
         """Take one MultiDiscrete action; returns its reward. Raises once the episode is over."""
@@ -47,6 +59,7 @@ class MineDojoWorld:
         self.obs, reward, done, _ = self._env.step(np.asarray(action, np.int64))
         self.steps += 1
         self.reward += float(reward)
+        self._note_obtained()
         self.done = bool(done) or self.success or self.steps >= self.task.budget
         return float(reward)
 
