@@ -1,0 +1,102 @@
+"""``embodied train [key=value ...]``: train a policy with PPO with partial updates; see configs/train.yaml."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from embodied.config import ConfigError, check, choice, positive_int
+from embodied.learner import checkpoint
+
+log = logging.getLogger("embodied.train")
+
+
+def validate(cfg: DictConfig) -> None:
+    """Fail at start-up, naming the key, on values the trainer cannot run with."""
+    for key in ("trainer.num_envs", "trainer.rollout_steps", "trainer.update_every", "trainer.total_steps",
+                "trainer.epochs", "trainer.minibatches", "trainer.stats_window", "trainer.checkpoint_every",
+                "trainer.keep_checkpoints", "cluster.num_workers"):
+        positive_int(cfg, key)
+    choice(cfg, "cluster.mode", ("inprocess", "local", "ray"))
+    choice(cfg, "trainer.device", ("auto", "cpu", "cuda"))
+    T = cfg.trainer.rollout_steps
+    check(cfg, "trainer.update_every", lambda u: T % u == 0, f"a divisor of trainer.rollout_steps={T}")
+    halves = 2 * cfg.cluster.num_workers
+    check(cfg, "trainer.num_envs", lambda n: n % halves == 0,
+          f"a multiple of 2 x cluster.num_workers = {halves} (two halves of the double buffer per worker)")
+    check(cfg, "trainer.minibatches", lambda m: m <= cfg.trainer.num_envs, "at most trainer.num_envs")
+    for key in ("trainer.lr", "trainer.clip", "trainer.max_grad_norm"):
+        check(cfg, key, lambda v: isinstance(v, (int, float)) and v > 0, "a positive number")
+    for key in ("trainer.gamma", "trainer.lam", "trainer.lr_floor"):
+        check(cfg, key, lambda v: isinstance(v, (int, float)) and 0 <= v <= 1, "a number in [0, 1]")
+    if cfg.cluster.mode == "ray":
+        check(cfg, "cluster.address", lambda a: bool(a), "a Ray address (HOST:PORT, ray://HOST:PORT or auto)")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _setup_logging(run_dir: Path) -> None:
+    handler = logging.FileHandler(run_dir / "train.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    console = logging.StreamHandler(sys.stderr)
+    console.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    console.setLevel(logging.WARNING)
+    root = logging.getLogger("embodied")
+    root.setLevel(logging.INFO)
+    root.handlers[:] = [handler, console]
+
+
+def prepare(cfg: DictConfig) -> tuple[DictConfig, Path, dict | None]:
+    """The config to run, its run directory and the checkpoint to resume from (or None)."""
+    if cfg.get("resume"):
+        file = checkpoint.resolve(cfg.resume)
+        data = checkpoint.read(file)
+        saved = checkpoint.config_of(data)
+        run_dir = file.parent.parent
+        saved.resume = str(run_dir)
+        return saved, run_dir, data
+    validate(cfg)
+    name = cfg.name or time.strftime("train-%Y%m%d-%H%M%S")
+    run_dir = Path(cfg.runs_dir) / name
+    if checkpoint.checkpoint_dir(run_dir).exists() and any(checkpoint.checkpoint_dir(run_dir).glob("ckpt-*.pt")):
+        raise ConfigError(f"name={name!r}: {run_dir} already holds checkpoints; continue it with resume={run_dir} "
+                          "or choose another name")
+    cfg = cfg.copy()
+    cfg.name = name
+    return cfg, run_dir, None
+
+
+def run(cfg: DictConfig) -> int:
+    from embodied.learner.trainer import Trainer
+    from embodied.rollout import cluster
+
+    try:
+        cfg, run_dir, resume = prepare(cfg)
+    except checkpoint.CheckpointError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _write_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    _setup_logging(run_dir)
+    log.info("run directory %s%s", run_dir, " (resumed)" if resume else "")
+    print(f"run directory: {run_dir}", file=sys.stderr)
+    with cluster.started(cfg) as remote:
+        trainer = Trainer(cfg, run_dir, remote, resume=resume, progress=bool(cfg.progress),
+                          tensorboard=bool(cfg.tensorboard))
+        try:
+            result = trainer.train()
+        finally:
+            trainer.close()
+    print(json.dumps({"run_dir": str(run_dir), **result}, default=float))
+    return 0

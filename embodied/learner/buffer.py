@@ -1,0 +1,91 @@
+"""The trial buffer: every step of the current trial of each env, the context of every partial update."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import gymnasium
+import numpy as np
+import torch
+
+from embodied.policy.interface import Batch
+
+_TORCH_DTYPES = {np.dtype(np.bool_): torch.bool, np.dtype(np.uint8): torch.uint8, np.dtype(np.int32): torch.int32,
+                 np.dtype(np.int64): torch.int64, np.dtype(np.float32): torch.float32,
+                 np.dtype(np.float64): torch.float32}
+
+
+class TrialBuffer:
+    """``(num_envs, capacity)`` arrays of observations, actions, behaviour log-probs, values and outcomes.
+
+    Step ``i`` of env ``n`` holds the observation the action was chosen on, that action, its log-prob
+    and value, and the outcome of taking it (reward, episode end, terminal). ``prev_action`` is not
+    stored: it is derived from the actions so that it stays right after the episodes are shuffled.
+    """
+
+    def __init__(self, obs_space: Mapping[str, gymnasium.Space], num_envs: int, capacity: int,
+                 device: torch.device | str = "cpu"):
+        self.num_envs, self.capacity, self.device = num_envs, capacity, torch.device(device)
+        self.obs = {k: torch.zeros((num_envs, capacity, *s.shape), dtype=_TORCH_DTYPES[np.dtype(s.dtype)],
+                                   device=self.device)
+                    for k, s in obs_space.items()}
+        z = lambda dtype: torch.zeros((num_envs, capacity), dtype=dtype, device=self.device)  # noqa: E731
+        self.action, self.logprob, self.value = z(torch.int64), z(torch.float32), z(torch.float32)
+        self.reward, self.done, self.terminal = z(torch.float32), z(torch.bool), z(torch.bool)
+
+    def add(self, rows: slice, t: int, obs: Mapping[str, np.ndarray], action: torch.Tensor,
+            logprob: torch.Tensor, value: torch.Tensor) -> None:
+        """Record the choice made at step ``t`` by envs ``rows``."""
+        for k, buf in self.obs.items():
+            buf[rows, t] = torch.as_tensor(np.asarray(obs[k]), device=self.device).to(buf.dtype)
+        self.action[rows, t], self.logprob[rows, t], self.value[rows, t] = action, logprob, value
+
+    def set_outcome(self, rows: slice, t: int, reward: np.ndarray, done: np.ndarray, terminal: np.ndarray) -> None:
+        """Record what taking step ``t``'s action returned."""
+        self.reward[rows, t] = torch.as_tensor(reward, device=self.device).float()
+        self.done[rows, t] = torch.as_tensor(done, device=self.device).bool()
+        self.terminal[rows, t] = torch.as_tensor(terminal, device=self.device).bool()
+
+    def prev_action(self, rows: slice, t: int) -> torch.Tensor:
+        """The ``prev_action`` input for the observation pending at step ``t``."""
+        if t == 0:
+            return torch.zeros_like(self.action[rows, 0])
+        return self.action[rows, t - 1].clone()
+
+    def inputs(self, stop: int, rows: slice | torch.Tensor = slice(None)) -> Batch:
+        """Policy inputs ``(B, stop, ...)`` for steps ``[0, stop)``."""
+        batch = {k: v[rows, :stop] for k, v in self.obs.items()}
+        actions = self.action[rows, :stop]
+        batch["prev_action"] = torch.cat([torch.zeros_like(actions[:, :1]), actions[:, :-1]], dim=1)
+        return batch
+
+    def shuffle_episodes(self, stop: int, rng: np.random.Generator) -> None:
+        """Shuffle the order of each env's completed episodes in ``[0, stop)``; the running one stays last.
+
+        Episode indices are renumbered in the new order and the trial-start flag moves to position 0, so
+        the buffer reads as a trial whose episodes happened in the shuffled order.
+        """
+        done = self.done[:, :stop].cpu().numpy()
+        order = np.empty((self.num_envs, stop), np.int64)
+        episode = np.empty((self.num_envs, stop), np.int64)
+        for n in range(self.num_envs):
+            ends = np.flatnonzero(done[n]) + 1
+            starts = np.concatenate([[0], ends[:-1]]) if len(ends) else np.zeros(0, np.int64)
+            segments = [np.arange(a, b) for a, b in zip(starts, ends)]
+            perm = rng.permutation(len(segments))
+            running = np.arange(ends[-1] if len(ends) else 0, stop)
+            pieces = [segments[i] for i in perm] + [running]
+            order[n] = np.concatenate(pieces)
+            episode[n] = np.repeat(np.arange(len(pieces)), [len(p) for p in pieces])
+        index = torch.as_tensor(order, device=self.device)
+        for name in ("action", "logprob", "value", "reward", "done", "terminal"):
+            buf = getattr(self, name)
+            buf[:, :stop] = torch.gather(buf[:, :stop], 1, index)
+        for k, buf in self.obs.items():
+            idx = index.view(*index.shape, *([1] * (buf.dim() - 2))).expand(-1, -1, *buf.shape[2:])
+            buf[:, :stop] = torch.gather(buf[:, :stop], 1, idx)
+        if "episode_index" in self.obs:
+            self.obs["episode_index"][:, :stop] = torch.as_tensor(episode, device=self.device).to(
+                self.obs["episode_index"].dtype)
+        if "is_trial_first" in self.obs:
+            self.obs["is_trial_first"][:, :stop] = False
+            self.obs["is_trial_first"][:, 0] = True

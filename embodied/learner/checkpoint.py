@@ -1,0 +1,144 @@
+"""Training checkpoints: atomic, versioned, self-describing; and ``load_policy`` for evaluation.
+
+A checkpoint is one ``torch.save`` file ``<run_dir>/checkpoints/ckpt-<env_steps>.pt`` holding a format
+tag and version, the resolved config, the observation/action spaces, the policy weights, optimiser and
+scheduler state, step counters and RNG states. It is written to a temp file and renamed into place, so
+a crash never leaves a half-written checkpoint under a checkpoint name. It is read with
+``weights_only=True`` (no arbitrary pickles) and checked before use: a truncated or foreign file fails
+with :class:`CheckpointError` naming the file.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import gymnasium
+import numpy as np
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+FORMAT = "embodied.train.checkpoint"
+VERSION = 1
+REQUIRED = ("format", "version", "config", "spaces", "policy", "optimizer", "scheduler", "counters", "rng")
+_NAME = re.compile(r"ckpt-(\d+)\.pt$")
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be used; the message names the file and what is wrong."""
+
+
+def spaces_to_spec(spaces: Mapping[str, gymnasium.Space]) -> dict[str, dict[str, Any]]:
+    """Gymnasium spaces as plain data (tensors, strings, ints) that ``weights_only`` loading accepts."""
+    spec = {}
+    for key, s in spaces.items():
+        if isinstance(s, gymnasium.spaces.Discrete):
+            spec[key] = {"type": "discrete", "n": int(s.n), "start": int(s.start)}
+        elif isinstance(s, gymnasium.spaces.Box):
+            spec[key] = {"type": "box", "low": torch.from_numpy(np.array(s.low)),
+                         "high": torch.from_numpy(np.array(s.high)), "dtype": np.dtype(s.dtype).name}
+        else:
+            raise TypeError(f"space {key!r} of type {type(s).__name__} cannot be stored in a checkpoint")
+    return spec
+
+
+def spaces_from_spec(spec: Mapping[str, Mapping[str, Any]]) -> dict[str, gymnasium.Space]:
+    out: dict[str, gymnasium.Space] = {}
+    for key, s in spec.items():
+        if s["type"] == "discrete":
+            out[key] = gymnasium.spaces.Discrete(s["n"], start=s["start"])
+        else:
+            dtype = np.dtype(s["dtype"])
+            out[key] = gymnasium.spaces.Box(s["low"].numpy().astype(dtype), s["high"].numpy().astype(dtype),
+                                            dtype=dtype)
+    return out
+
+
+def checkpoint_dir(run_dir: str | Path) -> Path:
+    return Path(run_dir) / "checkpoints"
+
+
+def save(run_dir: str | Path, payload: Mapping[str, Any]) -> Path:
+    """Write ``payload`` (without format fields) atomically as the checkpoint for its ``env_steps``."""
+    folder = checkpoint_dir(run_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"ckpt-{int(payload['counters']['env_steps']):012d}.pt"
+    data = {"format": FORMAT, "version": VERSION, **payload}
+    fd, tmp = tempfile.mkstemp(prefix=".ckpt-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(data, f)
+            f.flush()
+            os.fsync(f.fileno())
+        if path.exists():
+            read(path)  # an existing checkpoint under this name is only replaced if it is ours and whole
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def latest(run_dir: str | Path) -> Path:
+    """The newest checkpoint of a run (by env steps)."""
+    folder = checkpoint_dir(run_dir)
+    found = sorted((int(m.group(1)), p) for p in folder.glob("ckpt-*.pt") if (m := _NAME.search(p.name)))
+    if not found:
+        raise CheckpointError(f"no checkpoint (ckpt-*.pt) in {folder}")
+    return found[-1][1]
+
+
+def resolve(path: str | Path) -> Path:
+    """A checkpoint file, or a run dir / its checkpoints dir (then its latest checkpoint)."""
+    path = Path(path)
+    if path.is_dir():
+        return latest(path.parent if path.name == "checkpoints" else path)
+    if not path.exists():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    return path
+
+
+def read(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load and validate a checkpoint file; raise :class:`CheckpointError` if truncated or foreign."""
+    path = Path(path)
+    try:
+        data = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:  # torch raises several types for corrupt archives and foreign pickles
+        raise CheckpointError(f"{path} is not a readable checkpoint (truncated or not a torch file?): "
+                              f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not an embodied training checkpoint (format tag "
+                              f"{data.get('format') if isinstance(data, dict) else type(data).__name__!r}, "
+                              f"expected {FORMAT!r})")
+    if data.get("version") != VERSION:
+        raise CheckpointError(f"{path} has checkpoint version {data.get('version')!r}; this code reads {VERSION}")
+    missing = [k for k in REQUIRED if k not in data]
+    if missing:
+        raise CheckpointError(f"{path} lacks {missing}")
+    return data
+
+
+def config_of(data: Mapping[str, Any]) -> DictConfig:
+    return OmegaConf.create(data["config"])
+
+
+def load_policy(path: str | Path, device: str | torch.device = "cpu"):
+    """``(policy, cfg)`` from a checkpoint file or run dir, weights loaded, in eval mode, for evaluation."""
+    from embodied.policy import build as build_policy
+
+    file = resolve(path)
+    data = read(file, map_location=device)
+    cfg = config_of(data)
+    spaces = spaces_from_spec(data["spaces"])
+    obs_space = {k[4:]: v for k, v in spaces.items() if k.startswith("obs/")}
+    act_space = {k[4:]: v for k, v in spaces.items() if k.startswith("act/")}
+    policy = build_policy(cfg.policy, obs_space, act_space).to(device)
+    try:
+        policy.load_state_dict(data["policy"])
+    except RuntimeError as e:
+        raise CheckpointError(f"{file}: weights do not fit policy {cfg.policy.get('name')!r}: {e}") from None
+    policy.eval()
+    return policy, cfg

@@ -1,0 +1,159 @@
+"""PPO with partial updates: the loss over a window of new steps with the whole trial as context.
+
+After ReLIC: every ``U`` steps the policy runs causally over the whole buffer ``[0, t)`` and the PPO
+loss covers only the new steps ``[t - U, t)`` (gradients still flow through the older context);
+advantages are recomputed over the whole buffer with a value bootstrap at ``t``. After the update the
+completed episodes are shuffled and the values (and the recurrent state, see ``refresh``) are
+recomputed with the new weights. At ``T`` one full update covers all steps.
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from embodied.learner.buffer import TrialBuffer
+from embodied.learner.gae import gae
+from embodied.learner.schedule import make_scheduler
+from embodied.policy.interface import Batch, Policy
+
+
+@dataclass
+class PPOHyper:
+    """Hyper-parameters of the update; documented in configs/trainer/ppo_partial.yaml."""
+    lr: float = 2e-4
+    warmup_updates: int = 10
+    lr_floor: float = 0.1
+    total_updates: int = 1000
+    epochs: int = 4
+    minibatches: int = 1
+    clip: float = 0.2
+    value_coef: float = 0.5
+    entropy_coef: float = 0.01
+    max_grad_norm: float = 0.2
+    gamma: float = 0.99
+    lam: float = 0.95
+    normalize_advantages: bool = True
+
+
+def ppo_loss(logits: torch.Tensor, values: torch.Tensor, actions: torch.Tensor, old_logprob: torch.Tensor,
+             advantages: torch.Tensor, returns: torch.Tensor, mask: torch.Tensor,
+             hp: PPOHyper) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Clipped-surrogate + value + entropy loss, averaged over the steps where ``mask`` is set."""
+    logp_all = torch.log_softmax(logits.float(), dim=-1)
+    logp = logp_all.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+    ratio = torch.exp(logp - old_logprob)
+    surrogate = torch.minimum(ratio * advantages, ratio.clamp(1 - hp.clip, 1 + hp.clip) * advantages)
+    entropy = -(logp_all.exp() * logp_all).sum(-1)
+    m = mask.float()
+    count = m.sum().clamp_min(1)
+    mean = lambda x: (x * m).sum() / count  # noqa: E731
+    policy_loss = -mean(surrogate)
+    value_loss = 0.5 * mean((values.float() - returns) ** 2)
+    ent = mean(entropy)
+    loss = policy_loss + hp.value_coef * value_loss - hp.entropy_coef * ent
+    with torch.no_grad():
+        stats = {"policy_loss": policy_loss.detach(), "value_loss": value_loss.detach(), "entropy": ent.detach(),
+                 "approx_kl": mean((ratio - 1) - torch.log(ratio)), "clip_frac": mean(((ratio - 1).abs() > hp.clip).float())}
+    return loss, stats
+
+
+def _autocast(device: torch.device):
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+class PPOLearner:
+    """Owns the optimiser and LR schedule; runs partial/full updates and the post-update refresh."""
+
+    def __init__(self, policy: Policy, hp: PPOHyper, capacity: int, device: torch.device | str = "cpu",
+                 train_module: nn.Module | None = None):
+        self.policy, self.hp, self.capacity, self.device = policy, hp, capacity, torch.device(device)
+        self.module = train_module or policy  # a DDP wrapper when training over several GPUs
+        self.optimizer = torch.optim.Adam(policy.parameters(), lr=hp.lr, eps=1e-5)
+        steps_per_update = hp.epochs * hp.minibatches
+        self.scheduler = make_scheduler(self.optimizer, hp.warmup_updates * steps_per_update,
+                                        hp.total_updates * steps_per_update, hp.lr_floor)
+
+    def update(self, buf: TrialBuffer, start: int, stop: int, bootstrap: torch.Tensor) -> dict[str, float]:
+        """PPO epochs with the loss over steps ``[start, stop)`` and the context ``[0, stop)``."""
+        hp = self.hp
+        adv, ret = gae(buf.reward[:, :stop], buf.value[:, :stop], buf.done[:, :stop], buf.terminal[:, :stop],
+                       bootstrap, hp.gamma, hp.lam)
+        mask = torch.zeros_like(adv, dtype=torch.bool)
+        mask[:, start:stop] = True
+        if hp.normalize_advantages:
+            sel = adv[:, start:stop]
+            adv = (adv - sel.mean()) / (sel.std() + 1e-8)
+        inputs = buf.inputs(stop)
+        totals: dict[str, float] = {}
+        self.policy.train()
+        for _ in range(hp.epochs):
+            for rows in torch.randperm(buf.num_envs).chunk(hp.minibatches):
+                batch = {k: v[rows] for k, v in inputs.items()}
+                with _autocast(self.device):
+                    logits, values = self.module(batch)
+                loss, stats = ppo_loss(logits, values, buf.action[rows, :stop], buf.logprob[rows, :stop],
+                                       adv[rows], ret[rows], mask[rows], hp)
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                grad_norm = nn.utils.clip_grad_norm_(self.policy.parameters(), hp.max_grad_norm)
+                self.optimizer.step()
+                self.scheduler.step()
+                stats["grad_norm"] = grad_norm
+                for k, v in stats.items():
+                    totals[k] = totals.get(k, 0.0) + float(v) / (hp.epochs * hp.minibatches)
+        totals["lr"] = self.optimizer.param_groups[0]["lr"]
+        totals["explained_variance"] = _explained_variance(buf.value[:, start:stop], ret[:, start:stop])
+        return totals
+
+    @torch.no_grad()
+    def refresh(self, buf: TrialBuffer, stop: int, halves: list[slice]) -> list[Any]:
+        """Recompute values and log-probs of ``[0, stop)`` with the current weights; return each half's state.
+
+        Uses the policy's ``prefill`` (forward that also returns the recurrent state / KV cache) when it
+        has one, else replays ``step`` over the buffer.
+        """
+        self.policy.eval()
+        states = []
+        for rows in halves:
+            inputs = buf.inputs(stop, rows)
+            with _autocast(self.device):
+                if hasattr(self.policy, "prefill"):
+                    logits, values, state = self.policy.prefill(inputs, max_steps=self.capacity)
+                else:
+                    logits, values, state = self._replay(inputs, rows.stop - rows.start, stop)
+            logp = torch.log_softmax(logits.float(), -1).gather(-1, buf.action[rows, :stop].unsqueeze(-1))
+            buf.value[rows, :stop] = values.float()
+            buf.logprob[rows, :stop] = logp.squeeze(-1)
+            states.append(state)
+        return states
+
+    def _replay(self, inputs: Batch, batch: int, stop: int):
+        state = self.policy.initial_state(batch, self.capacity, self.device)
+        logits, values = [], []
+        for i in range(stop):
+            lo, v, state = self.policy.step({k: x[:, i] for k, x in inputs.items()}, state)
+            logits.append(lo)
+            values.append(v)
+        return torch.stack(logits, 1), torch.stack(values, 1), state
+
+    @torch.no_grad()
+    def act(self, inputs: Batch, state: Any, generator: torch.Generator | None = None):
+        """Sample actions for one step per env: ``(action, logprob, value, new_state)``."""
+        self.policy.eval()
+        with _autocast(self.device):
+            logits, value, state = self.policy.step(inputs, state)
+        logp_all = torch.log_softmax(logits.float(), -1)
+        action = torch.multinomial(logp_all.exp(), 1, generator=generator).squeeze(-1)
+        return action, logp_all.gather(-1, action.unsqueeze(-1)).squeeze(-1), value.float(), state
+
+
+def _explained_variance(pred: torch.Tensor, target: torch.Tensor) -> float:
+    var = float(target.var())
+    return float("nan") if var == 0 else 1.0 - float((target - pred).var()) / var
+

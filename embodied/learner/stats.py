@@ -1,0 +1,73 @@
+"""Episode metrics over a sliding window, and the per-update log lines (TensorBoard + CSV)."""
+from __future__ import annotations
+
+import collections
+import csv
+import math
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+
+class EpisodeStats:
+    """Means of the env's end-of-episode metrics (and the return) over the last ``window`` episodes."""
+
+    def __init__(self, num_envs: int, window: int):
+        self.window = window
+        self.returns = np.zeros(num_envs, np.float64)
+        self.values: dict[str, collections.deque] = collections.defaultdict(lambda: collections.deque(maxlen=window))
+        self.episodes = 0
+
+    def add(self, rows: slice, reward: np.ndarray, done: np.ndarray, info: Mapping[str, np.ndarray]) -> None:
+        self.returns[rows] += reward
+        ended = np.flatnonzero(done)
+        for i in ended:
+            self.values["return"].append(float(self.returns[rows][i]))
+            for k, v in info.items():
+                if np.ndim(v) == 1 and len(v) == len(done) and np.isfinite(v[i]):
+                    self.values[k].append(float(v[i]))
+        self.returns[rows][ended] = 0.0
+        self.episodes += len(ended)
+
+    def reset_returns(self) -> None:
+        """Forget partial returns (new trials start mid-way after a lost worker)."""
+        self.returns[:] = 0.0
+
+    def means(self) -> dict[str, float]:
+        return {k: float(np.mean(v)) for k, v in self.values.items() if len(v)}
+
+
+class ScalarLog:
+    """Scalars per update to TensorBoard and to ``metrics.csv`` (the learning curve without TensorBoard)."""
+
+    def __init__(self, run_dir: Path, enabled_tb: bool = True):
+        run_dir.mkdir(parents=True, exist_ok=True)
+        self.path = run_dir / "metrics.csv"
+        self.writer = None
+        if enabled_tb:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.writer = SummaryWriter(str(run_dir / "tb"))
+        self.columns: list[str] | None = None
+        if self.path.exists():
+            with open(self.path, newline="") as f:
+                header = next(csv.reader(f), None)
+            self.columns = header or None
+
+    def write(self, step: int, scalars: Mapping[str, float]) -> None:
+        if self.writer is not None:
+            for k, v in scalars.items():
+                if v is not None and math.isfinite(v):
+                    self.writer.add_scalar(k, v, step)
+        if self.columns is None:
+            self.columns = ["env_steps", *sorted(scalars)]
+            with open(self.path, "w", newline="") as f:
+                csv.writer(f).writerow(self.columns)
+        row = [step] + [scalars.get(c, "") for c in self.columns[1:]]
+        with open(self.path, "a", newline="") as f:
+            csv.writer(f).writerow(row)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()

@@ -1,0 +1,239 @@
+"""The training loop: double-buffered trial rollouts, partial PPO updates, logging, checkpoints.
+
+One rollout = one trial of ``T = trainer.rollout_steps`` steps in every env (the envs are reset to new
+trials at its start). Every ``U = trainer.update_every`` steps the learner runs a partial update over
+the new steps, shuffles the completed episodes and refreshes values and recurrent state; at ``T`` it
+runs the full update. A lost worker aborts only the current rollout (its data since the last update is
+dropped; the updates already made used whole data) and a new rollout starts on fresh envs.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import signal
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from embodied.learner import checkpoint
+from embodied.learner.buffer import TrialBuffer
+from embodied.policy import build as build_policy
+from embodied.learner.ppo import PPOHyper, PPOLearner
+from embodied.learner.stats import EpisodeStats, ScalarLog
+from embodied.rollout.collector import HALVES, Collector
+from embodied.rollout.pool import WorkerLost, WorkerPool
+
+log = logging.getLogger(__name__)
+
+
+def _seed(*parts: int) -> int:
+    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0])
+
+
+def to_torch(obs: Mapping[str, np.ndarray], device: torch.device) -> dict[str, torch.Tensor]:
+    return {k: torch.as_tensor(np.asarray(v), device=device) for k, v in obs.items()}
+
+
+class Trainer:
+    """Builds workers, policy and learner from a resolved config and trains; see the module docstring."""
+
+    def __init__(self, cfg: DictConfig, run_dir: Path, remote: bool, resume: Mapping[str, Any] | None = None,
+                 progress: bool = True, tensorboard: bool = True, env_factory: Callable[..., Any] | None = None):
+        self.cfg, self.run_dir, self.progress = cfg, Path(run_dir), progress
+        tc = cfg.trainer
+        self.T, self.U = int(tc.rollout_steps), int(tc.update_every)
+        self.device = torch.device(tc.device if tc.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu"))
+        if tc.get("torch_threads"):
+            torch.set_num_threads(int(tc.torch_threads))
+        workers = int(cfg.cluster.num_workers)
+        self.envs_per_slot = int(tc.num_envs) // (2 * workers)
+        env_cfg = {**OmegaConf.to_container(cfg.env, resolve=True), "num_envs": self.envs_per_slot,
+                   "episodes_per_trial": self.T}  # a rollout is one trial: never more episodes than steps
+        seeds = [[_seed(cfg.seed, w, h) for h in HALVES] for w in range(workers)]
+        self.counters = {"env_steps": 0, "updates": 0, "rollouts": 0, "episodes": 0, "worker_restarts": 0}
+        self.pool = WorkerPool(env_cfg, seeds, remote, float(cfg.cluster.get("worker_cpus", 1.0)),
+                               on_restart=self._on_restart, factory=env_factory)
+        self.collector = Collector(self.pool, self.envs_per_slot)
+        spec = self.pool.call("spec")[0]
+        self.obs_space, self.act_space = spec["obs_space"], spec["act_space"]
+        self.metric_keys = tuple(spec["metric_keys"])
+        self.policy = build_policy(cfg.policy, self.obs_space, self.act_space).to(self.device)
+        updates_per_rollout = self.T // self.U
+        rollouts = max(1, -(-int(tc.total_steps) // (self.T * self.collector.num_envs)))
+        hp = PPOHyper(lr=tc.lr, warmup_updates=tc.warmup_updates, lr_floor=tc.lr_floor,
+                      total_updates=rollouts * updates_per_rollout, epochs=tc.epochs, minibatches=tc.minibatches,
+                      clip=tc.clip, value_coef=tc.value_coef, entropy_coef=tc.entropy_coef,
+                      max_grad_norm=tc.max_grad_norm, gamma=tc.gamma, lam=tc.lam,
+                      normalize_advantages=tc.normalize_advantages)
+        # Recurrent states hold T steps plus the bootstrap step at T (a KV cache grows in place).
+        self.learner = PPOLearner(self.policy, hp, self.T + 1, self.device)
+        self.buffer = TrialBuffer(self.obs_space, self.collector.num_envs, self.T, self.device)
+        self.stats = EpisodeStats(self.collector.num_envs, int(tc.stats_window))
+        self.rng = np.random.default_rng(_seed(cfg.seed, 1))
+        self.sampler = torch.Generator().manual_seed(_seed(cfg.seed, 2))
+        torch.manual_seed(_seed(cfg.seed, 3))
+        random.seed(_seed(cfg.seed, 4))
+        if resume is not None:
+            self._restore(resume)
+        self.scalars = ScalarLog(self.run_dir, tensorboard)
+        self.stop_requested = False
+        self._bar = None
+        self._t0, self._steps0 = time.monotonic(), self.counters["env_steps"]
+
+    # ---- rollout -------------------------------------------------------------------------------
+    def _seed_of(self, worker: int, half: int) -> int:
+        return _seed(self.cfg.seed, 7, self.counters["rollouts"], worker, half)
+
+    def _act(self, half: int, t: int) -> np.ndarray:
+        rows = self.collector.rows[half]
+        inputs = to_torch(self._pending[half], self.device)
+        inputs["prev_action"] = self.buffer.prev_action(rows, t)
+        action, logp, value, self._states[half] = self.learner.act(inputs, self._states[half], self.sampler)
+        self.buffer.add(rows, t, self._pending[half], action, logp, value)
+        return action.cpu().numpy()
+
+    def _receive(self, half: int, t: int) -> None:
+        obs, reward, done, info = self.collector.wait(half)
+        rows = self.collector.rows[half]
+        self.buffer.set_outcome(rows, t, reward, done, obs["is_terminal"])
+        self.stats.add(rows, reward, done, info)
+        self.counters["env_steps"] += len(reward)
+        self.counters["episodes"] += int(np.sum(done))
+        self._pending[half] = obs
+
+    def _bootstrap(self, stop: int) -> torch.Tensor:
+        """Values of the pending observations at ``stop`` (they continue step ``stop - 1``'s episodes)."""
+        values = []
+        for h in HALVES:
+            inputs = to_torch(self._pending[h], self.device)
+            inputs["prev_action"] = self.buffer.prev_action(self.collector.rows[h], stop)
+            _, _, value, _ = self.learner.act(inputs, self._states[h], self.sampler)
+            values.append(value)
+        return torch.cat(values)
+
+    def _update(self, stop: int) -> dict[str, float]:
+        full = stop == self.T
+        stats = self.learner.update(self.buffer, 0 if full else stop - self.U, stop, self._bootstrap(stop))
+        if not full:
+            self.buffer.shuffle_episodes(stop, self.rng)
+            self._states = self.learner.refresh(self.buffer, stop, self.collector.rows)
+        self.counters["updates"] += 1
+        return stats
+
+    def rollout(self) -> bool:
+        """Collect one trial with its updates; False if interrupted by a stop request."""
+        half = self.collector.half_size
+        self._pending = self.collector.reset(self._seed_of)
+        self._states = [self.policy.initial_state(half, self.T + 1, self.device) for _ in HALVES]
+        self.stats.reset_returns()
+        for t in range(self.T):
+            for h in HALVES:
+                if self.collector.busy(h):
+                    self._receive(h, t - 1)
+                self.collector.submit(h, self._act(h, t))
+            if (t + 1) % self.U == 0:
+                for h in HALVES:
+                    self._receive(h, t)
+                self._log(self._update(t + 1))
+            if self.stop_requested:
+                self.collector.drop_pending()
+                return False
+        self.counters["rollouts"] += 1
+        return True
+
+    # ---- logging -------------------------------------------------------------------------------
+    def fps(self) -> float:
+        return (self.counters["env_steps"] - self._steps0) / max(1e-9, time.monotonic() - self._t0)
+
+    def _log(self, update_stats: Mapping[str, float]) -> None:
+        episode = self.stats.means()
+        keys = ["return", *self.metric_keys]
+        scalars = {f"episode/{k}": episode.get(k, float("nan")) for k in keys}
+        scalars.update({f"train/{k}": v for k, v in update_stats.items()})
+        scalars.update({"perf/fps": self.fps(), "perf/wall_s": time.monotonic() - self._t0,
+                        "perf/worker_restarts": self.counters["worker_restarts"]})
+        self.scalars.write(self.counters["env_steps"], scalars)
+        if self._bar is not None:
+            self._bar.n = self.counters["env_steps"]
+            self._bar.set_postfix(fps=f"{self.fps():.0f}", success=f"{episode.get('success', float('nan')):.3f}",
+                                  episodes=self.counters["episodes"], refresh=False)
+            self._bar.refresh()
+
+    def _on_restart(self, worker: int, reason: str) -> None:
+        self.counters["worker_restarts"] += 1
+        log.warning("worker %d restarted (%s); redoing the current rollout on fresh envs", worker, reason)
+
+    # ---- checkpoints ---------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        spaces = {**{f"obs/{k}": v for k, v in self.obs_space.items()},
+                  **{f"act/{k}": v for k, v in self.act_space.items()}}
+        return {"config": OmegaConf.to_container(self.cfg, resolve=True),
+                "spaces": checkpoint.spaces_to_spec(spaces),
+                "policy": self.policy.state_dict(), "optimizer": self.learner.optimizer.state_dict(),
+                "scheduler": self.learner.scheduler.state_dict(), "counters": dict(self.counters),
+                "rng": {"torch": torch.get_rng_state(), "sampler": self.sampler.get_state(),
+                        "numpy": self.rng.bit_generator.state, "python": list(random.getstate()[1])}}
+
+    def _restore(self, data: Mapping[str, Any]) -> None:
+        self.policy.load_state_dict(data["policy"])
+        self.learner.optimizer.load_state_dict(data["optimizer"])
+        self.learner.scheduler.load_state_dict(data["scheduler"])
+        self.counters.update(data["counters"])
+        rng = data["rng"]
+        torch.set_rng_state(rng["torch"])
+        self.sampler.set_state(rng["sampler"])
+        self.rng.bit_generator.state = rng["numpy"]
+        random.setstate((3, tuple(rng["python"]), None))
+
+    def save(self) -> Path:
+        path = checkpoint.save(self.run_dir, self.state())
+        keep = int(self.cfg.trainer.keep_checkpoints)
+        older = sorted(checkpoint.checkpoint_dir(self.run_dir).glob("ckpt-*.pt"))[:-keep]
+        for p in older:
+            p.unlink()
+        log.info("saved %s", path)
+        return path
+
+    # ---- main loop -----------------------------------------------------------------------------
+    def train(self) -> dict[str, Any]:
+        """Train until ``trainer.total_steps`` env steps or Ctrl-C; always ends with a checkpoint."""
+        from tqdm import tqdm
+
+        total = int(self.cfg.trainer.total_steps)
+        every = int(self.cfg.trainer.checkpoint_every)
+        self._bar = tqdm(total=total, initial=self.counters["env_steps"], unit="step", dynamic_ncols=True,
+                         disable=not self.progress)
+        previous = signal.getsignal(signal.SIGINT)
+
+        def on_sigint(signum, frame):
+            if self.stop_requested:  # a second Ctrl-C stops at once
+                raise KeyboardInterrupt
+            log.warning("Ctrl-C: saving a checkpoint and stopping (press again to abort without saving)")
+            self.stop_requested = True
+
+        signal.signal(signal.SIGINT, on_sigint)
+        try:
+            while self.counters["env_steps"] < total and not self.stop_requested:
+                try:
+                    finished = self.rollout()
+                except WorkerLost as e:
+                    log.warning("%s; dropping this rollout's data since the last update", e)
+                    self.collector.drop_pending()
+                    continue
+                if finished and self.counters["rollouts"] % every == 0:
+                    self.save()
+            self.save()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            self._bar.close()
+            self.scalars.close()
+        return {"counters": dict(self.counters), "episode": self.stats.means(), "fps": self.fps(),
+                "interrupted": self.stop_requested}
+
+    def close(self) -> None:
+        self.pool.close()

@@ -1,0 +1,109 @@
+"""A pool of env workers, in-process or Ray actors, that restarts the ones that die."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from embodied.rollout.worker import EnvWorker
+
+log = logging.getLogger(__name__)
+
+
+class WorkerLost(RuntimeError):
+    """Workers died mid-rollout; they have been replaced with fresh envs, the rollout must be redone."""
+
+    def __init__(self, indices: Sequence[int]):
+        super().__init__(f"env workers {list(indices)} died and were restarted")
+        self.indices = list(indices)
+
+
+class _Done:
+    """The already-computed result of an in-process call (the same shape of use as a Ray ObjectRef)."""
+
+    def __init__(self, fn: Callable[[], Any]):
+        try:
+            self.value, self.error = fn(), None
+        except Exception as e:  # re-raised in get(), like Ray does
+            self.value, self.error = None, e
+
+
+class WorkerPool:
+    """``num_workers`` :class:`EnvWorker` s, each built with ``seeds[i]``; ``remote`` makes them Ray actors."""
+
+    def __init__(self, env_cfg: Mapping[str, Any], seeds: Sequence[Sequence[int]], remote: bool,
+                 worker_cpus: float = 1.0, on_restart: Callable[[int, str], None] | None = None,
+                 factory: Callable[..., Any] | None = None):
+        self.env_cfg, self.seeds, self.remote = dict(env_cfg), [list(s) for s in seeds], remote
+        self.factory = factory
+        self.worker_cpus = worker_cpus
+        self.on_restart = on_restart
+        self.restarts = 0
+        self.workers = [self._start(i) for i in range(len(self.seeds))]
+
+    def _start(self, i: int):
+        if not self.remote:
+            return EnvWorker(self.env_cfg, self.seeds[i], self.factory)
+        import ray
+
+        actor = ray.remote(num_cpus=self.worker_cpus, max_restarts=0)(EnvWorker)
+        return actor.remote(self.env_cfg, self.seeds[i], self.factory)
+
+    def submit(self, i: int, method: str, *args: Any):
+        """Start ``method(*args)`` on worker ``i``; returns a handle for :meth:`get`."""
+        if self.remote:
+            return getattr(self.workers[i], method).remote(*args)
+        return _Done(lambda: getattr(self.workers[i], method)(*args))
+
+    def get(self, handles: Sequence[Any], indices: Sequence[int]) -> list[Any]:
+        """Results of ``handles`` (submitted to workers ``indices``); restarts dead workers and raises WorkerLost."""
+        if not self.remote:
+            for h in handles:
+                if h.error is not None:
+                    raise h.error
+            return [h.value for h in handles]
+        import ray
+        from ray.exceptions import RayActorError
+
+        results, dead = [], []
+        for h, i in zip(handles, indices):
+            try:
+                results.append(ray.get(h))
+            except RayActorError as e:
+                dead.append(i)
+                self.restart(i, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+        if dead:
+            raise WorkerLost(dead)
+        return results
+
+    def call(self, method: str, *args: Any) -> list[Any]:
+        """``method(*args)`` on every worker, results in worker order."""
+        indices = range(len(self.workers))
+        return self.get([self.submit(i, method, *args) for i in indices], indices)
+
+    def restart(self, i: int, reason: str) -> None:
+        """Replace worker ``i`` by a fresh one with the same seeds (new envs)."""
+        import ray
+
+        log.warning("env worker %d died (%s); restarting it with fresh envs", i, reason)
+        try:
+            ray.kill(self.workers[i], no_restart=True)
+        except Exception:  # already gone
+            pass
+        self.workers[i] = self._start(i)
+        self.restarts += 1
+        if self.on_restart:
+            self.on_restart(i, reason)
+
+    def pids(self) -> list[int]:
+        return self.call("pid")
+
+    def close(self) -> None:
+        if self.remote:
+            import ray
+
+            for w in self.workers:
+                ray.kill(w, no_restart=True)
+        else:
+            for w in self.workers:
+                w.close()

@@ -1,0 +1,47 @@
+"""The env worker: a process (a Ray actor, or the driver itself in-process) stepping batches of envs.
+
+A worker owns one env batch per *slot*; the collector gives slot 0 of every worker to one half of the
+double buffer and slot 1 to the other, so a worker simulates one half while the learner's process runs
+inference on the other.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+
+class EnvWorker:
+    """``len(seeds)`` env batches, each built with its own seed by ``factory(**env_cfg, seed=...)``.
+
+    The default factory is ``envs.make`` (``env_cfg['name']`` picks the backend); a custom factory
+    (a picklable callable returning an ``envs.contract.Env``) plugs in an env of one's own.
+    """
+
+    def __init__(self, env_cfg: Mapping[str, Any], seeds: Sequence[int], factory: Callable[..., Any] | None = None):
+        if factory is None:
+            import envs
+
+            factory = envs.make
+        self.envs = [factory(**env_cfg, seed=int(seed)) for seed in seeds]
+
+    def spec(self) -> dict[str, Any]:
+        """Spaces and sizes, so the driver can build the policy and buffer without an env of its own."""
+        env = self.envs[0]
+        return {"obs_space": env.obs_space, "act_space": env.act_space, "metric_keys": tuple(env.metric_keys),
+                "num_envs": env.num_envs, "episodes_per_trial": env.episodes_per_trial}
+
+    def reset(self, slot: int, seed: int) -> dict[str, np.ndarray]:
+        return self.envs[slot].reset(seed=int(seed))
+
+    def step(self, slot: int, action: np.ndarray):
+        return self.envs[slot].step({"action": action})
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def close(self) -> None:
+        for env in self.envs:
+            env.close()
