@@ -8,15 +8,18 @@ Each decision (where to look, what to press) is a pure function of the observati
 """
 from __future__ import annotations
 
-import dataclasses
 import math
-import re
 from collections.abc import Mapping
 
 import numpy as np
 
+# The skill-call language is shared with envs/crafter (the planner parses and stores calls the same way).
+from envs.crafter.skills import SkillCall as CrafterSkillCall
+from envs.crafter.skills import SkillError, SkillResult, SkillSpec
 from envs.minedojo import actions as A
 from envs.minedojo.observation import inventory_counts, mainhand, nearby_blocks
+
+__all__ = ["SKILLS", "Executor", "SkillCall", "SkillError", "SkillResult", "SkillSpec"]
 
 # item to collect -> the blocks that drop it
 SOURCES = {"log": ("log", "log2"), "cobblestone": ("stone", "cobblestone"), "coal": ("coal_ore",),
@@ -29,13 +32,6 @@ MAKEABLE = ("planks", "stick", "crafting_table", "wooden_pickaxe", "stone_pickax
 EYE_HEIGHT = 1.62
 DIG_STEPS = 120  # attack ticks before giving up on one block (a log by hand takes ~60)
 
-
-@dataclasses.dataclass(frozen=True)
-class SkillSpec:
-    args: tuple[tuple[str, ...], ...]  # allowed values per positional argument
-    doc: str
-
-
 SKILLS: dict[str, SkillSpec] = {
     "go_to": SkillSpec((tuple(sorted({b for v in SOURCES.values() for b in v} | {"crafting_table", "furnace"})),),
                        "explore until block X is next to the agent and look at it"),
@@ -45,54 +41,23 @@ SKILLS: dict[str, SkillSpec] = {
     "equip": SkillSpec((PICKAXES + ("wooden_axe", "wooden_sword", "stone_sword"),), "hold X in the main hand"),
     "explore": SkillSpec((), "walk and jump forward for a while, turning at obstacles"),
 }
-_CALL = re.compile(r"^\s*([a-z_]+)\s*\(\s*([^()]*?)\s*\)\s*$")
 
 
-class SkillError(ValueError):
-    """A skill call that names no skill or has arguments outside the skill's domain."""
-
-
-@dataclasses.dataclass(frozen=True)
-class SkillCall:
-    name: str
-    args: tuple[str, ...] = ()
-
-    def __str__(self) -> str:
-        return f"{self.name}({', '.join(self.args)})"
-
-    @classmethod
-    def parse(cls, text: str) -> "SkillCall":
-        """``"collect(log)"`` -> validated call; raises :class:`SkillError` naming what is wrong."""
-        m = _CALL.match(text)
-        if not m:
-            raise SkillError(f"{text!r} is not a skill call like collect(log)")
-        args = tuple(a.strip().strip("'\"") for a in m.group(2).split(",") if a.strip())
-        return cls(m.group(1), args).validated()
+class SkillCall(CrafterSkillCall):
+    """A MineDojo skill call: parsed like envs/crafter's (``collect(log)``), checked against this SKILLS."""
 
     def validated(self) -> "SkillCall":
         spec = SKILLS.get(self.name)
         if spec is None:
-            raise SkillError(f"unknown skill {self.name!r}; skills: {sorted(SKILLS)}")
-        if len(self.args) != len(spec.args):
-            raise SkillError(f"{self.name} takes {len(spec.args)} argument(s), got {len(self.args)}: {self}")
-        for value, allowed in zip(self.args, spec.args):
-            if value not in allowed:
-                raise SkillError(f"{self}: {value!r} is not allowed for {self.name}; allowed: {list(allowed)}")
+            problem = f"unknown skill {self.name!r}; skills: {sorted(SKILLS)}"
+        elif len(self.args) != len(spec.args):
+            problem = f"{self.name} takes {len(spec.args)} argument(s), got {len(self.args)}: {self}"
+        else:
+            problem = next((f"{self}: {value!r} is not allowed for {self.name}; allowed: {list(allowed)}"
+                            for value, allowed in zip(self.args, spec.args) if value not in allowed), "")
+        if problem:
+            raise SkillError(problem)
         return self
-
-
-@dataclasses.dataclass
-class SkillResult:
-    call: SkillCall
-    ok: bool
-    reason: str
-    steps: int
-    delta: dict[str, int]  # inventory change over the call
-    unlocked: list[str]  # items held for the first time in the episode during the call
-
-    def to_dict(self) -> dict:
-        return {"skill": str(self.call), "ok": self.ok, "reason": self.reason, "steps": self.steps,
-                "delta": self.delta, "unlocked": self.unlocked}
 
 
 # --- decisions: observation -> action ------------------------------------------------------------------
