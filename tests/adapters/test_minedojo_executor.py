@@ -11,7 +11,7 @@ from envs.minedojo import actions as A
 from envs.minedojo.observation import inventory_counts
 from envs.minedojo.skills import Executor, SkillCall
 
-from conftest import minedojo_obs
+from adapter_samples import minedojo_obs
 
 DROPS = {"log": "log", "stone": "cobblestone"}
 HITS = {"log": 3, "stone": 4}  # attack ticks to break
