@@ -23,18 +23,39 @@ def frame_shape(size: int) -> tuple[int, int, int]:
     return (size + hud_height(size), 3 * size, 3)
 
 
-def _fit(img: np.ndarray, size: int) -> np.ndarray:
+def _fit(img: np.ndarray, dst: np.ndarray) -> None:
+    """Scale ``img`` into the square view ``dst`` (nearest when enlarging: keeps the agent's pixels)."""
+    size = dst.shape[0]
     if img.shape[0] == size and img.shape[1] == size:
-        return img
+        dst[:] = img
+        return
     interp = cv2.INTER_NEAREST if img.shape[0] < size else cv2.INTER_AREA
-    return cv2.resize(img, (size, size), interpolation=interp)
+    if cv2.resize(img, (size, size), dst=dst, interpolation=interp) is not dst:
+        raise AssertionError("OpenCV did not write into the frame buffer")
+
+
+_INFERNO = cv2.applyColorMap(np.arange(256, dtype=np.uint8)[:, None], cv2.COLORMAP_INFERNO)[:, 0, ::-1].copy()
 
 
 def depth_image(depth: np.ndarray, max_depth: float) -> np.ndarray:
     """Depth in metres → RGB (near bright, far dark, via the 'inferno' colour map)."""
-    d = np.asarray(depth, np.float32).reshape(depth.shape[0], depth.shape[1])
-    scaled = (255.0 * (1.0 - np.clip(d / max_depth, 0.0, 1.0))).astype(np.uint8)
-    return cv2.applyColorMap(scaled, cv2.COLORMAP_INFERNO)[..., ::-1]
+    d = np.minimum(np.asarray(depth, np.float32).reshape(depth.shape[0], depth.shape[1]), max_depth)
+    scaled = cv2.convertScaleAbs(d, alpha=-255.0 / max_depth, beta=255.0)  # depth >= 0: no sign flip
+    return _INFERNO[scaled]
+
+
+def draw_agent(panel: np.ndarray, path: np.ndarray, heading_deg: float, radius: int) -> None:
+    """Path so far (map pixels ``(T, 2)``, last = agent) as a blue polyline, and the agent as a disc with
+    a heading tick, in place (heading in degrees, 0 = +x, counter-clockwise in map pixels' y-down frame)."""
+    pts = np.round(path).astype(np.int32).reshape(-1, 1, 2)
+    if len(pts) > 1:
+        cv2.polylines(panel, [pts], False, (30, 90, 255), max(1, radius // 3), cv2.LINE_AA)
+    x, y = (int(v) for v in pts[-1, 0])
+    a = np.deg2rad(heading_deg)
+    tip = (int(round(x + 1.8 * radius * np.cos(a))), int(round(y + 1.8 * radius * np.sin(a))))
+    cv2.circle(panel, (x, y), radius, (20, 20, 20), -1, cv2.LINE_AA)
+    cv2.line(panel, (x, y), tip, (20, 20, 20), max(2, radius // 2), cv2.LINE_AA)
+    cv2.circle(panel, (x, y), max(1, radius // 2), (255, 255, 255), -1, cv2.LINE_AA)
 
 
 def draw_attention(panel: np.ndarray, points: np.ndarray, mass: np.ndarray, radius: int) -> None:
@@ -60,13 +81,13 @@ def compose(rgb: np.ndarray, depth: np.ndarray | None, topdown: np.ndarray, hud:
     """One frame. ``hud`` is a list of (text, RGB colour) drawn left to right; ``attention`` is
     (map pixel positions ``(k, 2)`` in ``size`` coordinates, mass ``(k,)``) drawn on the map."""
     frame = np.zeros(frame_shape(size), np.uint8) if out is None else out
-    frame[:size, :size] = _fit(rgb, size)
+    _fit(rgb, frame[:size, :size])
     if depth is not None:
-        frame[:size, size:2 * size] = _fit(depth_image(depth, max_depth), size)
+        _fit(depth_image(depth, max_depth), frame[:size, size:2 * size])
     else:
         frame[:size, size:2 * size] = 0
     panel = frame[:size, 2 * size:]
-    panel[:] = _fit(topdown, size)
+    _fit(topdown, panel)
     if attention is not None:
         draw_attention(panel, *attention, radius=max(3, size // 40))
     strip = frame[size:]

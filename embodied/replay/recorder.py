@@ -35,6 +35,14 @@ from embodied.replay.episode_file import SUFFIX, Episode, write
 _FRAME_KEYS = ("rgb", "depth")
 
 
+def pose_array(pose) -> np.ndarray:
+    """An env's ``agent_pose(i)`` (a dict such as ``{"x", "y", "heading", "pitch"}`` or a sequence) as a
+    float32 vector whose first two entries are the position in metres."""
+    if isinstance(pose, dict):
+        pose = list(pose.values())
+    return np.asarray(pose, np.float32).reshape(-1)
+
+
 def parse_which(which: str) -> tuple[str, int]:
     """``"all"``, ``"none"``, ``"failures"`` or ``"every:K"`` (K ≥ 1) → (mode, K)."""
     m = re.fullmatch(r"every:(\d+)", str(which))
@@ -79,6 +87,8 @@ class EpisodeRecorder:
     def reset(self, env, obs: dict[str, np.ndarray]) -> None:
         """Start recording after ``env.reset``: every env begins a new trial."""
         n = len(obs["is_first"])
+        if "rgb" in obs:  # the simulator must be restarted at the same resolution to replay bit-exactly
+            self.meta.setdefault("resolution", int(obs["rgb"].shape[1]))
         self._running = [None] * n
         self._trials = [-1] * n
         for i in range(n):
@@ -96,7 +106,7 @@ class EpisodeRecorder:
         self._observe(env, obs, i, run)
 
     def _observe(self, env, obs, i: int, run: _Running) -> None:
-        pose = np.asarray(env.agent_pose(i), np.float32)
+        pose = pose_array(env.agent_pose(i))
         run.poses.append(pose)
         run.trial_poses.append(pose[:2])
         if self.frames:

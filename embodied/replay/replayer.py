@@ -20,6 +20,7 @@ import numpy as np
 
 from embodied.replay import frames as fr
 from embodied.replay.episode_file import Episode, read
+from embodied.replay.recorder import pose_array
 from embodied.replay.video import VideoWriter
 
 
@@ -48,27 +49,40 @@ def restart(ep: Episode):
     return env, env.reset()
 
 
-def goal_name(obs: dict[str, np.ndarray]) -> str:
-    from envs.house import categories
+class StepRenderer:
+    """Draws the frames of one episode; the static part of the map (house, goal instances, success
+    region) is drawn once per episode, the path, agent and attention per frame."""
 
-    return categories.NAMES[int(np.argmax(obs["goal"][0]))]
+    def __init__(self, env, ep: Episode, size: int = 256, max_depth: float = 10.0, attention: bool = True):
+        from envs.house import categories, geodesic, topdown
 
+        house = env.house(0)
+        goal = int(ep.spec["goal_id"])
+        self.goal = categories.NAMES[goal]
+        self.base = topdown.draw(house, size, goal, geodesic.category_fields(house, goal)[1])
+        self.env, self.ep, self.size, self.max_depth = env, ep, size, max_depth
+        self.attention = attention and ep.attention_mass is not None
+        self.buf = np.zeros(fr.frame_shape(size), np.uint8)
+        self.map = np.empty_like(self.base)
 
-def render_step(env, obs: dict[str, np.ndarray], ep: Episode, t: int, total: float, size: int = 256,
-                max_depth: float = 10.0, attention: bool = True, out: np.ndarray | None = None) -> np.ndarray:
-    """The video frame of step ``t`` of ``ep`` from the simulator's current state ``obs``."""
-    last = t == len(ep) - 1
-    outcome = ("success" if ep.success else "failure") if last else None
-    hud = fr.hud_items(t, len(ep), int(obs["episode_index"][0]), goal_name(obs), int(ep.actions[t]),
-                       float(ep.rewards[t]), total, outcome)
-    att = None
-    if attention and ep.attention_mass is not None and ep.attention_mass[t].any():
-        keep = ep.attention_mass[t] > 0
-        points = np.asarray(env.world_to_map(0, ep.attention_pos[t][keep], size), np.float32).reshape(-1, 2)
-        att = (points, ep.attention_mass[t][keep])
-    depth = obs["depth"][0] if "depth" in obs else None
-    return fr.compose(obs["rgb"][0], depth, env.render_topdown(0, size, path=True), hud, size=size,
-                      max_depth=max_depth, attention=att, out=out)
+    def render(self, obs: dict[str, np.ndarray], t: int, total: float) -> np.ndarray:
+        """The frame of step ``t`` from the simulator's current state (a view into a reused buffer)."""
+        ep, env, size = self.ep, self.env, self.size
+        self.map[:] = self.base
+        path = env.world_to_map(0, env.episode_path(0), size)
+        pose = ep.poses[t]
+        fr.draw_agent(self.map, path, float(pose[2]), max(4, size // 40))
+        att = None
+        if self.attention and ep.attention_mass[t].any():
+            keep = ep.attention_mass[t] > 0
+            att = (np.asarray(env.world_to_map(0, ep.attention_pos[t][keep], size), np.float32),
+                   ep.attention_mass[t][keep])
+        outcome = ("success" if ep.success else "failure") if t == len(ep) - 1 else None
+        hud = fr.hud_items(t, len(ep), int(obs["episode_index"][0]), self.goal, int(ep.actions[t]),
+                           float(ep.rewards[t]), total, outcome)
+        depth = obs["depth"][0] if "depth" in obs else None
+        return fr.compose(obs["rgb"][0], depth, self.map, hud, size=size, max_depth=self.max_depth,
+                          attention=att, out=self.buf)
 
 
 def simulate(ep: Episode, name: str = "<episode>", verify: bool = True) -> Iterator[tuple[int, object, dict, float]]:
@@ -93,7 +107,7 @@ def simulate(ep: Episode, name: str = "<episode>", verify: bool = True) -> Itera
 
 
 def _check(ep: Episode, env, obs, t: int, name: str) -> None:
-    pose = np.asarray(env.agent_pose(0), np.float32)
+    pose = pose_array(env.agent_pose(0))
     if pose.shape != ep.poses[t].shape or not np.array_equal(pose, ep.poses[t]):
         raise ReplayDivergence(f"{name}: step {t}: agent pose {pose.tolist()} differs from the recorded "
                                f"{ep.poses[t].tolist()} (simulator or spec changed?)")
@@ -110,10 +124,11 @@ def replay(episode: Episode | str | os.PathLike, out: str | os.PathLike, size: i
     ep = episode if isinstance(episode, Episode) else read(path)
     if len(ep) == 0:
         raise ValueError(f"{path or 'episode'}: has no steps to replay")
-    buf = np.zeros(fr.frame_shape(size), np.uint8)
+    renderer = None
     with VideoWriter(out, fps=fps, crf=crf, preset=preset, threads=threads) as writer:
         for t, env, obs, total in simulate(ep, str(path or "episode"), verify):
-            writer.write(render_step(env, obs, ep, t, total, size, max_depth, attention, out=buf))
-    h, w, _ = buf.shape
+            renderer = renderer or StepRenderer(env, ep, size, max_depth, attention)
+            writer.write(renderer.render(obs, t, total))
+    h, w, _ = renderer.buf.shape
     return ReplayResult(episode=path, video=Path(out), frames=writer.frames, width=w, height=h,
                         metrics=dict(ep.metrics), meta=dict(ep.meta))
