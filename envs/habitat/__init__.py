@@ -54,10 +54,11 @@ def availability() -> tuple[bool, str]:
     missing = missing_packages()
     if missing:
         return False, f"missing {', '.join(missing)}: {INSTALL}"
-    problem = data_problem("hm3d", DEFAULT_DATA_DIR, "train")
-    if problem:
-        return False, problem
-    return True, f"habitat-sim and habitat-lab installed; data in {DEFAULT_DATA_DIR}"
+    problems = {name: data_problem(name, DEFAULT_DATA_DIR, "train") for name in DATASETS}
+    ready = [name for name, problem in problems.items() if problem is None]
+    if not ready:
+        return False, " | ".join(problems.values())
+    return True, f"habitat-sim and habitat-lab installed; {', '.join(ready)} data in {DEFAULT_DATA_DIR}"
 
 
 def make(num_envs: int = 1, episodes_per_trial: int = 8, seed: int = 0, dataset: str = "hm3d",

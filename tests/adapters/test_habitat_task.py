@@ -97,3 +97,18 @@ def test_make_rejects_unknown_options_before_touching_the_simulator(monkeypatch,
     monkeypatch.setattr(habitat_backend, "data_problem", lambda *a: None)
     with pytest.raises(TypeError, match="resoluton"):
         habitat_backend.make(resoluton=64)
+
+
+def test_availability_names_packages_then_data(monkeypatch, tmp_path):
+    monkeypatch.setattr(habitat_backend, "missing_packages", lambda: ["habitat-sim"])
+    ok, reason = habitat_backend.availability()
+    assert not ok and reason.startswith("missing habitat-sim") and "conda install habitat-sim" in reason
+    monkeypatch.setattr(habitat_backend, "missing_packages", lambda: [])
+    monkeypatch.setattr(habitat_backend, "DEFAULT_DATA_DIR", str(tmp_path))
+    ok, reason = habitat_backend.availability()
+    assert not ok and "habitat hm3d data missing" in reason and "habitat hssd data missing" in reason
+    for rel in ("scene_datasets/hssd-hab/hssd-hab.scene_dataset_config.json",
+                "datasets/objectnav/hssd-hab/train/train.json.gz"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("{}")
+    assert habitat_backend.availability() == (True, f"habitat-sim and habitat-lab installed; hssd data in {tmp_path}")
