@@ -17,7 +17,9 @@ INSTALL = (
     "habitat backend needs habitat-sim and habitat-lab, which have no pip wheel for this Python: "
     "use the docker/habitat.Dockerfile image, or in a conda env "
     "`conda install habitat-sim withbullet headless -c conda-forge -c aihabitat` (python 3.9; "
-    "-c aihabitat-nightly for 3.10+) then `pip install habitat-lab==0.3.3 numpy==1.26.4`"
+    "-c aihabitat-nightly for 3.10+) then `pip install habitat-lab==0.3.3 numpy==1.26.4`; "
+    "the data goes under $EMBODIED_HABITAT_DATA (default ./data): scene_datasets/hm3d_v0.2 or hssd-hab "
+    "and datasets/objectnav/<dataset>/..., as docker/README.md lays out"
 )
 
 DATA_HELP = {
