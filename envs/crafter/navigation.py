@@ -15,10 +15,18 @@ DIRS = {(-1, 0): "move_left", (1, 0): "move_right", (0, -1): "move_up", (0, 1): 
 Cell = tuple[int, int]
 
 
-def _passable(world: CrafterWorld, cell: Cell) -> bool:
+def _passable(world: CrafterWorld, cell: Cell, dig: bool = False) -> bool:
+    """Seen, inside the map and free now; with ``dig`` (the player holds a pickaxe) stone counts as free."""
     x, y = cell
     w, h = world.world.area
-    return 0 <= x < w and 0 <= y < h and bool(world.explored[x, y]) and (cell == world.pos or world.is_free(cell))
+    if not (0 <= x < w and 0 <= y < h and world.explored[x, y]):
+        return False
+    return cell == world.pos or world.is_free(cell) or (dig and world.material(cell) == "stone"
+                                                         and world.creature(cell) is None)
+
+
+def can_dig(world: CrafterWorld) -> bool:
+    return world.inventory.get("wood_pickaxe", 0) > 0
 
 
 def _add(a: Cell, b: Cell, k: int = 1) -> Cell:
@@ -26,13 +34,16 @@ def _add(a: Cell, b: Cell, k: int = 1) -> Cell:
 
 
 def route_to_face(world: CrafterWorld, targets: Iterable[Cell]) -> list[str] | None:
-    """Shortest list of actions after which a cell of ``targets`` is in front of the player (None: unreachable)."""
+    """Shortest list of actions after which a cell of ``targets`` is in front of the player (None: unreachable).
+
+    Routes may cross stone when the player can dig; the caller mines such cells on the way."""
+    dig = can_dig(world)
     goals: dict[Cell, tuple[str, ...]] = {}  # cell to reach -> actions to append there
     for t in targets:
         free = world.is_free(t)
         for d, move in DIRS.items():
             stand = _add(t, d, -1)
-            if not _passable(world, stand):
+            if not _passable(world, stand, dig):
                 continue
             if stand == world.pos and world.facing == d:
                 return []
@@ -40,11 +51,11 @@ def route_to_face(world: CrafterWorld, targets: Iterable[Cell]) -> list[str] | N
                 goals.setdefault(stand, (move,))  # moving into a blocked cell only turns the player
             else:
                 before = _add(stand, d, -1)  # arrive at `stand` by moving along d, then t is in front
-                if _passable(world, before):
+                if _passable(world, before, dig):
                     goals.setdefault(before, (move,))
     if not goals:
         return None
-    return _bfs(world, lambda c: c in goals, lambda c: goals[c])
+    return _bfs(world, lambda c: c in goals, lambda c: goals[c], dig=dig)
 
 
 def route_to_frontier(world: CrafterWorld, min_dist: int = 1) -> list[str] | None:
@@ -54,11 +65,11 @@ def route_to_frontier(world: CrafterWorld, min_dist: int = 1) -> list[str] | Non
     def frontier(c: Cell) -> bool:
         return any(0 <= n[0] < w and 0 <= n[1] < h and not world.explored[n]
                    for n in (_add(c, d) for d in DIRS))
-    return _bfs(world, frontier, lambda c: (), min_dist=min_dist)
+    return _bfs(world, frontier, lambda c: (), min_dist=min_dist, dig=can_dig(world))
 
 
 def _bfs(world: CrafterWorld, is_goal: Callable[[Cell], bool], tail: Callable[[Cell], tuple[str, ...]],
-         min_dist: int = 0) -> list[str] | None:
+         min_dist: int = 0, dig: bool = False) -> list[str] | None:
     start = world.pos
     parent: dict[Cell, tuple[Cell, str] | None] = {start: None}
     depth = {start: 0}
@@ -73,7 +84,7 @@ def _bfs(world: CrafterWorld, is_goal: Callable[[Cell], bool], tail: Callable[[C
             return actions
         for d, move in DIRS.items():
             nxt = _add(cell, d)
-            if nxt not in parent and _passable(world, nxt):
+            if nxt not in parent and _passable(world, nxt, dig):
                 parent[nxt] = (cell, move)
                 depth[nxt] = depth[cell] + 1
                 queue.append(nxt)

@@ -166,11 +166,30 @@ class Executor:
                 route = route[:6]
             if not route:  # already facing a matching cell
                 continue
-            for action in route[:8]:  # re-plan often: creatures move
-                pos = self.world.pos
-                self._act(action)
-                if self.world.pos == pos and self.world.is_free(_plus(pos, move_delta(action))):
-                    break
+            self._follow(route[:8])  # re-plan often: creatures move
+
+    def _follow(self, route: list[str]) -> None:
+        """Walk a route, mining stone in the way and fighting back hostiles that stand next to the player."""
+        for action in route:
+            self._defend()
+            pos = self.world.pos
+            nxt = _plus(pos, move_delta(action))
+            if self.world.material(nxt) == "stone" and self.world.creature(nxt) is None:
+                self._act(action)  # turns toward the stone
+                self._act("do")
+            self._act(action)
+            if self.world.pos == pos and self.world.is_free(nxt):
+                return
+
+    def _defend(self) -> None:
+        for _ in range(8):
+            (x, y) = self.world.pos
+            threat = next((d for d, m in DIRS.items() if self.world.creature((x + d[0], y + d[1])) in HOSTILE), None)
+            if threat is None:
+                return
+            if self.world.facing != threat:
+                self._act(DIRS[threat])  # blocked by the creature: only turns
+            self._act("do")
 
     def _missing(self, uses: dict[str, int]) -> str:
         inv = self.world.inventory
@@ -234,10 +253,10 @@ class Executor:
         ok, reason = self._face("water")
         if not ok:
             return ok, reason
-        for _ in range(9):
+        for _ in range(9):  # at least one sip, then until full
+            self._act("do")
             if self.world.inventory["drink"] >= 9:
                 break
-            self._act("do")
         return True, ""
 
     def _hit_until(self, target: str, achievement: str, accept=None):
@@ -291,8 +310,7 @@ class Executor:
             route = route_to_frontier(self.world, min_dist=2)
             if not route:
                 return False, "nothing left to explore"
-            for action in route[:6]:
-                self._act(action)
+            self._follow(route[:6])
         return True, ""
 
 
