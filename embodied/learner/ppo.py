@@ -40,25 +40,28 @@ class PPOHyper:
 
 
 def ppo_loss(logits: torch.Tensor, values: torch.Tensor, actions: torch.Tensor, old_logprob: torch.Tensor,
-             advantages: torch.Tensor, returns: torch.Tensor, mask: torch.Tensor,
-             hp: PPOHyper) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Clipped-surrogate + value + entropy loss, averaged over the steps where ``mask`` is set."""
+             advantages: torch.Tensor, returns: torch.Tensor, hp: PPOHyper) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Clipped-surrogate + value + entropy loss, averaged over all the steps given."""
     logp_all = torch.log_softmax(logits.float(), dim=-1)
     logp = logp_all.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
     ratio = torch.exp(logp - old_logprob)
     surrogate = torch.minimum(ratio * advantages, ratio.clamp(1 - hp.clip, 1 + hp.clip) * advantages)
-    entropy = -(logp_all.exp() * logp_all).sum(-1)
-    m = mask.float()
-    count = m.sum().clamp_min(1)
-    mean = lambda x: (x * m).sum() / count  # noqa: E731
-    policy_loss = -mean(surrogate)
-    value_loss = 0.5 * mean((values.float() - returns) ** 2)
-    ent = mean(entropy)
-    loss = policy_loss + hp.value_coef * value_loss - hp.entropy_coef * ent
+    entropy = -(logp_all.exp() * logp_all).sum(-1).mean()
+    policy_loss = -surrogate.mean()
+    value_loss = 0.5 * ((values.float() - returns) ** 2).mean()
+    loss = policy_loss + hp.value_coef * value_loss - hp.entropy_coef * entropy
     with torch.no_grad():
-        stats = {"policy_loss": policy_loss.detach(), "value_loss": value_loss.detach(), "entropy": ent.detach(),
-                 "approx_kl": mean((ratio - 1) - torch.log(ratio)), "clip_frac": mean(((ratio - 1).abs() > hp.clip).float())}
+        stats = {"policy_loss": policy_loss.detach(), "value_loss": value_loss.detach(), "entropy": entropy.detach(),
+                 "approx_kl": ((ratio - 1) - torch.log(ratio)).mean(), "clip_frac": ((ratio - 1).abs() > hp.clip).float().mean()}
     return loss, stats
+
+
+def window_loss(logits: torch.Tensor, values: torch.Tensor, actions: torch.Tensor, old_logprob: torch.Tensor,
+                advantages: torch.Tensor, returns: torch.Tensor, start: int, stop: int,
+                hp: PPOHyper) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The PPO loss over steps ``[start, stop)`` of ``(B, T)`` outputs: older steps are context only."""
+    w = slice(start, stop)
+    return ppo_loss(logits[:, w], values[:, w], actions[:, w], old_logprob[:, w], advantages[:, w], returns[:, w], hp)
 
 
 def _autocast(device: torch.device):
@@ -84,8 +87,6 @@ class PPOLearner:
         hp = self.hp
         adv, ret = gae(buf.reward[:, :stop], buf.value[:, :stop], buf.done[:, :stop], buf.terminal[:, :stop],
                        bootstrap, hp.gamma, hp.lam)
-        mask = torch.zeros_like(adv, dtype=torch.bool)
-        mask[:, start:stop] = True
         if hp.normalize_advantages:
             sel = adv[:, start:stop]
             adv = (adv - sel.mean()) / (sel.std() + 1e-8)
@@ -97,8 +98,8 @@ class PPOLearner:
                 batch = {k: v[rows] for k, v in inputs.items()}
                 with _autocast(self.device):
                     logits, values = self.module(batch)
-                loss, stats = ppo_loss(logits, values, buf.action[rows, :stop], buf.logprob[rows, :stop],
-                                       adv[rows], ret[rows], mask[rows], hp)
+                loss, stats = window_loss(logits, values, buf.action[rows, :stop], buf.logprob[rows, :stop],
+                                          adv[rows], ret[rows], start, stop, hp)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 grad_norm = nn.utils.clip_grad_norm_(self.policy.parameters(), hp.max_grad_norm)

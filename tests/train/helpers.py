@@ -1,0 +1,47 @@
+"""Shared builders for the trainer tests: a tiny GRU policy and a filled trial buffer on the line env."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from line_env import LineEnv
+from omegaconf import OmegaConf
+
+from embodied.learner.buffer import TrialBuffer
+from embodied.learner.ppo import PPOHyper, PPOLearner
+from embodied.policy import build
+
+TINY_GRU = {"name": "gru", "hidden": 16, "layers": 1, "token_dim": 16, "max_episode_steps": 32, "goal_dim": 4,
+            "gps_dim": 4, "action_dim": 4,
+            "encoder": {"name": "cnn", "feature_dim": 8, "use_depth": False, "channels": [4, 4], "norm": "group",
+                        "frozen": False, "weights": None}}
+
+
+def tiny_policy(env: LineEnv, seed: int = 0):
+    torch.manual_seed(seed)
+    return build(OmegaConf.create(TINY_GRU), env.obs_space, env.act_space)
+
+
+def filled_buffer(num_envs: int = 4, capacity: int = 16, stop: int = 12, seed: int = 0):
+    """Run the line env with a tiny policy for ``stop`` steps; returns (env, policy, learner, buffer, pending obs)."""
+    env = LineEnv(num_envs=num_envs, seed=seed, episodes_per_trial=capacity, max_steps=5)
+    policy = tiny_policy(env, seed)
+    learner = PPOLearner(policy, PPOHyper(epochs=2, minibatches=2, lr=1e-2, warmup_updates=0), capacity + 1)
+    buf = TrialBuffer(env.obs_space, num_envs, capacity)
+    obs = env.reset(seed=seed)
+    state = policy.initial_state(num_envs, capacity + 1)
+    gen = torch.Generator().manual_seed(seed)
+    rows = slice(0, num_envs)
+    for t in range(stop):
+        inputs = {k: torch.as_tensor(v) for k, v in obs.items()}
+        inputs["prev_action"] = buf.prev_action(rows, t)
+        action, logp, value, state = learner.act(inputs, state, gen)
+        buf.add(rows, t, obs, action, logp, value)
+        obs, reward, done, _ = env.step({"action": action.numpy()})
+        buf.set_outcome(rows, t, reward, done, obs["is_terminal"])
+    return env, policy, learner, buf, obs, state
+
+
+def np_inputs(obs, prev_action):
+    inputs = {k: torch.as_tensor(np.asarray(v)) for k, v in obs.items()}
+    inputs["prev_action"] = prev_action
+    return inputs
