@@ -72,8 +72,7 @@ def main() -> None:
             images = []
             for t, env_, o, total, path in steps:
                 renderer = StepRenderer(env_, ep, args.size) if t == 0 else renderer
-                env_.episode_path = lambda i, p=path: p  # the path as it was at step t
-                images.append(renderer.render(o, t, total).copy())
+                images.append(renderer.render(o, t, total, path).copy())
             t2 = time.perf_counter()
             with VideoWriter(tmp / f"s{i}.mp4", preset=args.preset, crf=args.crf) as w:
                 for img in images:

@@ -17,7 +17,7 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser = argparse.ArgumentParser(prog="embodied replay", description=__doc__.splitlines()[0])
     parser.add_argument("episodes", nargs="+", metavar="EPISODE", help="episode files or folders of them")
     parser.add_argument("--out", required=True, help="output folder for the MP4s and index.html")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     keys = set(load("replay").keys())
     overrides = [a for a in args.episodes if "=" in a and a.split("=", 1)[0] in keys]
     args.episodes = [a for a in args.episodes if a not in overrides]
@@ -62,7 +62,7 @@ def main(argv: list[str]) -> int:
                                       attention=cfg.attention, verify=cfg.verify, max_depth=float(cfg.max_depth)))
             except (EpisodeFileError, ReplayDivergence, ValueError) as e:
                 failed += 1
-                bar.console.print(f"[red]error:[/red] {e}")
+                print(f"error: {e}", file=sys.stderr)
             bar.advance(task)
     if cfg.gallery and results:
         print(f"gallery: {write_gallery(results, out / 'index.html')}")

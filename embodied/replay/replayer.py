@@ -65,11 +65,12 @@ class StepRenderer:
         self.buf = np.zeros(fr.frame_shape(size), np.uint8)
         self.map = np.empty_like(self.base)
 
-    def render(self, obs: dict[str, np.ndarray], t: int, total: float) -> np.ndarray:
-        """The frame of step ``t`` from the simulator's current state (a view into a reused buffer)."""
+    def render(self, obs: dict[str, np.ndarray], t: int, total: float, path: np.ndarray | None = None) -> np.ndarray:
+        """The frame of step ``t`` from observation ``obs`` and the agent's ``path`` so far (world metres,
+        default: the simulator's current one). Returns a view into a buffer reused by the next call."""
         ep, env, size = self.ep, self.env, self.size
         self.map[:] = self.base
-        path = env.world_to_map(0, env.episode_path(0), size)
+        path = env.world_to_map(0, env.episode_path(0) if path is None else path, size)
         pose = ep.poses[t]
         fr.draw_agent(self.map, path, float(pose[2]), max(4, size // 40))
         att = None
