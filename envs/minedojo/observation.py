@@ -35,7 +35,7 @@ def inventory_counts(obs: Mapping) -> dict[str, int]:
     """Item name (underscored) -> total count over all inventory slots, air left out."""
     inv = obs["inventory"]
     counts: dict[str, int] = {}
-    for name, quantity in zip(inv["name"], np.asarray(inv["quantity"]).reshape(-1)):
+    for name, quantity in zip(inv["name"], np.asarray(inv["quantity"]).reshape(-1), strict=True):
         name = item_name(name)
         if name not in AIR and quantity > 0:
             counts[name] = counts.get(name, 0) + int(quantity)

@@ -54,7 +54,7 @@ class SkillCall(CrafterSkillCall):
             problem = f"{self.name} takes {len(spec.args)} argument(s), got {len(self.args)}: {self}"
         else:
             problem = next((f"{self}: {value!r} is not allowed for {self.name}; allowed: {list(allowed)}"
-                            for value, allowed in zip(self.args, spec.args) if value not in allowed), "")
+                            for value, allowed in zip(self.args, spec.args, strict=True) if value not in allowed), "")
         if problem:
             raise SkillError(problem)
         return self

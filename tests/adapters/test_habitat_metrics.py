@@ -25,7 +25,7 @@ def test_episode_reward_telescopes_and_metrics_match_a_reference():
         distances = rng.uniform(0.0, 8.0, steps + 1)
         positions = start + np.cumsum(rng.normal(scale=0.25, size=(steps, 3)), axis=0)
         ep = NavEpisode(start, distances[0], success_distance=2.0, success_reward=2.0, slack_reward=-0.001)
-        total = sum(ep.move(p, d) for p, d in zip(positions, distances[1:]))
+        total = sum(ep.move(p, d) for p, d in zip(positions, distances[1:], strict=True))
         assert total == pytest.approx(-0.001 * steps + distances[0] - distances[-1])
         path = np.linalg.norm(np.diff(np.vstack([start, positions]), axis=0), axis=1).sum()
         visible = bool(rng.integers(2))

@@ -57,7 +57,7 @@ def test_rl_action_set_maps_every_index(craft_book):
     nvec = np.array([3, 3, 4, 25, 25, 8, 244, 36])
     for v in vectors:
         assert v.dtype == np.int64 and v.shape == (8,) and ((v >= 0) & (v < nvec)).all()
-    by_name = dict(zip(A.RL_ACTIONS, vectors))
+    by_name = dict(zip(A.RL_ACTIONS, vectors, strict=True))
     assert by_name["turn_right"][4] == 13 and by_name["look_up"][3] == 11
     assert by_name["craft:wooden_pickaxe"][[5, 6]].tolist() == [4, 219]
     assert by_name["place:crafting_table"][[5, 7]].tolist() == [6, 0]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import envs.minedojo as backend
-from adapter_samples import CRAFT_INDEX, RECIPES
+from adapter_samples import RECIPES
 from block_world import BlockWorld
 from envs.minedojo.actions import RL_ACTIONS
 from envs.minedojo.observation import VECTOR_SIZE, inventory_counts

@@ -136,7 +136,7 @@ def _trace(backend: str, seed: int, num_envs: int | None = None):
 
 def test_determinism(backend):
     a, b = _trace(backend, seed=5), _trace(backend, seed=5)
-    for t, (x, y) in enumerate(zip(a, b)):
+    for t, (x, y) in enumerate(zip(a, b, strict=True)):
         assert set(x) == set(y)
         for key in x:
             np.testing.assert_array_equal(x[key], y[key], err_msg=f"step {t}, {key}")  # NaN == NaN here
