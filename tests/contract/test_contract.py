@@ -73,6 +73,27 @@ def test_spaces(backend):
         env.close()
 
 
+NAV_KEYS = {"rgb", "depth", "goal", "gps"}
+NAV_METRICS = {"success", "spl", "soft_spl", "distance_to_goal", "episode_length"}
+
+
+def test_navigation_backends_share_the_task(backend):
+    """House and habitat pose one task: same observation keys and dtypes, 6 actions, same metrics."""
+    env = make(backend)
+    try:
+        if not NAV_KEYS <= set(env.obs_space):
+            assert not NAV_KEYS & set(env.obs_space), f"partial navigation observations: {sorted(env.obs_space)}"
+            return
+        space = env.obs_space
+        assert space["rgb"].dtype == np.uint8 and space["rgb"].shape[-1] == 3
+        assert space["depth"].dtype == np.float32 and space["depth"].shape == space["rgb"].shape[:2] + (1,)
+        assert space["goal"].dtype == np.float32 and space["gps"].shape == (2,)
+        assert env.act_space["action"].n == 6
+        assert NAV_METRICS <= set(env.metric_keys)
+    finally:
+        env.close()
+
+
 def test_reset_starts_a_trial_in_every_env(backend):
     env = make(backend)
     try:
