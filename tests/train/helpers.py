@@ -45,3 +45,18 @@ def np_inputs(obs, prev_action):
     inputs = {k: torch.as_tensor(np.asarray(v)) for k, v in obs.items()}
     inputs["prev_action"] = prev_action
     return inputs
+
+
+def line_train_cfg(cluster: str = "inprocess", **trainer):
+    """The repo's trainer/cluster configs with the tiny GRU on the line env; ``trainer`` overrides."""
+    cfg = OmegaConf.create({"seed": 0, "name": "test", "runs_dir": "runs", "resume": None, "progress": False,
+                            "tensorboard": False})
+    cfg.env = {"name": "line", "length": 5, "max_steps": 6}
+    cfg.policy = OmegaConf.create(TINY_GRU)
+    cfg.trainer = OmegaConf.load("configs/trainer/ppo_partial.yaml")
+    cfg.trainer.update(num_envs=4, rollout_steps=16, update_every=8, total_steps=256, epochs=1, minibatches=1,
+                       checkpoint_every=1, torch_threads=1)
+    cfg.trainer.update(trainer)
+    cfg.cluster = OmegaConf.load(f"configs/cluster/{cluster}.yaml")
+    cfg.cluster.num_workers = 1
+    return cfg

@@ -1,0 +1,111 @@
+"""Checkpoints: atomic and complete; resume restores counters and weights; bad files are rejected, untouched."""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import line_env
+import pytest
+import torch
+from helpers import line_train_cfg
+
+from embodied.commands.train import prepare
+from embodied.learner import checkpoint
+from embodied.learner.trainer import Trainer
+
+
+def trainer(tmp_path, resume=None, **over):
+    return Trainer(line_train_cfg(**over), tmp_path / "run", remote=False, resume=resume, progress=False,
+                   tensorboard=False, env_factory=line_env.make)
+
+
+def same_weights(a, b):
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("ckpt")
+    t = trainer(tmp, total_steps=128)
+    t.train()
+    t.close()
+    return tmp / "run"
+
+
+def test_checkpoint_holds_what_resuming_needs(run_dir):
+    data = checkpoint.read(checkpoint.latest(run_dir))
+    assert data["format"] == checkpoint.FORMAT and data["version"] == checkpoint.VERSION
+    assert data["counters"]["env_steps"] == 128 and data["counters"]["rollouts"] == 2
+    assert data["counters"]["updates"] == 4
+    assert data["config"]["trainer"]["rollout_steps"] == 16
+    assert {"torch", "sampler", "numpy", "python"} <= set(data["rng"])
+    assert data["optimizer"]["state"]  # Adam moments, not a fresh optimiser
+    assert not [p for p in (run_dir / "checkpoints").iterdir() if p.name.startswith(".")]  # no temp left
+
+
+def test_load_policy_for_evaluation(run_dir):
+    policy, cfg = checkpoint.load_policy(run_dir)
+    data = checkpoint.read(checkpoint.latest(run_dir))
+    assert same_weights(policy.state_dict(), data["policy"])
+    assert cfg.policy.name == "gru" and not policy.training
+
+
+def test_ctrl_c_saves_and_resume_continues_from_the_same_state(tmp_path):
+    t = trainer(tmp_path, total_steps=10_000)
+    timer = threading.Timer(3.0, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    result = t.train()
+    timer.cancel()
+    t.close()
+    assert result["interrupted"] and 0 < t.counters["env_steps"] < 10_000
+    data = checkpoint.read(checkpoint.latest(tmp_path / "run"))
+    assert data["counters"] == t.counters
+    resumed = trainer(tmp_path, resume=data, total_steps=10_000)
+    assert resumed.counters == t.counters
+    assert same_weights(resumed.policy.state_dict(), t.policy.state_dict())
+    assert resumed.learner.scheduler.last_epoch == t.learner.scheduler.last_epoch
+    assert torch.equal(resumed.sampler.get_state(), t.sampler.get_state())
+    before = dict(resumed.counters)
+    resumed.cfg.trainer.total_steps = before["env_steps"] + 64
+    resumed.train()
+    resumed.close()
+    assert resumed.counters["env_steps"] >= before["env_steps"] + 64
+    assert resumed.counters["updates"] > before["updates"]
+
+
+def test_truncated_checkpoint_is_rejected_and_not_overwritten(tmp_path, run_dir):
+    src = checkpoint.latest(run_dir).read_bytes()
+    folder = tmp_path / "run" / "checkpoints"
+    folder.mkdir(parents=True)
+    bad = folder / checkpoint.latest(run_dir).name
+    bad.write_bytes(src[: len(src) // 2])
+    with pytest.raises(checkpoint.CheckpointError, match="truncated"):
+        checkpoint.read(bad)
+    cfg = line_train_cfg()
+    cfg.resume = str(tmp_path / "run")
+    with pytest.raises(checkpoint.CheckpointError, match=bad.name):
+        prepare(cfg)
+    payload = {k: v for k, v in checkpoint.read(checkpoint.latest(run_dir)).items() if k not in ("format", "version")}
+    with pytest.raises(checkpoint.CheckpointError):
+        checkpoint.save(tmp_path / "run", payload)  # same env_steps: would replace the bad file
+    assert bad.read_bytes() == src[: len(src) // 2]
+    assert [p.name for p in folder.iterdir()] == [bad.name]
+
+
+@pytest.mark.parametrize("content", ["foreign_torch", "text", "old_version"])
+def test_foreign_checkpoints_are_rejected(tmp_path, run_dir, content):
+    path = tmp_path / "ckpt-000000000001.pt"
+    if content == "foreign_torch":
+        torch.save({"model": torch.zeros(3)}, path)
+        match = "not an embodied training checkpoint"
+    elif content == "text":
+        path.write_text("hello")
+        match = "not a readable checkpoint"
+    else:
+        data = checkpoint.read(checkpoint.latest(run_dir))
+        data["version"] = 99
+        torch.save(data, path)
+        match = "version 99"
+    with pytest.raises(checkpoint.CheckpointError, match=match):
+        checkpoint.load_policy(path)
