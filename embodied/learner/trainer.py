@@ -125,8 +125,8 @@ class Trainer:
         self.counters["updates"] += 1
         return stats
 
-    def rollout(self) -> bool:
-        """Collect one trial with its updates; False if interrupted by a stop request."""
+    def rollout(self, learn: bool = True) -> bool:
+        """Collect one trial with its updates (none if not ``learn``); False if interrupted by a stop request."""
         half = self.collector.half_size
         self._pending = self.collector.reset(self._seed_of)
         self._states = [self.policy.initial_state(half, self.T + 1, self.device) for _ in HALVES]
@@ -136,13 +136,16 @@ class Trainer:
                 if self.collector.busy(h):
                     self._receive(h, t - 1)
                 self.collector.submit(h, self._act(h, t))
-            if (t + 1) % self.U == 0:
+            if learn and (t + 1) % self.U == 0:
                 for h in HALVES:
                     self._receive(h, t)
                 self._log(self._update(t + 1))
             if self.stop_requested:
                 self.collector.drop_pending()
                 return False
+        for h in HALVES:
+            if self.collector.busy(h):
+                self._receive(h, self.T - 1)
         self.counters["rollouts"] += 1
         return True
 
