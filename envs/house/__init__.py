@@ -16,7 +16,7 @@ room counts (7-8) that train/val (2-6) never have. ``House.split`` / ``episode_s
 
 API
 ---
-``make(num_envs=1, split="train", seed=0, episodes_per_trial=16, resolution=64, max_steps=500,
+``make(num_envs=1, split="train", seed=0, episodes_per_trial=32, resolution=64, max_steps=500,
 num_houses=None, houses=None) -> HouseEnv`` (``envs.contract.Env``; ``act_space = {"action": Discrete(6)}``;
 ``houses`` = list of hand-made ``layout.from_ascii(...)`` houses replacing the procedural split).
 ``HouseEnv`` also offers:

@@ -37,13 +37,16 @@ def get_house(seed: int) -> House:
     return house
 
 
-def start_cells(house: House, cat: int) -> np.ndarray:
-    """Flat indices of the cells an episode towards ``cat`` may start from (cached on the house)."""
-    key = ("starts", cat)
-    if key not in house.fields:
-        _, succ = geodesic.category_fields(house, cat)
-        house.fields[key] = np.flatnonzero((succ >= MIN_START_DIST) & np.isfinite(succ))
-    return house.fields[key]
+def start_cells(house: House) -> dict[int, np.ndarray]:
+    """{category: flat indices of the cells an episode towards it may start from} (cached on the house)."""
+    if "starts" not in house.fields:
+        starts = {cat: np.flatnonzero((succ >= MIN_START_DIST) & np.isfinite(succ))
+                  for cat, (_, succ) in geodesic.house_fields(house).items()}
+        house.fields["starts"] = starts
+        house.fields["goals"] = np.array(sorted(c for c, cells in starts.items() if len(cells)), np.int64)
+        if not len(house.fields["goals"]):
+            raise ValueError(f"house {house.seed}: no goal category has a start cell >= {MIN_START_DIST} m away")
+    return house.fields["starts"]
 
 
 class HouseEnv(Env):
@@ -51,7 +54,7 @@ class HouseEnv(Env):
 
     metric_keys = METRIC_KEYS
 
-    def __init__(self, num_envs: int = 1, split: str = "train", seed: int = 0, episodes_per_trial: int = 16,
+    def __init__(self, num_envs: int = 1, split: str = "train", seed: int = 0, episodes_per_trial: int = 32,
                  resolution: int = 64, max_steps: int = 500, num_houses: int | None = None,
                  houses: list[House] | None = None, spec: dict | None = None):
         if split not in layout.SPLITS:
@@ -97,8 +100,6 @@ class HouseEnv(Env):
         self._prev = np.zeros(n)
         self._house: list[House | None] = [None] * n
         self._rng = [np.random.default_rng([self.seed, i]) for i in range(n)]
-        self._rgb = np.zeros((n, r, r, 3), np.uint8)
-        self._depth = np.zeros((n, r, r, 1), np.float32)
         self._heights = categories.SIZE[:, 1].copy()
         self._trace = np.zeros((n, self.max_steps + 1, 2), np.float32)  # positions of the current episode
         self._spec = spec  # from_spec: the episode that reset() starts (one env)
@@ -111,15 +112,14 @@ class HouseEnv(Env):
         if seed is not None:
             self.seed = int(seed)
             self._rng = [np.random.default_rng([self.seed, i]) for i in range(self.num_envs)]
-        for i in range(self.num_envs):
-            if self._spec is not None:
-                self._apply_spec(self._spec)
-            else:
-                self._new_trial(i)
+        if self._spec is not None:
+            self._apply_spec(self._spec)
+        else:
+            self._begin(np.arange(self.num_envs), [self._new_trial(i) for i in range(self.num_envs)])
         ones = np.ones(self.num_envs, bool)
         return self._observe(ones, np.zeros_like(ones), np.zeros_like(ones), ones)
 
-    def _new_trial(self, i: int) -> None:
+    def _new_trial(self, i: int) -> tuple[int, float, float, int]:
         rng = self._rng[i]
         if self.houses is not None:
             house = self.houses[int(rng.integers(len(self.houses)))]
@@ -127,7 +127,7 @@ class HouseEnv(Env):
             house = get_house(layout.house_seed(self.split, int(rng.integers(self.num_houses))))
         self._load_house(i, house)
         self._episode[i] = 0
-        self._new_episode(i)
+        return self._draw_episode(i)
 
     def _load_house(self, i: int, house: House) -> None:
         h, w = house.shape
@@ -140,33 +140,29 @@ class HouseEnv(Env):
         self._nobj[i] = len(house.objects)
         self._objects[i, :len(house.objects)] = house.objects
 
-    def _new_episode(self, i: int) -> None:
-        rng, house = self._rng[i], self._house[i]
-        cats = [c for c in house.categories if len(start_cells(house, int(c)))]
-        if not cats:
-            raise RuntimeError(f"house {house.seed}: no goal category has a valid start cell")
-        cat = int(cats[int(rng.integers(len(cats)))])
-        cells = start_cells(house, cat)
-        cell = int(cells[int(rng.integers(len(cells)))])
-        r, c = divmod(cell, house.shape[1])
-        self._set_episode(i, cat, ((c + 0.5) * CELL, (r + 0.5) * CELL), int(rng.integers(HEADINGS)))
-
-    def _set_episode(self, i: int, cat: int, xy: tuple[float, float], heading: int) -> None:
+    def _draw_episode(self, i: int) -> tuple[int, float, float, int]:
+        """A goal category and a start pose in env ``i``'s house: (category, x, y, heading)."""
         house = self._house[i]
-        h, w = house.shape
-        inst, succ = geodesic.category_fields(house, cat)
-        self._f_inst[i, :h, :w] = inst
-        self._f_succ[i, :h, :w] = succ
-        self._goal[i] = cat
-        self._pos[i] = xy
-        self._heading[i] = heading
-        self._pitch[i] = 0
-        self._start[i] = (xy[0], xy[1], heading)
-        self._steps[i] = 0
-        self._path[i] = 0.0
-        self._trace[i, 0] = xy
-        self._l0[i] = field_at(self._f_succ[i], xy[0], xy[1])
-        self._prev[i] = field_at(self._f_inst[i], xy[0], xy[1])
+        starts = start_cells(house)
+        goals = house.fields["goals"]
+        u = self._rng[i].random(3)
+        cat = int(goals[int(u[0] * len(goals))])
+        cells = starts[cat]
+        r, c = divmod(int(cells[int(u[1] * len(cells))]), house.shape[1])
+        return cat, (c + 0.5) * CELL, (r + 0.5) * CELL, int(u[2] * HEADINGS)
+
+    def _begin(self, idx: np.ndarray, drawn: list[tuple[int, float, float, int]]) -> None:
+        """Start the episodes ``drawn`` in envs ``idx``: goal fields, pose, counters."""
+        for i, (cat, *_) in zip(idx, drawn):
+            house = self._house[i]
+            h, w = house.shape
+            inst, succ = geodesic.category_fields(house, cat)
+            self._f_inst[i, :h, :w] = inst
+            self._f_succ[i, :h, :w] = succ
+        arr = np.array(drawn, np.float64).reshape(-1, 4)
+        task.begin(np.asarray(idx, np.int64), arr[:, 0].astype(np.int64), arr[:, 1:3], arr[:, 3].astype(np.int64),
+                   self._f_inst, self._f_succ, self._goal, self._pos, self._heading, self._pitch, self._start,
+                   self._steps, self._path, self._trace, self._l0, self._prev)
 
     # ------------------------------------------------------------------ step
     def step(self, action: dict[str, np.ndarray]) -> tuple[Obs, np.ndarray, np.ndarray, dict[str, Any]]:
@@ -174,46 +170,34 @@ class HouseEnv(Env):
             raise ValueError("step expects a dict {'action': int array of shape (num_envs,)}")
         a = task.check_actions(action["action"], self.num_envs)
         n = self.num_envs
-        done, terminal, success = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
-        task.advance(a, self._grid, self._f_inst, self._objects, self._nobj, self._goal, self._heights,
-                     self._pos, self._heading, self._pitch, self._steps, self._path, self._prev,
-                     self.max_steps, self._reward, done, terminal, success)
-        reward = self._reward.astype(np.float32)
-        self._trace[np.arange(n), self._steps] = self._pos
+        done, terminal = np.zeros(n, bool), np.zeros(n, bool)
         info = empty_info(self.metric_keys, n)
-        first, trial = np.zeros(n, bool), np.zeros(n, bool)
-        for i in np.flatnonzero(done):
-            self._metrics(i, bool(success[i]), info)
-            if self._episode[i] + 1 >= self.episodes_per_trial:
-                self._new_trial(i)
-                trial[i] = True
-            else:
-                self._episode[i] += 1
-                self._new_episode(i)
-            first[i] = True
-        obs = self._observe(first, done, terminal, trial)
+        task.advance(a, self._grid, self._f_inst, self._f_succ, self._objects, self._nobj, self._goal,
+                     self._heights, self._pos, self._heading, self._pitch, self._steps, self._path, self._prev,
+                     self._l0, self._trace, self.max_steps, self._reward, done, terminal, info["success"],
+                     info["spl"], info["soft_spl"], info["distance_to_goal"], info["episode_length"])
+        reward = self._reward.astype(np.float32)
+        idx = np.flatnonzero(done)
+        trial = np.zeros(n, bool)
+        if len(idx):
+            trial[idx] = self._episode[idx] + 1 >= self.episodes_per_trial
+            self._episode[idx] += 1
+            drawn = [self._new_trial(i) if trial[i] else self._draw_episode(i) for i in idx]
+            self._begin(idx, drawn)
+        obs = self._observe(done, done, terminal, trial)
         return obs, reward, done, info
 
-    def _metrics(self, i: int, success: bool, info: dict[str, np.ndarray]) -> None:
-        l0, path = self._l0[i], self._path[i]
-        d_end = field_at(self._f_succ[i], self._pos[i, 0], self._pos[i, 1])
-        eff = l0 / max(l0, path) if l0 > 0 else 1.0
-        info["success"][i] = float(success)
-        info["spl"][i] = float(success) * eff
-        info["soft_spl"][i] = max(0.0, 1.0 - d_end / l0) * eff if l0 > 0 else float(success)
-        info["distance_to_goal"][i] = d_end
-        info["episode_length"][i] = self._steps[i]
-
     def _observe(self, first, last, terminal, trial) -> Obs:
+        n, r = self.num_envs, self.resolution
+        rgb, depth = np.empty((n, r, r, 3), np.uint8), np.empty((n, r, r, 1), np.float32)
         render.render(self._grid, self._room, self._style, self._objects, self._nobj, self._pos, self._heading,
-                      self._pitch, categories.SHAPE, categories.COLOR, categories.SIZE, self._rgb, self._depth)
-        n = self.num_envs
+                      self._pitch, categories.SHAPE, categories.COLOR, categories.SIZE, rgb, depth)
         goal = np.zeros((n, categories.NUM_CATEGORIES), np.float32)
         goal[np.arange(n), self._goal] = 1.0
         rel = self._pos - self._start[:, :2]
         k = self._start[:, 2].astype(np.int64)
         gps = np.stack([rel[:, 0] * COS[k] + rel[:, 1] * SIN[k], -rel[:, 0] * SIN[k] + rel[:, 1] * COS[k]], 1)
-        return {"rgb": self._rgb.copy(), "depth": self._depth.copy(), "goal": goal, "gps": gps.astype(np.float32),
+        return {"rgb": rgb, "depth": depth, "goal": goal, "gps": gps.astype(np.float32),
                 "is_first": first.copy(), "is_last": last.copy(), "is_terminal": terminal.copy(),
                 "is_trial_first": trial.copy(), "episode_index": self._episode.copy(),
                 "step_index": self._steps.copy()}
@@ -249,8 +233,8 @@ class HouseEnv(Env):
         house = self.houses[0] if self.houses else get_house(int(spec["house_seed"]))
         self._load_house(0, house)
         self._episode[0] = int(spec["episode_index"])
-        self._set_episode(0, int(spec["goal_id"]), (float(spec["start"][0]), float(spec["start"][1])),
-                          int(spec["start_heading"]))
+        self._begin(np.zeros(1, np.int64), [(int(spec["goal_id"]), float(spec["start"][0]), float(spec["start"][1]),
+                                              int(spec["start_heading"]))])
         if not house.navigable()[int(spec["start"][1] / CELL), int(spec["start"][0] / CELL)]:
             raise ValueError(f"episode spec: start {spec['start']} is not on a navigable cell of house {house.seed}")
 

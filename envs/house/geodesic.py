@@ -1,12 +1,13 @@
-"""Geodesic distance fields on the house grid (16-neighbour Dijkstra, Numba).
+"""Geodesic distance fields on the house grid, for every category of a house at once (Numba).
 
-Per goal category a house holds two fields over navigable cells, computed on first use and cached:
+Per goal category a house holds two fields over navigable cells (computed once per house, cached):
 - ``to_instance``: geodesic distance from each cell centre to the centre of the nearest instance;
 - ``to_success``: geodesic distance to the *success region*, the cells within ``VIEW_DIST`` of an
-  instance that also see it (no wall in between, reachable by the camera at some pitch). It is the
-  shortest-path length used by SPL and soft-SPL and the field the oracle descends.
-16 neighbours (straight, diagonal and knight moves, no corner cutting) keep the grid metric within
-~3% of the Euclidean one.
+  instance that also see it (no wall in between, in view at some pitch). It is the shortest-path length
+  used by SPL and soft-SPL and the field the oracle descends.
+The graph has 16 neighbours per cell (straight, diagonal and knight moves, no corner cutting), which keeps
+the grid metric within ~3% of the Euclidean one. The allowed moves of every cell are computed once per
+house as a bit mask, then each category runs one Dijkstra over it.
 """
 from __future__ import annotations
 
@@ -19,21 +20,26 @@ from envs.house import categories
 from envs.house.geometry import CAM_H, PITCH_MAX, PITCH_TAN, VIEW_DIST, line_of_sight
 from envs.house.layout import CELL, DOOR, FREE, House
 
-_MOVES = np.array([(dr, dc) for dr in range(-2, 3) for dc in range(-2, 3)
-                   if (dr, dc) != (0, 0) and math.gcd(abs(dr), abs(dc)) == 1], np.int64)
+MOVES = np.array([(dr, dc) for dr in range(-2, 3) for dc in range(-2, 3)
+                  if (dr, dc) != (0, 0) and math.gcd(abs(dr), abs(dc)) == 1], np.int64)
+MOVE_LEN = (CELL * np.hypot(MOVES[:, 0], MOVES[:, 1])).astype(np.float32)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _nav(g):
     return g == FREE or g == DOOR
 
 
-@njit(cache=True)
-def _move_clear(grid, r, c, dr, dc):
-    """Cells a straight move from (r, c) by (dr, dc) passes through are navigable (no corner cutting)."""
+@njit(cache=True, inline="always")
+def move_clear(grid, r, c, dr, dc):
+    """Both ends navigable and no corner cut: the cells the straight segment crosses are navigable."""
+    h, w = grid.shape
+    rr, cc = r + dr, c + dc
+    if rr < 0 or cc < 0 or rr >= h or cc >= w or not _nav(grid[r, c]) or not _nav(grid[rr, cc]):
+        return False
     if abs(dr) == 1 and abs(dc) == 1:
         return _nav(grid[r + dr, c]) and _nav(grid[r, c + dc])
-    if abs(dr) == 2:  # knight move (2, 1): passes (1, 0) and (1, dc)
+    if abs(dr) == 2:  # knight move (2, 1): crosses (1, 0) and (1, 1)
         sr = dr // 2
         return _nav(grid[r + sr, c]) and _nav(grid[r + sr, c + dc])
     if abs(dc) == 2:
@@ -43,120 +49,146 @@ def _move_clear(grid, r, c, dr, dc):
 
 
 @njit(cache=True)
-def _push(keys, ids, n, key, idx):
-    i = n
-    keys[i], ids[i] = key, idx
-    while i > 0:
-        p = (i - 1) >> 1
-        if keys[p] <= keys[i]:
-            break
-        keys[p], keys[i] = keys[i], keys[p]
-        ids[p], ids[i] = ids[i], ids[p]
-        i = p
-    return n + 1
-
-
-@njit(cache=True)
-def _pop(keys, ids, n):
-    n -= 1
-    keys[0], ids[0] = keys[n], ids[n]
-    i = 0
-    while True:
-        a, b, m = 2 * i + 1, 2 * i + 2, i
-        if a < n and keys[a] < keys[m]:
-            m = a
-        if b < n and keys[b] < keys[m]:
-            m = b
-        if m == i:
-            return n
-        keys[m], keys[i] = keys[i], keys[m]
-        ids[m], ids[i] = ids[i], ids[m]
-        i = m
-
-
-@njit(cache=True)
-def dijkstra(grid, dist, moves):
-    """Relax ``dist`` (inf except at sources) in place over navigable cells of ``grid`` (array heap)."""
+def move_masks(grid, moves):
+    """Bit m of cell (r, c) says whether move m is allowed from there (``move_clear``, all cells at once)."""
     h, w = grid.shape
-    cap = h * w * moves.shape[0] + 1
-    keys = np.empty(cap, np.float32)
-    ids = np.empty(cap, np.int64)
-    step = np.empty(moves.shape[0], np.float32)
-    for m in range(moves.shape[0]):
-        step[m] = CELL * math.sqrt(moves[m, 0] ** 2 + moves[m, 1] ** 2)
-    n = 0
+    nav = np.zeros((h + 4, w + 4), np.bool_)  # padded by 2: moves never leave the array
     for r in range(h):
         for c in range(w):
-            if dist[r, c] < np.inf:
-                n = _push(keys, ids, n, dist[r, c], r * w + c)
-    while n > 0:
-        d, idx = keys[0], ids[0]
-        n = _pop(keys, ids, n)
-        r, c = idx // w, idx % w
-        if d > dist[r, c]:
-            continue
-        for m in range(moves.shape[0]):
-            dr, dc = moves[m, 0], moves[m, 1]
-            rr, cc = r + dr, c + dc
-            if rr < 0 or cc < 0 or rr >= h or cc >= w or not _nav(grid[rr, cc]):
-                continue
-            nd = d + step[m]
-            if nd < dist[rr, cc] and _move_clear(grid, r, c, dr, dc):
-                dist[rr, cc] = nd
-                n = _push(keys, ids, n, nd, rr * w + cc)
-    return dist
+            nav[r + 2, c + 2] = _nav(grid[r, c])
+    mask = np.zeros((h, w), np.int64)
+    for m in range(moves.shape[0]):
+        dr, dc = moves[m, 0], moves[m, 1]
+        if abs(dr) == 2:
+            ar, ac, br, bc = dr // 2, 0, dr // 2, dc  # cells the segment crosses
+        elif abs(dc) == 2:
+            ar, ac, br, bc = 0, dc // 2, dr, dc // 2
+        elif dr != 0 and dc != 0:
+            ar, ac, br, bc = dr, 0, 0, dc
+        else:
+            ar, ac, br, bc = 0, 0, 0, 0
+        bit = np.int64(1) << m
+        for r in range(2, h + 2):
+            for c in range(2, w + 2):
+                if nav[r, c] and nav[r + dr, c + dc] and nav[r + ar, c + ac] and nav[r + br, c + bc]:
+                    mask[r - 2, c - 2] |= bit
+    return mask
 
 
 @njit(cache=True)
-def _instance_sources(grid, objects, cat, dist):
+def dijkstra(mask, moves, lengths, dist):
+    """Relax ``dist`` (h, w, K), inf except at sources, to shortest-path distances, one category at a time.
+
+    Dial's bucket queue with buckets as wide as the shortest move is exact: a cell in the lowest
+    non-empty bucket cannot be improved through another cell of that bucket (that would add a whole
+    move), so buckets are settled in order, each in any order, without a heap.
+    """
+    h, w, k_n = dist.shape
+    flat = dist.reshape(h * w, k_n)
+    bits = mask.reshape(h * w)
+    offset = moves[:, 0] * w + moves[:, 1]
+    width = lengths.min()
+    cap = h * w * moves.shape[0] + h * w + 1
+    node = np.empty(cap, np.int32)  # entries: cell, key when pushed, next entry in the same bucket
+    key = np.empty(cap, np.float32)
+    nxt = np.empty(cap, np.int32)
+    n_buckets = int(4.0 * h * w * CELL / width) + 8
+    head = np.empty(n_buckets, np.int32)
+    for k in range(k_n):
+        head[:] = -1
+        e = 0
+        lo, hi = n_buckets, -1
+        for j in range(h * w):
+            d = flat[j, k]
+            if d < np.inf:
+                b = int(d / width)
+                node[e], key[e], nxt[e], head[b] = j, d, head[b], e
+                e += 1
+                lo, hi = min(lo, b), max(hi, b)
+        b = lo
+        while b <= hi:
+            i = head[b]
+            head[b] = -1
+            while i >= 0:
+                j, d = node[i], key[i]
+                i = nxt[i]
+                if d > flat[j, k]:
+                    continue  # stale entry
+                bits_j = bits[j]
+                for m in range(moves.shape[0]):
+                    if bits_j & (1 << m):
+                        nb = j + offset[m]
+                        v = d + lengths[m]
+                        if v < flat[nb, k]:
+                            flat[nb, k] = v
+                            bb = max(int(v / width), b + 1)  # never the bucket being emptied
+                            node[e], key[e], nxt[e], head[bb] = nb, v, head[bb], e
+                            e += 1
+                            hi = max(hi, bb)
+            b += 1
+
+
+@njit(cache=True)
+def _instance_sources(grid, objects, cat_slot, dist):
     """Navigable cells next to an instance footprint start at their straight distance to its centre."""
     h, w = grid.shape
     for i in range(objects.shape[0]):
-        if int(objects[i, 2]) != cat:
-            continue
+        k = cat_slot[int(objects[i, 2])]
         ox, oy = objects[i, 0], objects[i, 1]
         orow, ocol = int(oy / CELL), int(ox / CELL)
         for r in range(max(orow - 2, 0), min(orow + 3, h)):
             for c in range(max(ocol - 2, 0), min(ocol + 3, w)):
                 if _nav(grid[r, c]):
                     d = np.float32(math.hypot((c + 0.5) * CELL - ox, (r + 0.5) * CELL - oy))
-                    if d < dist[r, c]:
-                        dist[r, c] = d
+                    if d < dist[r, c, k]:
+                        dist[r, c, k] = d
 
 
 @njit(cache=True)
-def _success_sources(grid, objects, heights, cat, to_instance, dist):
+def _success_sources(grid, objects, heights, cat_slot, to_instance, dist):
     """Cells within VIEW_DIST of an instance (geodesic and straight) that see it at some pitch."""
     h, w = grid.shape
     reach = int(VIEW_DIST / CELL) + 1
     for i in range(objects.shape[0]):
-        if int(objects[i, 2]) != cat:
-            continue
+        cat = int(objects[i, 2])
+        k = cat_slot[cat]
         ox, oy, oz = objects[i, 0], objects[i, 1], 0.5 * heights[cat]
         orow, ocol = int(oy / CELL), int(ox / CELL)
         for r in range(max(orow - reach, 0), min(orow + reach + 1, h)):
             for c in range(max(ocol - reach, 0), min(ocol + reach + 1, w)):
-                if not _nav(grid[r, c]) or to_instance[r, c] > VIEW_DIST:
+                if not _nav(grid[r, c]) or to_instance[r, c, k] > VIEW_DIST:
                     continue
                 x, y = (c + 0.5) * CELL, (r + 0.5) * CELL
                 d = math.hypot(ox - x, oy - y)
                 if d > VIEW_DIST:
                     continue
-                v = (oz - CAM_H) / d
-                if abs(v) - PITCH_MAX * PITCH_TAN > 0.9:  # not in view at any pitch, even with margin
+                if abs((oz - CAM_H) / d) - PITCH_MAX * PITCH_TAN > 0.9:  # out of view at every pitch (margin)
                     continue
                 if line_of_sight(grid, x, y, ox, oy):
-                    dist[r, c] = 0.0
+                    dist[r, c, k] = 0.0
+
+
+def house_fields(house: House) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """{category: (to_instance, to_success)} float32 (h, w) fields of every category in ``house`` (cached)."""
+    if "by_category" not in house.fields:
+        cats = house.categories
+        slot = np.full(categories.NUM_CATEGORIES, -1, np.int64)
+        slot[cats] = np.arange(len(cats))
+        mask = move_masks(house.grid, MOVES)
+        inst = np.full(house.shape + (len(cats),), np.inf, np.float32)
+        _instance_sources(house.grid, house.objects, slot, inst)
+        dijkstra(mask, MOVES, MOVE_LEN, inst)
+        succ = np.full_like(inst, np.inf)
+        _success_sources(house.grid, house.objects, categories.SIZE[:, 1], slot, inst, succ)
+        dijkstra(mask, MOVES, MOVE_LEN, succ)
+        house.fields["by_category"] = {int(c): (np.ascontiguousarray(inst[:, :, i]), np.ascontiguousarray(succ[:, :, i]))
+                                       for i, c in enumerate(cats)}
+    return house.fields["by_category"]
 
 
 def category_fields(house: House, cat: int) -> tuple[np.ndarray, np.ndarray]:
-    """(to_instance, to_success) float32 fields of ``cat`` in ``house``, cached on the house."""
-    if cat not in house.fields:
-        inst = np.full(house.shape, np.inf, np.float32)
-        _instance_sources(house.grid, house.objects, cat, inst)
-        dijkstra(house.grid, inst, _MOVES)
-        succ = np.full(house.shape, np.inf, np.float32)
-        _success_sources(house.grid, house.objects, categories.SIZE[:, 1], cat, inst, succ)
-        dijkstra(house.grid, succ, _MOVES)
-        house.fields[cat] = (inst, succ)
-    return house.fields[cat]
+    """(to_instance, to_success) of category ``cat`` in ``house``."""
+    fields = house_fields(house)
+    if cat not in fields:
+        raise ValueError(f"category {categories.NAMES[cat]!r} is not in house {house.seed}")
+    return fields[cat]

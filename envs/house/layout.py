@@ -73,130 +73,14 @@ def house_seed(split: str, index: int) -> int:
 
 def generate(seed: int) -> House:
     """The house of ``seed``; its split (``seed % 3``) fixes which layout parameters it may use."""
+    from envs.house import procgen
+
     split = split_of(seed)
     p = SPLIT_PARAMS[split]
-    rng = np.random.default_rng([seed, 7919])
-    n_rooms = int(rng.choice(p["room_counts"]))
-    door = int(rng.integers(p["door_cells"][0], p["door_cells"][1] + 1))
-    area = n_rooms * rng.uniform(*p["room_area_m2"])
-    aspect = rng.uniform(0.75, 1.33)
-    w = int(np.clip(round(np.sqrt(area * aspect) / CELL), 2 * MIN_INNER + 3, MAX_GRID - 1)) + 1
-    h = int(np.clip(round(area / (w * CELL) / CELL), 2 * MIN_INNER + 3, MAX_GRID - 1)) + 1
-    rooms = _split_rooms(rng, h, w, n_rooms)
-    grid = np.full((h, w), FREE, np.uint8)
-    room = np.full((h, w), -1, np.int8)
-    for k, (r0, c0, r1, c1) in enumerate(rooms):
-        grid[r0, c0:c1 + 1] = grid[r1, c0:c1 + 1] = WALL
-        grid[r0:r1 + 1, c0] = grid[r0:r1 + 1, c1] = WALL
-        room[r0 + 1:r1, c0 + 1:c1] = k
-    _carve_doors(rng, grid, room, rooms, door)
-    objects = _place_objects(rng, grid, rooms)
-    params = {"rooms": len(rooms), "door_cells": door, "size_cells": [h, w]}
-    return House(seed, split, params, grid, room, _room_styles(rng, len(rooms)), objects)
-
-
-def _split_rooms(rng: np.random.Generator, h: int, w: int, n: int) -> list[tuple[int, int, int, int]]:
-    """Binary space partition of the house rectangle into ``n`` rooms (wall lines shared)."""
-    rooms = [(0, 0, h - 1, w - 1)]
-    while len(rooms) < n:
-        order = sorted(range(len(rooms)), key=lambda i: -(rooms[i][2] - rooms[i][0]) * (rooms[i][3] - rooms[i][1]))
-        for i in order:
-            r0, c0, r1, c1 = rooms[i]
-            rows, cols = r1 - r0, c1 - c0
-            axis = 0 if rows > cols or (rows == cols and rng.random() < 0.5) else 1
-            for ax in (axis, 1 - axis):
-                lo, hi = (r0, r1) if ax == 0 else (c0, c1)
-                if hi - lo >= 2 * (MIN_INNER + 1):
-                    s = int(rng.integers(lo + MIN_INNER + 1, hi - MIN_INNER))
-                    a, b = ((r0, c0, s, c1), (s, c0, r1, c1)) if ax == 0 else ((r0, c0, r1, s), (r0, s, r1, c1))
-                    rooms[i:i + 1] = [a, b]
-                    break
-            else:
-                continue
-            break
-        else:
-            break  # no room can be split further: the house holds fewer rooms
-    return rooms
-
-
-def _carve_doors(rng: np.random.Generator, grid: np.ndarray, room: np.ndarray,
-                 rooms: list[tuple[int, int, int, int]], door: int) -> None:
-    """Connect rooms by a random spanning tree of doors plus a few extra doors (loops)."""
-    edges = []
-    for i, a in enumerate(rooms):
-        for j in range(i + 1, len(rooms)):
-            seg = _shared_wall(a, rooms[j], door)
-            if seg is not None:
-                edges.append((rng.random(), i, j, seg))
-    edges.sort(key=lambda e: e[0])
-    parent = list(range(len(rooms)))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for _, i, j, (axis, line, lo, hi) in edges:
-        joined = find(i) != find(j)
-        if not joined and rng.random() > 0.3:
-            continue
-        parent[find(i)] = find(j)
-        start = int(rng.integers(lo, hi - door + 1))
-        if axis == 0:
-            grid[line, start:start + door] = DOOR
-            room[line, start:start + door] = i
-        else:
-            grid[start:start + door, line] = DOOR
-            room[start:start + door, line] = i
-
-
-def _shared_wall(a, b, door: int):
-    """(axis, line, lo, hi) of the wall segment two rooms share, with room for a door, else None."""
-    for axis, (p0, p1, q0, q1) in ((0, (a[0], a[2], b[0], b[2])), (1, (a[1], a[3], b[1], b[3]))):
-        line = p1 if p1 == q0 else (p0 if p0 == q1 else None)
-        if line is None:
-            continue
-        lo_a, hi_a = (a[1], a[3]) if axis == 0 else (a[0], a[2])
-        lo_b, hi_b = (b[1], b[3]) if axis == 0 else (b[0], b[2])
-        lo, hi = max(lo_a, lo_b) + 2, min(hi_a, hi_b) - 1  # keep door frames clear of corners
-        if hi - lo >= door:
-            return axis, line, lo, hi
-    return None
-
-
-def _place_objects(rng: np.random.Generator, grid: np.ndarray, rooms) -> np.ndarray:
-    """Objects against walls, footprints apart and clear of doors; several instances of some categories.
-
-    Centres lie two cells from a room's wall so that the 3x3 footprint touches the wall; positions that
-    would leave a one-cell pocket next to a corner are skipped.
-    """
-    n_cat = int(rng.integers(8, 15))
-    house_cats = rng.choice(categories.NUM_CATEGORIES, n_cat, replace=False)
-    ok = np.ones(grid.shape, bool)
-    for r, c in np.argwhere(grid == DOOR):
-        ok[max(r - 4, 0):r + 5, max(c - 4, 0):c + 5] = False
-    placed: list[tuple[int, int, int]] = []
-    for r0, c0, r1, c1 in rooms:
-        cols = [c for c in range(c0 + 2, c1 - 1) if c not in (c0 + 3, c1 - 3)]
-        rows = [r for r in range(r0 + 4, r1 - 3)]
-        ring = [(r0 + 2, c) for c in cols] + [(r1 - 2, c) for c in cols]
-        ring += [(r, c0 + 2) for r in rows] + [(r, c1 - 2) for r in rows]
-        area = (r1 - r0 - 1) * (c1 - c0 - 1) * CELL * CELL
-        want = int(np.clip(round(area / 6.0 + rng.uniform(-0.5, 1.5)), 2, 6))
-        got = 0
-        for i in rng.permutation(len(ring)):
-            r, c = ring[i]
-            if not ok[r, c]:
-                continue
-            placed.append((r, c, int(house_cats[int(rng.integers(n_cat))])))
-            ok[max(r - 5, 0):r + 6, max(c - 5, 0):c + 6] = False
-            got += 1
-            if got == want or len(placed) == MAX_OBJECTS:
-                break
-    for r, c, _ in placed:
-        grid[r - 1:r + 2, c - 1:c + 2] = OBJECT
-    return np.array([((c + 0.5) * CELL, (r + 0.5) * CELL, k) for r, c, k in placed], np.float64).reshape(-1, 3)
+    grid, room, style, objects, door = procgen.generate(
+        int(seed), np.asarray(p["room_counts"], np.int64), *p["room_area_m2"], *p["door_cells"])
+    params = {"rooms": len(style), "door_cells": int(door), "size_cells": list(grid.shape)}
+    return House(int(seed), split, params, grid, room, style, objects)
 
 
 def _room_styles(rng: np.random.Generator, n: int) -> np.ndarray:

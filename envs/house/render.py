@@ -1,10 +1,10 @@
 """Batched first-person RGB-D rendering: a column ray-caster over the house grid (Numba, one core).
 
-Per image column a DDA walk through the grid finds the wall (Wolfenstein style); floor and ceiling
-pixels are cast per row (their distance depends on the row only), coloured by the room they fall in;
-doorways get a lintel above the opening; objects are billboards with per-category silhouettes, drawn
-far to near against the per-column wall depth. Looking up / down shifts the horizon. Depth is the
-distance along the horizontal viewing direction, in metres.
+Pass 1 walks the grid per image column to the wall (DDA, Wolfenstein style); pass 2 fills the image row
+by row: floor and ceiling pixels are cast per row (their distance depends on the row only) and coloured
+by the room they fall in, the floor with a per-room pattern; doorways get a lintel above the opening;
+objects are billboards with per-category silhouettes, drawn far to near against the per-column wall
+depth. Looking up / down shifts the horizon. Depth is the distance along the horizontal view axis (m).
 """
 from __future__ import annotations
 
@@ -18,6 +18,24 @@ from envs.house.layout import CELL, DOOR, WALL
 from envs.house.sprites import shade
 
 JAMB = np.array([120.0, 80.0, 45.0], np.float32)
+TEX, TEX_PER_M = 64, 32.0  # floor texture: 64x64 texels over a 2 m period
+INV_CELL = 1.0 / CELL
+
+
+def _floor_textures() -> np.ndarray:
+    """Brightness of the floor patterns over one 2 m x 2 m period: tiles, planks, carpet."""
+    u = (np.arange(TEX) + 0.5) / TEX_PER_M
+    x, y = np.meshgrid(u, u)  # x along columns, y along rows
+    tiles = np.where((np.floor(x * 2) + np.floor(y * 2)) % 2 == 1, 1.0, 0.9)
+    tiles[((x * 2) % 1 < 0.05) | ((y * 2) % 1 < 0.05)] = 0.7
+    row = np.floor(y * 5)
+    planks = 0.88 + 0.12 * ((row * 7) % 3) / 2.0
+    planks[((y * 5) % 1 < 0.07) | (((x + 0.5 * (row % 2)) % 1.0) < 0.025)] = 0.72
+    carpet = 0.93 + 0.04 * np.cos(x * 37.0) * np.cos(y * 41.0)
+    return np.stack([tiles, planks, carpet]).astype(np.float32)
+
+
+FLOOR_TEX = _floor_textures()
 
 
 @njit(cache=True, inline="always")
@@ -33,23 +51,6 @@ def _put(rgb, n, y, x, r, g, b, s):
 
 
 @njit(cache=True)
-def _floor_shade(pattern, wx, wy):
-    if pattern == 0:  # 0.5 m tiles with grout lines
-        fx, fy = wx * 2.0, wy * 2.0
-        gx, gy = fx - math.floor(fx), fy - math.floor(fy)
-        if gx < 0.05 or gy < 0.05:
-            return 0.7
-        return 1.0 if (int(math.floor(fx)) + int(math.floor(fy))) & 1 else 0.9
-    if pattern == 1:  # planks along x, 0.2 m wide, staggered joints
-        row = int(math.floor(wy * 5.0))
-        fx = wx * 0.8 + 0.37 * row
-        if (wy * 5.0) - row < 0.07 or fx - math.floor(fx) < 0.02:
-            return 0.72
-        return 0.88 + 0.12 * ((row * 7) % 3) / 2.0
-    return 0.95  # carpet
-
-
-@njit(cache=True)
 def render(grid, room, style, objects, nobj, pos, heading, pitch, cat_shape, cat_color, cat_size, rgb, depth):
     """Render every env of the batch into ``rgb`` (N, H, W, 3) uint8 and ``depth`` (N, H, W, 1) float32."""
     n_env, H, W = rgb.shape[0], rgb.shape[1], rgb.shape[2]
@@ -57,10 +58,18 @@ def render(grid, room, style, objects, nobj, pos, heading, pitch, cat_shape, cat
     rowdist = np.empty(H)
     rowfog = np.empty(H)
     zbuf = np.empty(W)
+    rdx, rdy = np.empty(W), np.empty(W)
+    wcol = np.empty((W, 3))
+    wy0, wy1 = np.empty(W, np.int64), np.empty(W, np.int64)
+    wbase = np.empty(W)
+    wroom = np.empty(W, np.int64)
+    doort = np.empty(W)
     order = np.empty(objects.shape[1], np.int64)
     odepth = np.empty(objects.shape[1])
+    tex = FLOOR_TEX
     for n in range(n_env):
         g, rm, st = grid[n], room[n], style[n]
+        gh, gw = g.shape
         px, py = pos[n, 0], pos[n, 1]
         fx, fy = COS[heading[n]], SIN[heading[n]]
         rx, ry = -fy, fx
@@ -74,12 +83,13 @@ def render(grid, room, style, objects, nobj, pos, heading, pitch, cat_shape, cat
             else:
                 rowdist[y] = 1e3
             rowfog[y] = _fog(rowdist[y])
-        home = rm[int(py / CELL), int(px / CELL)]
+        home = rm[int(py * INV_CELL), int(px * INV_CELL)]
+        # pass 1, per column: walk the grid to the wall (DDA in cell units)
         for x in range(W):
             camx = 2.0 * (x + 0.5) / W - 1.0
             dx, dy = fx + rx * camx, fy + ry * camx
-            # DDA in cell units
-            cx, cy = px / CELL, py / CELL
+            rdx[x], rdy[x] = dx, dy
+            cx, cy = px * INV_CELL, py * INV_CELL
             mx, my = int(cx), int(cy)
             ddx = abs(1.0 / dx) if dx != 0.0 else 1e30
             ddy = abs(1.0 / dy) if dy != 0.0 else 1e30
@@ -94,6 +104,7 @@ def render(grid, room, style, objects, nobj, pos, heading, pitch, cat_shape, cat
             last = rm[my, mx] if rm[my, mx] >= 0 else home
             door_t = -1.0
             side = 0
+            t_enter = 0.0
             while True:
                 if sdx < sdy:
                     t_enter = sdx
@@ -114,40 +125,47 @@ def render(grid, room, style, objects, nobj, pos, heading, pitch, cat_shape, cat
                     last = rm[my, mx]
             d = max(t_enter * CELL, 1e-3)
             zbuf[x] = d
-            # wall colour: room side, darker on y-faces, door jambs in wood
+            wroom[x] = last
+            doort[x] = door_t
             wr, wg, wb = st[last, 3], st[last, 4], st[last, 5]
-            if g[my, mx + 1 if mx + 1 < g.shape[1] else mx] == DOOR or g[my, mx - 1 if mx > 0 else mx] == DOOR \
-                    or g[my + 1 if my + 1 < g.shape[0] else my, mx] == DOOR or g[my - 1 if my > 0 else my, mx] == DOOR:
-                wr, wg, wb = JAMB[0], JAMB[1], JAMB[2]
+            if g[my, min(mx + 1, gw - 1)] == DOOR or g[my, max(mx - 1, 0)] == DOOR \
+                    or g[min(my + 1, gh - 1), mx] == DOOR or g[max(my - 1, 0), mx] == DOOR:
+                wr, wg, wb = JAMB[0], JAMB[1], JAMB[2]  # door frame
             ws = (1.0 if side == 0 else 0.8) * _fog(d)
-            y_top = horizon - f * (CEIL_H - CAM_H) / d
-            y_bot = horizon + f * CAM_H / d
-            y0 = min(max(int(math.ceil(y_top - 0.5)), 0), H)
-            y1 = min(max(int(math.ceil(y_bot - 0.5)), 0), H)
-            for y in range(y0):  # ceiling
-                t = min(rowdist[y], d)
-                wx, wy = px + dx * t, py + dy * t
-                k = rm[int(wy / CELL), int(wx / CELL)]
-                if k < 0:
-                    k = last
-                s = rowfog[y]
-                _put(rgb, n, y, x, st[k, 6], st[k, 7], st[k, 8], s)
-                depth[n, y, x, 0] = t
-            base_y = horizon + f * (CAM_H - 0.1) / d  # baseboard below 0.1 m
-            for y in range(y0, y1):
-                s = ws * (0.55 if y + 0.5 > base_y else 1.0)
-                _put(rgb, n, y, x, wr, wg, wb, s)
-                depth[n, y, x, 0] = d
-            for y in range(y1, H):  # floor
-                t = min(rowdist[y], d)
-                wx, wy = px + dx * t, py + dy * t
-                k = rm[int(wy / CELL), int(wx / CELL)]
-                if k < 0:
-                    k = last
-                s = rowfog[y] * _floor_shade(int(st[k, 9]), wx, wy)
-                _put(rgb, n, y, x, st[k, 0], st[k, 1], st[k, 2], s)
-                depth[n, y, x, 0] = t
-            if door_t > 0.05:  # lintel above the doorway nearest along this ray
+            wcol[x, 0], wcol[x, 1], wcol[x, 2] = wr * ws, wg * ws, wb * ws
+            wy0[x] = min(max(int(math.ceil(horizon - f * (CEIL_H - CAM_H) / d - 0.5)), 0), H)
+            wy1[x] = min(max(int(math.ceil(horizon + f * CAM_H / d - 0.5)), 0), H)
+            wbase[x] = horizon + f * (CAM_H - 0.1) / d  # baseboard below 0.1 m
+        # pass 2, per row: ceiling, wall and floor pixels
+        for y in range(H):
+            t_row, fog = rowdist[y], rowfog[y]
+            below = y + 0.5 > horizon
+            for x in range(W):
+                if y < wy0[x] or y >= wy1[x]:
+                    t = min(t_row, zbuf[x])
+                    wx, wy = px + rdx[x] * t, py + rdy[x] * t
+                    k = rm[int(wy * INV_CELL), int(wx * INV_CELL)]
+                    if k < 0:
+                        k = wroom[x]
+                    if below:
+                        s = fog * tex[int(st[k, 9]), int(wy * TEX_PER_M) & 63, int(wx * TEX_PER_M) & 63]
+                        rgb[n, y, x, 0] = np.uint8(st[k, 0] * s)
+                        rgb[n, y, x, 1] = np.uint8(st[k, 1] * s)
+                        rgb[n, y, x, 2] = np.uint8(st[k, 2] * s)
+                    else:
+                        rgb[n, y, x, 0] = np.uint8(st[k, 6] * fog)
+                        rgb[n, y, x, 1] = np.uint8(st[k, 7] * fog)
+                        rgb[n, y, x, 2] = np.uint8(st[k, 8] * fog)
+                    depth[n, y, x, 0] = t
+                else:
+                    s = 0.55 if y + 0.5 > wbase[x] else 1.0
+                    rgb[n, y, x, 0] = np.uint8(wcol[x, 0] * s)
+                    rgb[n, y, x, 1] = np.uint8(wcol[x, 1] * s)
+                    rgb[n, y, x, 2] = np.uint8(wcol[x, 2] * s)
+                    depth[n, y, x, 0] = zbuf[x]
+        for x in range(W):  # lintel above the doorway nearest along the ray
+            door_t = doort[x]
+            if door_t > 0.05:
                 l0 = min(max(int(math.ceil(horizon - f * (CEIL_H - CAM_H) / door_t - 0.5)), 0), H)
                 l1 = min(max(int(math.ceil(horizon - f * (DOOR_H - CAM_H) / door_t - 0.5)), 0), H)
                 s = 0.9 * _fog(door_t)

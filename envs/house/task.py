@@ -40,9 +40,10 @@ def sees_goal(grid, f_inst, objs, m, goal, heights, x, y, k, pitch):
 
 
 @njit(cache=True)
-def advance(action, grid, f_inst, objects, nobj, goal, heights, pos, heading, pitch, steps, path_len,
-            prev_dist, max_steps, reward, done, terminal, success):
-    """Apply one action per env in place; fill ``reward``, ``done``, ``terminal`` and ``success``."""
+def advance(action, grid, f_inst, f_succ, objects, nobj, goal, heights, pos, heading, pitch, steps, path_len,
+            prev_dist, l0, trace, max_steps, reward, done, terminal, success, spl, soft_spl, dist_to_goal, length):
+    """Apply one action per env in place; fill ``reward``, ``done``, ``terminal`` and, where an episode
+    ends, its metrics (SPL's shortest path ``l0`` is the start's geodesic distance to the success region)."""
     for n in range(action.shape[0]):
         a = action[n]
         x, y, k = pos[n, 0], pos[n, 1], heading[n]
@@ -63,12 +64,38 @@ def advance(action, grid, f_inst, objects, nobj, goal, heights, pos, heading, pi
         elif a == DOWN:
             pitch[n] = max(pitch[n] - 1, -PITCH_MAX)
         steps[n] += 1
+        trace[n, steps[n], 0], trace[n, steps[n], 1] = pos[n, 0], pos[n, 1]
         d = field_at(f_inst[n], pos[n, 0], pos[n, 1])
         reward[n] = prev_dist[n] - d - STEP_PENALTY + (SUCCESS_REWARD if ok else 0.0)
         prev_dist[n] = d
-        success[n] = ok
         terminal[n] = a == STOP
         done[n] = a == STOP or steps[n] >= max_steps
+        if done[n]:
+            eff = l0[n] / max(l0[n], path_len[n])
+            d_end = field_at(f_succ[n], pos[n, 0], pos[n, 1])
+            success[n] = 1.0 if ok else 0.0
+            spl[n] = success[n] * eff
+            soft_spl[n] = max(0.0, 1.0 - d_end / l0[n]) * eff
+            dist_to_goal[n] = d_end
+            length[n] = steps[n]
+
+
+@njit(cache=True)
+def begin(idx, cat, xy, k, f_inst, f_succ, goal, pos, heading, pitch, start, steps, path_len, trace, l0,
+          prev_dist):
+    """Start episodes in envs ``idx``: goal ``cat``, pose (``xy``, heading ``k``), pitch 0, counters zero."""
+    for j in range(idx.shape[0]):
+        n = idx[j]
+        goal[n] = cat[j]
+        pos[n, 0], pos[n, 1] = xy[j, 0], xy[j, 1]
+        heading[n] = k[j]
+        pitch[n] = 0
+        start[n, 0], start[n, 1], start[n, 2] = xy[j, 0], xy[j, 1], k[j]
+        steps[n] = 0
+        path_len[n] = 0.0
+        trace[n, 0, 0], trace[n, 0, 1] = xy[j, 0], xy[j, 1]
+        l0[n] = field_at(f_succ[n], xy[j, 0], xy[j, 1])
+        prev_dist[n] = field_at(f_inst[n], xy[j, 0], xy[j, 1])
 
 
 def check_actions(action: np.ndarray, num_envs: int) -> np.ndarray:
