@@ -84,9 +84,10 @@ def run_attempt(task: Task, seed: int, planner: Planner, memory: ExperienceMemor
         plans += 1
         insights = proposal.insights or insights
         for call in proposal.calls:
+            before = world.inventory
             result = executor.run(call, task.budget - (world.steps - start_steps))
             records.append(result.to_dict())
-            if done() or not result.ok or _low_vitals(world):
+            if done() or not result.ok or _fell_low(before, world.inventory):
                 break  # re-plan: after a failure, and when the planner may want to drink, eat or sleep
     steps = world.steps - start_steps
     success = done()
@@ -107,9 +108,9 @@ def run_attempt(task: Task, seed: int, planner: Planner, memory: ExperienceMemor
     return result
 
 
-def _low_vitals(world: CrafterWorld, low: int = 2) -> bool:
-    inv = world.inventory
-    return min(inv["food"], inv["drink"], inv["energy"]) <= low
+def _fell_low(before: dict[str, int], after: dict[str, int], low: int = 2) -> bool:
+    """Whether food, drink or energy dropped to ``low`` or below during the last call."""
+    return any(after[v] <= low < before[v] for v in ("food", "drink", "energy"))
 
 
 def append_log(path: str | Path | None, result: AttemptResult) -> None:

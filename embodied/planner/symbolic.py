@@ -20,7 +20,8 @@ from envs.crafter.skills import COLLECTIBLE, MAKEABLE, SkillCall
 
 _DIRECT = {"wake_up": "sleep()", "collect_drink": "drink()", "eat_cow": "eat(cow)", "eat_plant": "eat(plant)",
            "defeat_zombie": "fight(zombie)", "defeat_skeleton": "fight(skeleton)"}
-_TAKERS = tuple(f"collect({m})" for m in COLLECTIBLE) + ("drink()", "eat(cow)")
+_TAKERS = tuple(f"collect({m})" for m in COLLECTIBLE) + ("drink()", "eat(cow)")  # tried when a needed
+# item's source is unknown (and sleep() when a vital is low)
 MAX_DEPTH = 10
 
 
@@ -103,7 +104,7 @@ class _Chain:
                 continue
             src = self.k.source(vital)
             if src is None:  # how to restore it is not known yet: that is worth finding out first
-                return self._explore(vital)
+                return self._explore(vital, extra=("sleep()",))
             out.append(src)
         return out
 
@@ -155,19 +156,20 @@ class _Chain:
         self.placed.add(thing)
         return self._call(f"place({thing})", depth)
 
-    def _explore(self, item: str) -> list[str]:
+    def _explore(self, item: str, extra: tuple[str, ...] = ()) -> list[str]:
         """Try a call not yet seen to do anything else, nearest visible target first."""
         def untried(call: str) -> bool:
             gave_other = any(c == call for c, _ in self.k.gain) or self.k.tried.get(call)
             return not gave_other
 
         def dist(call: str) -> float:
-            target = call[call.find("(") + 1:-1] or "water"
-            off = self.ctx.nearby.get("cow" if call == "eat(cow)" else target)
+            target = {"drink()": "water", "sleep()": ""}.get(call, call[call.find("(") + 1:-1])
+            off = self.ctx.nearby.get(target)
             return abs(off[0]) + abs(off[1]) if off else 1e3 + self.rng.random()
 
-        free = [c for c in _TAKERS if untried(c) and not self.k.needs.get(c) and not self.k.near.get(c)]
-        blocked = [c for c in _TAKERS if untried(c) and c not in free]
+        takers = _TAKERS + extra
+        free = [c for c in takers if untried(c) and not self.k.needs.get(c) and not self.k.near.get(c)]
+        blocked = [c for c in takers if untried(c) and c not in free]
         free = sorted(free, key=lambda c: (sum(self.k.failed.get(c, {}).values()), dist(c)))
         visible = [c for c in free if dist(c) < 1e3]
         if visible:

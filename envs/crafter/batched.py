@@ -15,6 +15,7 @@ import numpy as np
 
 from envs.contract import Env, Obs, empty_info, flag_spaces
 from envs.crafter.tasks import ACHIEVEMENTS
+from envs.crafter.world import make_deterministic
 
 ITEMS = ("health", "food", "drink", "energy", "sapling", "wood", "stone", "coal", "iron", "diamond",
          "wood_pickaxe", "stone_pickaxe", "iron_pickaxe", "wood_sword", "stone_sword", "iron_sword")
@@ -31,6 +32,8 @@ class CrafterEnv(Env):
         self.num_envs, self.episodes_per_trial, self.length = num_envs, episodes_per_trial, length
         self._envs = [crafter.Env(area=(64, 64), size=(size, size), length=length, reward=True, seed=0)
                       for _ in range(num_envs)]
+        for env in self._envs:
+            make_deterministic(env)
         self.obs_space = {"image": gymnasium.spaces.Box(0, 255, (size, size, 3), np.uint8),
                           "inventory": gymnasium.spaces.Box(0, 9, (len(ITEMS),), np.int32), **flag_spaces()}
         self.act_space = {"action": gymnasium.spaces.Discrete(17)}

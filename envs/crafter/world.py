@@ -12,6 +12,35 @@ CREATURES = ("cow", "zombie", "skeleton", "plant", "arrow")
 WALKABLE = ("grass", "sand", "path")  # lava is walkable for the player, but fatal: never planned through
 
 
+class _OrderedSet(dict):
+    """Insertion-ordered set: what Crafter's world keeps per chunk."""
+
+    def add(self, item) -> None:
+        self[item] = None
+
+    def remove(self, item) -> None:
+        del self[item]
+
+
+def make_deterministic(env) -> None:
+    """Make a crafter.Env replay bit-identically from its seed (call before ``reset``).
+
+    Crafter keeps the objects of each chunk in a ``set`` hashed by memory address, and its spawn/despawn
+    balancing picks a creature by index into that set, so two envs with the same seed drift apart.
+    An insertion-ordered container removes that dependence without changing the game's rules.
+    """
+    import collections
+
+    world = env._world
+
+    class _World(type(world)):
+        def reset(self, seed=None):
+            super().reset(seed)
+            self._chunks = collections.defaultdict(_OrderedSet)
+
+    world.__class__ = _World
+
+
 def _crafter_env_class(render: bool):
     import crafter
 
@@ -33,6 +62,7 @@ class CrafterWorld:
         self._env = cls(area=(64, 64), size=(size, size), length=length, seed=self.seed, reward=True)
         if not render:
             self._env._sem_view = lambda: None  # the planner reads the world maps directly
+        make_deterministic(self._env)
         self.image = self._env.reset()
         self.steps = 0
         self.done = False
