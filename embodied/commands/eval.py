@@ -1,6 +1,6 @@
 """``embodied eval policy=oracle|random|CHECKPOINT split=test trials=N episodes=K [fewshot=n]``.
 
-Runs the policy on unseen houses (Ray workers by default) and writes metrics.json, curve.png and
+Runs the policy (``oracle``, ``random`` or a checkpoint file / run directory) on unseen houses (Ray workers by default) and writes metrics.json, curve.png and
 report.html into ``out`` (printed at the end).
 """
 from __future__ import annotations
@@ -8,9 +8,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import yaml
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from embodied.config import ConfigError, check, choice, positive_int
+from embodied.config import ConfigError, check, choice, load, positive_int
 from embodied.evaluation.agents import BUILTIN
 from embodied.evaluation.evaluate import EvalSettings, evaluate, policy_label
 
@@ -68,6 +69,27 @@ def settings(cfg: DictConfig) -> EvalSettings:
         seed=cfg.seed, resolution=int(resolution), references=tuple(refs), greedy=bool(cfg.greedy),
         cluster=cfg.cluster, address=cfg.address, workers=cfg.workers, chunk_size=cfg.chunk_size,
         record=cfg.record, record_frames=bool(cfg.record_frames), videos=cfg.videos, video_size=cfg.video_size)
+
+
+def _clashing_keys() -> set[str]:
+    """Keys of eval.yaml that are also the names of config groups."""
+    import configs
+
+    root = Path(configs.__file__).parent
+    groups = {p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("_")}
+    return groups & set(yaml.safe_load((root / "eval.yaml").read_text()))
+
+
+def main(argv: list[str]) -> int:
+    """Overrides of plain keys that share a name with a config group (``policy=``, ``cluster=``) are set
+    here: Hydra would read them as a choice within that group (the model or cluster to train with)."""
+    clash = _clashing_keys()
+    plain = [a for a in argv if a.split("=", 1)[0] in clash and "=" in a]
+    cfg = load("eval", [a for a in argv if a not in plain])
+    for arg in plain:
+        key, value = arg.split("=", 1)
+        cfg[key] = yaml.safe_load(value) if value else value
+    return run(cfg)
 
 
 def run(cfg: DictConfig) -> int:

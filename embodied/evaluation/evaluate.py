@@ -11,6 +11,9 @@ import dataclasses
 import json
 import math
 import os
+import re
+import shutil
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -51,7 +54,7 @@ def policy_label(policy: str) -> str:
 def run_policy(s: EvalSettings, policy: str, out: Path, progress=None, record: bool = True) -> list[dict]:
     """All trials of one policy; rows sorted by (trial, episode index)."""
     kw: dict[str, Any] = dict(episodes=s.episodes, seed=s.seed, env={"split": s.split, "resolution": s.resolution},
-                              fewshot=s.fewshot if policy not in ("oracle", "random") else 0,
+                              fewshot=s.fewshot if policy == s.policy else 0,
                               greedy=s.greedy, record=s.record if record else "none",
                               record_dir=str(out / "episodes"), record_frames=s.record_frames)
     tasks: list[Task] = chunks(policy, s.trials, s.chunk_size, **kw)
@@ -79,6 +82,8 @@ def evaluate(s: EvalSettings, out: str | os.PathLike) -> dict:
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    for stale in ("episodes", "videos"):  # a re-run into the same folder must not mix in old episodes
+        shutil.rmtree(out / stale, ignore_errors=True)
     policies = [s.policy] + [r for r in s.references if r != s.policy]
     results: dict[str, dict] = {}
     all_rows: list[dict] = []
@@ -99,8 +104,8 @@ def evaluate(s: EvalSettings, out: str | os.PathLike) -> dict:
                "fewshot": s.fewshot, "seconds": round(time.time() - started, 2),
                "config": {**dataclasses.asdict(s), "references": list(s.references)},
                "policies": results, "plot": plot.name,
-               "videos": [{"video": str(Path(v["video"]).relative_to(out)), "episode": v["episode"],
-                           "metrics": v["metrics"]} for v in videos]}
+               "videos": [{**v, "video": Path(v["video"]).relative_to(out).as_posix(),
+                           "poster": Path(v["poster"]).relative_to(out).as_posix()} for v in videos]}
     _write_json(out / "metrics.json", metrics)
     _write_lines(out / "episodes.jsonl", all_rows)
     write_report(out, metrics)
@@ -110,18 +115,26 @@ def evaluate(s: EvalSettings, out: str | os.PathLike) -> dict:
 def _replay_some(s: EvalSettings, out: Path) -> list[dict]:
     """Replay up to ``s.videos`` recorded episodes of the agent (spread over episode indices)."""
     from embodied.replay.episode_file import find
-    from embodied.replay.replayer import replay
+    from embodied.replay.replayer import ReplayDivergence, replay
 
     folder = out / "episodes"
     if not folder.is_dir() or not any(folder.iterdir()):
         return []
-    files = find([folder])
-    step = max(1, len(files) // s.videos)
-    picked = files[::step][:s.videos]
+    by_index: dict[int, list[Path]] = {}
+    for f in find([folder]):
+        m = re.search(r"-ep(\d+)-", f.name)
+        by_index.setdefault(int(m.group(1)) if m else -1, []).append(f)
+    rounds = [[files[k] for files in by_index.values() if k < len(files)] for k in range(max(map(len, by_index.values())))]
+    picked = [f for r in rounds for f in r][:s.videos]  # spread over episode indices, then trials
     results = []
     for f in picked:
-        r = replay(f, out / "videos" / (f.stem + ".mp4"), size=s.video_size)
-        results.append({"video": str(r.video), "episode": str(f.relative_to(out)), "metrics": r.metrics})
+        try:
+            r = replay(f, out / "videos" / (f.stem + ".mp4"), size=s.video_size)
+        except ReplayDivergence as e:  # the metrics stand; the report just lacks this video
+            print(f"warning: no video for {f.name}: {e}", file=sys.stderr)
+            continue
+        results.append({"video": str(r.video), "poster": str(r.poster), "episode": str(f.relative_to(out)),
+                        "metrics": r.metrics, "size": [r.width // 2, r.height // 2]})
     return results
 
 

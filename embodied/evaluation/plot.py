@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 PANELS = (("success", "success rate"), ("spl", "SPL"), ("soft_spl", "soft-SPL"),
           ("episode_length", "episode length (steps)"))
@@ -48,6 +49,9 @@ def plot_curves(curves: dict[str, dict], agent: str, path: str | os.PathLike, ti
         ax.set_ylabel(label)
         if metric != "episode_length":
             ax.set_ylim(-0.03, 1.03)
+        else:
+            ax.set_ylim(bottom=0)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     axes.flat[0].legend(loc="best", fontsize=9)
     fig.suptitle(title or f"in-context curve: {agent} (95% CI)")

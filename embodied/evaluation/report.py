@@ -47,7 +47,8 @@ def write_report(out: Path, metrics: dict) -> Path:
         for v in metrics["videos"]:
             shown = {k: v["metrics"][k] for k in ("success", "spl", "soft_spl", "episode_length")
                      if k in v["metrics"]}
-            cards.append(video_card(v["video"], Path(v["episode"]).stem, shown))
+            cards.append(video_card(v["video"], Path(v["episode"]).stem, shown, size=tuple(v["size"]),
+                                    poster=v.get("poster")))
         parts.append(f'<h2>Episodes of {esc(agent)}</h2><div class="cards">{"".join(cards)}</div>')
     return write_atomic(out / "report.html", page(f"Evaluation: {agent} on {metrics['split']} houses",
                                                   "".join(parts)))

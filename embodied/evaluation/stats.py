@@ -13,6 +13,9 @@ import numpy as np
 from scipy import stats as _st
 
 BINARY = ("success",)
+# Natural ranges: t-intervals are clipped to them (a mean SPL cannot exceed 1, a length cannot be negative).
+BOUNDS = {"spl": (0.0, 1.0), "soft_spl": (0.0, 1.0), "episode_length": (0.0, math.inf),
+          "distance_to_goal": (0.0, math.inf)}
 
 
 def wilson(successes: float, n: int, level: float = 0.95) -> tuple[float, float]:
@@ -48,6 +51,8 @@ def summarize(name: str, values: Iterable[float], level: float = 0.95) -> dict[s
     if len(x) == 0:
         return {"mean": math.nan, "lo": math.nan, "hi": math.nan, "n": 0}
     lo, hi = wilson(float(x.sum()), len(x), level) if name in BINARY else t_interval(x, level)
+    low, high = BOUNDS.get(name, (-math.inf, math.inf))
+    lo, hi = max(lo, low), min(hi, high)
     return {"mean": float(x.mean()), "lo": lo, "hi": hi, "n": int(len(x))}
 
 

@@ -19,7 +19,8 @@ def write_gallery(results: Sequence[ReplayResult], path: str | Path, title: str 
         info = {k: r.metrics[k] for k in SHOWN if k in r.metrics}
         info.update({k: r.meta[k] for k in META if k in r.meta})
         name = r.episode.stem if r.episode else r.video.stem
-        cards.append(video_card(rel(r.video, path), name, info, size=(r.width // 2, r.height // 2)))
+        cards.append(video_card(rel(r.video, path), name, info, size=(r.width // 2, r.height // 2),
+                                poster=rel(r.poster, path) if r.poster else None))
     n_ok = sum(1 for r in results if r.metrics.get("success", 0) >= 0.5)
     body = (f"<p>{len(results)} episodes, {n_ok} successful. Panels: first-person RGB | depth | top-down map "
             "(path, goal instances, attention over past steps when recorded); HUD: step, episode index in the "

@@ -51,9 +51,12 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]], left: int = 1
     return "<table>" + head + "".join(f"<tr>{cells('td', r)}</tr>" for r in rows) + "</table>"
 
 
-def video_card(video: str, title: str, metrics: dict[str, object], size: tuple[int, int] | None = None) -> str:
-    """A card with an inline H.264 video (``video`` is a relative URL) and its metrics."""
+def video_card(video: str, title: str, metrics: dict[str, object], size: tuple[int, int] | None = None,
+               poster: str | None = None) -> str:
+    """A card with an inline H.264 video (``video``, ``poster``: relative URLs) and its metrics."""
     dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
+    if poster:
+        dims += f' poster="{esc(poster)}"'
     success = metrics.get("success")
     badge = ""
     if isinstance(success, (int, float)) and not math.isnan(float(success)):

@@ -21,7 +21,7 @@ import numpy as np
 from embodied.replay import frames as fr
 from embodied.replay.episode_file import Episode, read
 from embodied.replay.recorder import pose_array
-from embodied.replay.video import VideoWriter
+from embodied.replay.video import VideoWriter, write_png
 
 
 class ReplayDivergence(RuntimeError):
@@ -32,6 +32,7 @@ class ReplayDivergence(RuntimeError):
 class ReplayResult:
     episode: Path | None
     video: Path
+    poster: Path | None  # PNG of the last frame (the outcome), shown before the video plays
     frames: int
     width: int
     height: int
@@ -88,7 +89,10 @@ class StepRenderer:
 
 def simulate(ep: Episode, name: str = "<episode>", verify: bool = True) -> Iterator[tuple[int, object, dict, float]]:
     """Yield ``(t, env, obs, cumulative reward up to and including t)`` before each recorded action."""
-    env, obs = restart(ep)
+    try:
+        env, obs = restart(ep)
+    except (ValueError, KeyError) as e:
+        raise ReplayDivergence(f"{name}: the simulator cannot restart this episode from its spec: {e}") from e
     total = 0.0
     try:
         for t, action in enumerate(ep.actions):
@@ -119,8 +123,9 @@ def _check(ep: Episode, env, obs, t: int, name: str) -> None:
 
 def replay(episode: Episode | str | os.PathLike, out: str | os.PathLike, size: int = 256, fps: int = 10,
            crf: int = 20, preset: str = "veryfast", attention: bool = True, verify: bool = True,
-           max_depth: float = 10.0, threads: int = 1) -> ReplayResult:
-    """Re-simulate one episode (an :class:`Episode` or an episode file) and write its MP4 to ``out``."""
+           max_depth: float = 10.0, threads: int = 1, poster: bool = True) -> ReplayResult:
+    """Re-simulate one episode (an :class:`Episode` or an episode file) and write its MP4 to ``out``
+    (and, with ``poster``, the last frame as a PNG beside it)."""
     path = None if isinstance(episode, Episode) else Path(episode)
     ep = episode if isinstance(episode, Episode) else read(path)
     if len(ep) == 0:
@@ -131,5 +136,6 @@ def replay(episode: Episode | str | os.PathLike, out: str | os.PathLike, size: i
             renderer = renderer or StepRenderer(env, ep, size, max_depth, attention)
             writer.write(renderer.render(obs, t, total))
     h, w, _ = renderer.buf.shape
-    return ReplayResult(episode=path, video=Path(out), frames=writer.frames, width=w, height=h,
+    still = write_png(Path(out).with_suffix(".png"), renderer.buf) if poster else None
+    return ReplayResult(episode=path, video=Path(out), poster=still, frames=writer.frames, width=w, height=h,
                         metrics=dict(ep.metrics), meta=dict(ep.meta))

@@ -94,3 +94,16 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     """Peak signal-to-noise ratio in dB between two uint8 images (inf when identical)."""
     mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
     return float("inf") if mse == 0 else 10.0 * np.log10(255.0 ** 2 / mse)
+
+
+def write_png(path: str | os.PathLike, frame: np.ndarray) -> Path:
+    """An RGB frame as a PNG, written atomically."""
+    path = Path(path)
+    ok, data = cv2.imencode(".png", np.ascontiguousarray(frame[..., ::-1]))
+    if not ok:
+        raise ValueError(f"{path}: PNG encoding failed")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data.tobytes())
+    os.replace(tmp, path)
+    return path
