@@ -72,7 +72,8 @@ def advance(action, grid, f_inst, f_succ, objects, nobj, goal, heights, pos, hea
         done[n] = a == STOP or steps[n] >= max_steps
         if done[n]:
             eff = l0[n] / max(l0[n], path_len[n])
-            d_end = field_at(f_succ[n], pos[n, 0], pos[n, 1])
+            # a successful stop is in the success region by definition; the field approximates it by cells
+            d_end = 0.0 if ok else field_at(f_succ[n], pos[n, 0], pos[n, 1])
             success[n] = 1.0 if ok else 0.0
             spl[n] = success[n] * eff
             soft_spl[n] = max(0.0, 1.0 - d_end / l0[n]) * eff

@@ -1,0 +1,159 @@
+"""``embodied sim``: run a built-in policy (``oracle`` or ``random``) on a split of houses.
+
+    embodied sim policy=oracle split=val episodes=200 [video=PATH.mp4] [metrics=PATH.json]
+
+Prints mean success, SPL, soft-SPL, distance to goal and episode length; writes them (and every
+episode's metrics and spec) to ``metrics`` as JSON, and the first episode as an H.264 MP4 (first-person
+RGB | depth | top-down map, HUD) to ``video``. Each env contributes an equal share of the episodes (the
+first ones it finishes), so short episodes are not over-represented.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from embodied.config import check, choice, positive_int
+
+POLICIES = ("oracle", "random")
+SPLITS = ("train", "val", "test")
+
+
+def _path(cfg: DictConfig, key: str, suffix: str) -> Path | None:
+    value = check(cfg, key, lambda v: v is None or (isinstance(v, str) and v.lower().endswith(suffix)),
+                  f"null or a path ending in {suffix}")
+    return None if value is None else Path(value)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".json", dir=path.parent)
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f, indent=2)
+    os.replace(tmp, path)
+
+
+def main(argv: list[str]) -> int:
+    """``policy=`` is set here, after composing: Hydra would read it as a choice in the ``policy`` group
+    (the model to train)."""
+    from embodied.config import load
+
+    plain = [a for a in argv if a.startswith("policy=")]
+    cfg = load("sim", [a for a in argv if a not in plain])
+    for arg in plain:
+        cfg.policy = arg.split("=", 1)[1]
+    return run(cfg)
+
+
+def run(cfg: DictConfig) -> int:
+    import envs
+    from envs.house.task import NUM_ACTIONS
+
+    policy = choice(cfg, "policy", POLICIES)
+    split = choice(cfg, "split", SPLITS)
+    episodes = positive_int(cfg, "episodes")
+    num_envs = positive_int(cfg, "num_envs")
+    seed = check(cfg, "seed", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+                 "a non-negative integer")
+    choice(cfg, "env.name", ["house"])
+    positive_int(cfg, "env.resolution")
+    positive_int(cfg, "env.episodes_per_trial")
+    positive_int(cfg, "env.max_steps")
+    video, metrics_path = _path(cfg, "video", ".mp4"), _path(cfg, "metrics", ".json")
+    video_size = check(cfg, "video_size", lambda v: isinstance(v, int) and v >= 32 and v % 2 == 0,
+                       "an even integer >= 32")
+    video_fps = positive_int(cfg, "video_fps")
+
+    env_cfg = OmegaConf.to_container(cfg.env, resolve=True)
+    env_cfg.update(split=split, num_envs=min(num_envs, episodes), seed=seed)
+    env = envs.make(**env_cfg)
+    n = env.num_envs
+    quota = np.full(n, episodes // n) + (np.arange(n) < episodes % n)
+    rng = np.random.default_rng([seed, 12345])
+    records: list[dict] = []
+    counted = np.zeros(n, int)
+    start = time.perf_counter()
+    obs = env.reset(seed=seed)
+    specs = [env.episode_spec(i) for i in range(n)]
+    recorder = _Video(video, video_size, video_fps) if video else None
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task(f"sim {policy} on {split}", total=episodes)
+        steps = 0
+        while (counted < quota).any():
+            action = env.oracle_action() if policy == "oracle" else rng.integers(0, NUM_ACTIONS, n)
+            if recorder:
+                recorder.before(env, obs, int(action[0]))
+            obs, reward, done, info = env.step({"action": action})
+            steps += 1
+            if recorder:
+                recorder.after(env, obs, float(reward[0]), bool(done[0]), bool(info["success"][0] == 1))
+            for i in np.flatnonzero(done):
+                if counted[i] < quota[i]:
+                    records.append({"env": int(i), **{k: float(info[k][i]) for k in env.metric_keys},
+                                    "spec": specs[i]})
+                    counted[i] += 1
+                    bar.advance(task)
+                specs[i] = env.episode_spec(i)
+    elapsed = time.perf_counter() - start
+    if recorder:
+        recorder.close()
+    summary = {k: float(np.mean([r[k] for r in records])) for k in env.metric_keys}
+    result = {"policy": policy, "split": split, "episodes": len(records), "seed": seed, "num_envs": n,
+              "env": env_cfg, "env_steps": steps * n, "seconds": round(elapsed, 3), "mean": summary,
+              "per_episode": records}
+    print(f"{policy} on {split}: {len(records)} episodes, {steps * n} env steps in {elapsed:.1f}s")
+    for k, v in summary.items():
+        print(f"  {k:18s} {v:.4f}")
+    if metrics_path:
+        _write_json(metrics_path, result)
+        print(f"metrics: {metrics_path}")
+    if video:
+        print(f"video: {video}")
+    env.close()
+    return 0
+
+
+class _Video:
+    """Env 0's first episode as an H.264 MP4: first-person RGB | depth | top-down map, with a HUD."""
+
+    def __init__(self, path: Path, size: int, fps: int):
+        from embodied.replay.video import VideoWriter
+
+        self.writer, self.size, self.fps = VideoWriter(path, fps=fps), size, fps
+        self.total, self.t, self.active = 0.0, 0, True
+        self.pending: tuple | None = None
+
+    def before(self, env, obs: dict, action: int) -> None:
+        """Remember what the agent sees and the top-down map before ``action`` is applied."""
+        if self.active:
+            self.pending = (obs["rgb"][0].copy(), obs["depth"][0].copy(), env.render_topdown(0, self.size),
+                            int(obs["episode_index"][0]), int(np.argmax(obs["goal"][0])), action, env.max_steps)
+
+    def after(self, env, obs: dict, reward: float, done: bool, success: bool) -> None:
+        from embodied.replay import frames
+        from envs.house import categories
+
+        if not self.active:
+            return
+        rgb, depth, top, ep, goal, action, steps = self.pending
+        self.total += reward
+        outcome = ("success" if success else "failure") if done else None
+        hud = frames.hud_items(self.t, steps, ep, categories.NAMES[goal], action, reward, self.total, outcome)
+        frame = frames.compose(rgb, depth, top, hud, size=self.size)
+        for _ in range(self.fps if done else 1):  # hold the last view for a second
+            self.writer.write(frame)
+        self.t += 1
+        if done:
+            self.close()
+
+    def close(self) -> None:
+        if self.active:
+            self.writer.close()
+            self.active = False
