@@ -124,8 +124,15 @@ class _Chain:
             out += self._obtain(item, n, depth + 1)
         for i, thing in enumerate(sorted(near)):  # walk to the first; put the others down right there
             out += self._be_near(thing, depth + 1, walk=i == 0)
+        if near and any(self.inv.get(item, 0) < n for item, n in items.items()):
+            for item, n in sorted(items.items()):  # placing used up ingredients: top up, then walk back
+                out += self._obtain(item, n, depth + 1)
+            out += [f"go_to({thing})" for thing in sorted(near)[:1]]
         out.append(call)
-        for item, n in self.k.uses.get(call, {}).items():
+        consumed = self.k.uses.get(call)
+        if consumed is None and call.startswith(("make(", "place(")):
+            consumed = items  # assumed until seen: crafting and placing use up what they needed
+        for item, n in (consumed or {}).items():
             self.inv[item] = self.inv.get(item, 0) - n
         for (c, item), g in self.k.gain.items():
             if c == call:
