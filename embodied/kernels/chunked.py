@@ -13,8 +13,8 @@ import torch
 
 from embodied.kernels.reference import sink_logits, valid_rows, visible
 
-Q_CHUNK = 256  # module-level so tests can shrink them to exercise many chunks
-K_CHUNK = 1024
+Q_CHUNK = 512  # module-level so tests can shrink them to exercise many chunks
+K_CHUNK = 512
 
 
 def _acc(t: torch.Tensor) -> torch.Tensor:
@@ -30,10 +30,13 @@ def _blocks(q_offset: int, a: int, n_q: int, s: int, k_chunk: int, key_start: to
     return [(c, min(c + k_chunk, hi)) for c in range(lo, hi, k_chunk)]
 
 
-def _scores(qc, kc, pos_q, c0, c1, lengths, start, scale):
-    pos_k = torch.arange(c0, c1, device=qc.device)
-    s = torch.einsum("bhnd,bhsd->bhns", qc, kc) * scale
-    return s.masked_fill(~visible(pos_q, pos_k, lengths, start), float("-inf"))
+def _scores(qs, kc, pos_q, c0, c1, lengths, start, min_len):
+    """Scores of pre-scaled queries ``qs`` against keys ``[c0, c1)``; masked only where a mask bites."""
+    sc = qs @ kc.transpose(-1, -2)
+    if c1 - 1 > int(pos_q[0]) or c1 > min_len or (start is not None and c0 < int(start.max())):
+        pos_k = torch.arange(c0, c1, device=qs.device)
+        sc.masked_fill_(~visible(pos_q, pos_k, lengths, start), float("-inf"))
+    return sc
 
 
 def chunked_forward(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale):
@@ -42,15 +45,16 @@ def chunked_forward(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale
     b, h, n, d = q.shape
     s = k.shape[2]
     dt = _acc(q[:0]).dtype
+    min_len = int(lengths.min())
     out = torch.empty_like(q)
     lse = torch.empty(b, h, n, device=q.device, dtype=dt)
     for a in range(0, n, q_chunk):
-        qc = _acc(q[:, :, a:a + q_chunk])
-        nq = qc.shape[2]
+        qs = _acc(q[:, :, a:a + q_chunk]) * scale
+        nq = qs.shape[2]
         pos_q = torch.arange(a, a + nq, device=q.device) + q_offset
         start = None if key_start is None else key_start[:, a:a + nq]
         if k_sink is not None:
-            m = sink_logits(qc, _acc(k_sink), scale)
+            m = sink_logits(qs, _acc(k_sink), 1.0)
             l = torch.ones_like(m)
             acc = (torch.zeros(b, h, nq, d, device=q.device, dtype=dt) if v_sink is None
                    else _acc(v_sink)[None, :, None, :].expand(b, h, nq, d).clone())
@@ -59,13 +63,13 @@ def chunked_forward(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale
             l = torch.zeros_like(m)
             acc = torch.zeros(b, h, nq, d, device=q.device, dtype=dt)
         for c0, c1 in _blocks(q_offset, a, nq, s, k_chunk, key_start):
-            sc = _scores(qc, _acc(k[:, :, c0:c1]), pos_q, c0, c1, lengths, start, scale)
+            sc = _scores(qs, _acc(k[:, :, c0:c1]), pos_q, c0, c1, lengths, start, min_len)
             m_new = torch.maximum(m, sc.amax(-1))
             m_safe = m_new.masked_fill(torch.isinf(m_new), 0.0)
             alpha = torch.exp(m - m_safe)
-            p = torch.exp(sc - m_safe[..., None])
+            p = sc.sub_(m_safe[..., None]).exp_()
             l = l * alpha + p.sum(-1)
-            acc = acc * alpha[..., None] + p @ _acc(v[:, :, c0:c1])
+            acc = acc.mul_(alpha[..., None]).add_(p @ _acc(v[:, :, c0:c1]))
             m = m_new
         ok = valid_rows(pos_q, lengths)
         out[:, :, a:a + nq] = torch.where(ok & (l[..., None] > 0), acc / l.clamp_min(1e-30)[..., None], 0.0)
@@ -74,42 +78,46 @@ def chunked_forward(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale
 
 
 def chunked_backward(do, q, k, v, k_sink, v_sink, out, lse, q_offset, lengths, key_start, scale):
-    """Gradients ``(dq, dk, dv, dk_sink, dv_sink)`` by recomputing probabilities chunk by chunk."""
+    """Gradients ``(dq, dk, dv, dk_sink, dv_sink)`` by recomputing probabilities chunk by chunk.
+
+    Padding rows have their output gradient zeroed, which zeroes everything they would contribute.
+    """
     q_chunk, k_chunk = Q_CHUNK, K_CHUNK
     b, h, n, d = q.shape
     s = k.shape[2]
     dt = _acc(q[:0]).dtype
+    min_len = int(lengths.min())
     dq = torch.zeros(b, h, n, d, device=q.device, dtype=dt)
     dk = torch.zeros(b, h, s, d, device=q.device, dtype=dt)
     dv = torch.zeros(b, h, s, d, device=q.device, dtype=dt)
     dks = torch.zeros(h, d, device=q.device, dtype=dt)
     dvs = torch.zeros(h, d, device=q.device, dtype=dt)
     for a in range(0, n, q_chunk):
-        qc = _acc(q[:, :, a:a + q_chunk])
-        nq = qc.shape[2]
+        qs = _acc(q[:, :, a:a + q_chunk]) * scale
+        nq = qs.shape[2]
         pos_q = torch.arange(a, a + nq, device=q.device) + q_offset
         start = None if key_start is None else key_start[:, a:a + nq]
         ok = valid_rows(pos_q, lengths)
         doc = _acc(do[:, :, a:a + nq]) * ok
         lc = lse[:, :, a:a + nq]
         delta = (doc * _acc(out[:, :, a:a + nq])).sum(-1)
-        dqc = torch.zeros_like(qc)
+        dqc = torch.zeros_like(qs)
         for c0, c1 in _blocks(q_offset, a, nq, s, k_chunk, key_start):
             kc, vc = _acc(k[:, :, c0:c1]), _acc(v[:, :, c0:c1])
-            p = torch.exp(_scores(qc, kc, pos_q, c0, c1, lengths, start, scale) - lc[..., None]) * ok
+            p = _scores(qs, kc, pos_q, c0, c1, lengths, start, min_len).sub_(lc[..., None]).exp_()
             dv[:, :, c0:c1] += p.transpose(-1, -2) @ doc
-            ds = p * (doc @ vc.transpose(-1, -2) - delta[..., None])
+            ds = (doc @ vc.transpose(-1, -2)).sub_(delta[..., None]).mul_(p)
             dqc += ds @ kc
-            dk[:, :, c0:c1] += ds.transpose(-1, -2) @ qc
+            dk[:, :, c0:c1] += ds.transpose(-1, -2) @ qs
         if k_sink is not None:
-            ps = torch.exp(sink_logits(qc, _acc(k_sink), scale) - lc) * ok[..., 0]
+            ps = torch.exp(sink_logits(qs, _acc(k_sink), 1.0) - lc) * ok[..., 0]
             dps = 0.0 if v_sink is None else torch.einsum("bhnd,hd->bhn", doc, _acc(v_sink))
             dss = ps * (dps - delta)
             dqc += dss[..., None] * _acc(k_sink)[None, :, None, :]
-            dks += torch.einsum("bhn,bhnd->hd", dss, qc)
+            dks += torch.einsum("bhn,bhnd->hd", dss, qs)
             dvs += torch.einsum("bhn,bhnd->hd", ps, doc)
         dq[:, :, a:a + nq] = dqc * scale
-    return dq, dk * scale, dv, dks * scale, dvs
+    return dq, dk, dv, dks, dvs
 
 
 class ChunkedSinkAttention(torch.autograd.Function):

@@ -5,6 +5,11 @@ import torch
 from torch import nn
 
 
+def upcast(x: torch.Tensor) -> torch.Tensor:
+    """At least float32 (half-precision activations are normalised / rotated in float32)."""
+    return x.to(torch.promote_types(x.dtype, torch.float32))
+
+
 class RMSNorm(nn.Module):
     def __init__(self, dim: int, eps: float = 1e-6):
         super().__init__()
@@ -12,7 +17,7 @@ class RMSNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        xf = x.float()
+        xf = upcast(x)
         return (xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)).to(x.dtype) * self.weight
 
 
@@ -35,8 +40,9 @@ def rotate(x: torch.Tensor, pos: torch.Tensor, theta: float) -> torch.Tensor:
     Positions are episode indices within the trial, so they stay small however long the context is.
     """
     d = x.shape[-1]
-    inv = theta ** (-torch.arange(0, d // 2, device=x.device, dtype=torch.float32) * 2 / d)
-    ang = pos.to(torch.float32)[:, None, :, None] * inv
+    xf = upcast(x)
+    inv = theta ** (-torch.arange(0, d // 2, device=x.device, dtype=xf.dtype) * 2 / d)
+    ang = pos.to(xf.dtype)[:, None, :, None] * inv
     cos, sin = ang.cos(), ang.sin()
-    x1, x2 = x.float()[..., : d // 2], x.float()[..., d // 2:]
+    x1, x2 = xf[..., : d // 2], xf[..., d // 2:]
     return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1).to(x.dtype)

@@ -16,7 +16,7 @@ from embodied.policy.attention import SinkAttention
 from embodied.policy.encoders import VisualEncoder
 from embodied.policy.interface import Batch, Policy
 from embodied.policy.kv_cache import KVCache
-from embodied.policy.layers import RMSNorm, SwiGLU
+from embodied.policy.layers import RMSNorm, SwiGLU, upcast
 from embodied.policy.settings import TransformerSettings
 from embodied.policy.tokens import StepTokenizer
 
@@ -77,7 +77,7 @@ class SinkKVTransformer(Policy):
 
     def _heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.norm(x)
-        return self.actor(x).float(), self.critic(x).float().squeeze(-1)
+        return upcast(self.actor(x)), upcast(self.critic(x)).squeeze(-1)
 
     def _key_start(self, inputs: Batch) -> torch.Tensor | None:
         """First key each step may see: its trial's start, or its episode's with ``inter_episode: false``."""

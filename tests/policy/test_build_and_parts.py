@@ -1,0 +1,122 @@
+"""Factory, config validation, encoders, and the gradients of the sink parameters."""
+from __future__ import annotations
+
+import pytest
+import torch
+from omegaconf import OmegaConf
+
+from conftest import CONFIGS, HW, at, small_policy, spaces, trial_batch
+from embodied.config import ConfigError
+from embodied.policy import REGISTRY, build
+from embodied.policy.encoders import FEATURE_KEY
+from embodied.policy.resnet import ResNet18
+
+
+def test_registry_names_the_gru_baseline():
+    assert REGISTRY["gru"] == "embodied.policy.gru:GRUPolicy"
+    assert REGISTRY["transformer"] == "embodied.policy.transformer:SinkKVTransformer"
+
+
+def test_reference_config_has_the_reference_sizes():
+    cfg = OmegaConf.load(CONFIGS / "relic.yaml")
+    policy = build(cfg, *spaces(64))
+    s = policy.settings
+    assert (s.layers, s.heads, s.d_model, s.head_dim, s.sink) == (4, 8, 256, 32, "k")
+    inputs = {k: v[:, :3] for k, v in trial_batch(1, 3, 0).items()}
+    inputs["rgb"] = torch.randint(0, 256, (1, 3, 64, 64, 3), dtype=torch.uint8)
+    inputs["depth"] = torch.rand(1, 3, 64, 64, 1)
+    with torch.no_grad():
+        logits, values = policy(inputs)
+    assert logits.shape == (1, 3, 6) and values.shape == (1, 3)
+    assert policy.cache_bytes_per_step() == 2 * 4 * 8 * 32 * 4  # 8 KiB per env-step in fp32
+    assert policy.cache_bytes_per_step(torch.bfloat16) * 65536 == 256 * 2**20  # 64k steps in bf16
+
+
+@pytest.mark.parametrize("key,value,match", [
+    ("sink", "sinkhorn", "policy.sink='sinkhorn' is not allowed; allowed values"),
+    ("heads", 0, "policy.heads=0 is invalid; expected a positive integer"),
+    ("inter_episode", "yes", "policy.inter_episode"),
+    ("encoder", {"name": "vit"}, "policy.encoder.name='vit'"),
+    ("attention_backend", "cudnn", "policy.attention_backend"),
+    ("name", "lstm", "policy.name='lstm' is not allowed"),
+])
+def test_bad_config_values_name_their_key(key, value, match):
+    cfg = OmegaConf.load(CONFIGS / "relic_small.yaml")
+    cfg.merge_with(OmegaConf.create({key: value}))
+    with pytest.raises(ConfigError, match=match.replace("(", r"\(").replace("[", r"\[")):
+        build(cfg, *spaces())
+
+
+def test_missing_depth_is_reported():
+    obs, act = spaces()
+    del obs["depth"]
+    with pytest.raises(ConfigError, match="use_depth=false"):
+        build(OmegaConf.load(CONFIGS / "relic_small.yaml"), obs, act)
+
+
+def test_resnet18_has_the_published_parameter_count():
+    # ResNet-18 without its classifier: 11,176,512 parameters (BatchNorm and GroupNorm both have 2 per channel).
+    assert sum(p.numel() for p in ResNet18(3, "batch").parameters()) == 11_176_512
+    assert sum(p.numel() for p in ResNet18(3, "group").parameters()) == 11_176_512
+    assert ResNet18(4)(torch.rand(2, 4, 64, 64)).shape == (2, 512)
+
+
+def test_frozen_encoder_features_replace_frames(seed):
+    policy = small_policy(seed, encoder={"frozen": True})
+    policy.train()
+    assert policy.frozen_encoder and not policy.tokenizer.encoder.training
+    assert not any(p.requires_grad for p in policy.tokenizer.encoder.parameters())
+    inputs = trial_batch(2, 10, seed)
+    feats = policy.visual_features(inputs)
+    stored = {k: v for k, v in inputs.items() if k not in ("rgb", "depth")} | {FEATURE_KEY: feats}
+    logits, values = policy(inputs)
+    logits2, values2 = policy(stored)
+    assert torch.equal(logits, logits2) and torch.equal(values, values2)
+    (logits.sum() + values.sum()).backward()
+    assert policy.tokenizer.proj.weight.grad is not None
+
+
+def _finite_difference_check(policy, param: torch.nn.Parameter, inputs, n_coords: int = 4):
+    weights = torch.randn(inputs["step_index"].shape + (policy.num_actions + 1,), dtype=torch.float64)
+
+    def loss():
+        logits, values = policy(inputs)
+        return (torch.cat([logits, values[..., None]], -1).double() * weights).sum()
+
+    (grad,) = torch.autograd.grad(loss(), [param])
+    flat = param.data.view(-1)
+    for i in torch.randperm(flat.numel())[:n_coords].tolist():
+        keep = flat[i].item()
+        with torch.no_grad():
+            flat[i] = keep + 1e-6
+            up = loss().item()
+            flat[i] = keep - 1e-6
+            down = loss().item()
+            flat[i] = keep
+        numeric = (up - down) / 2e-6
+        assert abs(numeric - grad.view(-1)[i].item()) <= 1e-6 * max(1.0, abs(numeric)), (i, numeric, grad.view(-1)[i])
+
+
+@pytest.mark.parametrize("sink", ["kv", "token"])
+def test_sink_parameter_gradients(sink, seed):
+    """Autograd gradients of the sink parameters, through the CPU attention path, vs finite differences."""
+    policy = small_policy(seed, sink=sink).double()
+    inputs = trial_batch(2, 12, seed)
+    attn = policy.blocks[0].attn
+    params = [attn.k_sink, attn.v_sink] if sink == "kv" else [attn.sink_token]
+    for param in params:
+        _finite_difference_check(policy, param, inputs)
+
+
+def test_step_resets_only_envs_starting_a_trial(seed):
+    policy = small_policy(seed)
+    inputs = trial_batch(2, 6, seed, max_episode=100)
+    state = policy.initial_state(2, 16)
+    with torch.no_grad():
+        for i in range(5):
+            policy.step(at(inputs, i), state)
+        step = at(inputs, 5)
+        step["is_trial_first"] = torch.tensor([True, False])
+        policy.step(step, state)
+    assert state.lengths.tolist() == [1, 6]
+    assert HW == inputs["rgb"].shape[2]
