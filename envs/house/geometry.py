@@ -83,7 +83,7 @@ def in_view(x, y, k, pitch, ox, oy, oz):
     lat = -rx * SIN[k] + ry * COS[k]
     if abs(lat) > d:
         return False
-    v = pitch * PITCH_TAN + (oz - CAM_H) / d
+    v = pitch * PITCH_TAN - (oz - CAM_H) / d  # image row offset from the centre, in focal lengths
     return abs(v) <= 1.0
 
 

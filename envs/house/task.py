@@ -71,12 +71,14 @@ def advance(action, grid, f_inst, f_succ, objects, nobj, goal, heights, pos, hea
         terminal[n] = a == STOP
         done[n] = a == STOP or steps[n] >= max_steps
         if done[n]:
-            eff = l0[n] / max(l0[n], path_len[n])
+            longest = max(l0[n], path_len[n])
+            eff = l0[n] / longest if longest > 0 else 1.0
             # a successful stop is in the success region by definition; the field approximates it by cells
             d_end = 0.0 if ok else field_at(f_succ[n], pos[n, 0], pos[n, 1])
             success[n] = 1.0 if ok else 0.0
             spl[n] = success[n] * eff
-            soft_spl[n] = max(0.0, 1.0 - d_end / l0[n]) * eff
+            progress = 1.0 - d_end / l0[n] if l0[n] > 0 else (1.0 if d_end == 0 else 0.0)
+            soft_spl[n] = max(0.0, progress) * eff
             dist_to_goal[n] = d_end
             length[n] = steps[n]
 
