@@ -11,7 +11,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from embodied.config import ConfigError, check, choice, positive_int
+from embodied.config import ConfigError, check, choice, load, positive_int
 from embodied.learner import checkpoint
 
 log = logging.getLogger("embodied.train")
@@ -57,14 +57,23 @@ def _setup_logging(run_dir: Path) -> None:
     root.handlers[:] = [handler, console]
 
 
-def prepare(cfg: DictConfig) -> tuple[DictConfig, Path, dict | None]:
-    """The config to run, its run directory and the checkpoint to resume from (or None)."""
+def prepare(cfg: DictConfig, overrides: list[str] = ()) -> tuple[DictConfig, Path, dict | None]:
+    """The config to run, its run directory and the checkpoint to resume from (or None).
+
+    On resume the run's saved config is used, with the keys and groups named in ``overrides`` (e.g.
+    ``trainer.total_steps=...``, ``cluster=inprocess``) taken from ``cfg``, the freshly composed config.
+    """
     if cfg.get("resume"):
         file = checkpoint.resolve(cfg.resume)
         data = checkpoint.read(file)
         saved = checkpoint.config_of(data)
+        for item in overrides:
+            key = item.split("=", 1)[0].lstrip("+~")
+            if key != "resume":
+                OmegaConf.update(saved, key, OmegaConf.select(cfg, key), merge=False, force_add=True)
         run_dir = file.parent.parent
         saved.resume = str(run_dir)
+        validate(saved)
         return saved, run_dir, data
     validate(cfg)
     name = cfg.name or time.strftime("train-%Y%m%d-%H%M%S")
@@ -77,12 +86,13 @@ def prepare(cfg: DictConfig) -> tuple[DictConfig, Path, dict | None]:
     return cfg, run_dir, None
 
 
-def run(cfg: DictConfig) -> int:
+def main(argv: list[str]) -> int:
+    """``embodied train [key=value ...]`` (parses its own overrides to apply them on resume too)."""
     from embodied.learner.trainer import Trainer
     from embodied.rollout import cluster
 
     try:
-        cfg, run_dir, resume = prepare(cfg)
+        cfg, run_dir, resume = prepare(load("train", argv), argv)
     except checkpoint.CheckpointError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import signal
+import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -211,15 +212,18 @@ class Trainer:
         every = int(self.cfg.trainer.checkpoint_every)
         self._bar = tqdm(total=total, initial=self.counters["env_steps"], unit="step", dynamic_ncols=True,
                          disable=not self.progress)
-        previous = signal.getsignal(signal.SIGINT)
+        previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
 
-        def on_sigint(signum, frame):
+        def on_signal(signum, frame):
             if self.stop_requested:  # a second Ctrl-C stops at once
                 raise KeyboardInterrupt
-            log.warning("Ctrl-C: saving a checkpoint and stopping (press again to abort without saving)")
+            log.warning("%s: saving a checkpoint and stopping (Ctrl-C again aborts without saving)",
+                        signal.Signals(signum).name)
             self.stop_requested = True
 
-        signal.signal(signal.SIGINT, on_sigint)
+        in_main = threading.current_thread() is threading.main_thread()  # signals can only be caught there
+        for s in previous if in_main else ():
+            signal.signal(s, on_signal)
         try:
             while self.counters["env_steps"] < total and not self.stop_requested:
                 try:
@@ -232,7 +236,8 @@ class Trainer:
                     self.save()
             self.save()
         finally:
-            signal.signal(signal.SIGINT, previous)
+            for s, handler in previous.items() if in_main else ():
+                signal.signal(s, handler)
             self._bar.close()
             self.scalars.close()
         return {"counters": dict(self.counters), "episode": self.stats.means(), "fps": self.fps(),

@@ -1,0 +1,66 @@
+"""`embodied train` end to end on the house env: run directory, resume with overrides, config errors, baselines."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from omegaconf import OmegaConf
+
+from embodied import cli
+from embodied.learner import checkpoint
+
+TINY = ["cluster=inprocess", "cluster.num_workers=1", "trainer.num_envs=4", "trainer.rollout_steps=16",
+        "trainer.update_every=8", "trainer.epochs=1", "trainer.minibatches=1", "progress=false",
+        "env.resolution=16", "policy.hidden=16", "policy.token_dim=16", "policy.encoder.channels=[4,8]",
+        "policy.encoder.feature_dim=8"]
+
+
+def train(tmp_path, *args):
+    return cli.main(["train", f"runs_dir={tmp_path}", *TINY, *args])
+
+
+def test_run_directory_and_resume_with_overrides(tmp_path, capsys):
+    assert train(tmp_path, "name=a", "trainer.total_steps=64") == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    run = tmp_path / "a"
+    assert result["run_dir"] == str(run) and result["counters"]["env_steps"] == 64
+    saved = OmegaConf.load(run / "config.yaml")
+    assert saved.trainer.rollout_steps == 16 and saved.env.name == "house" and saved.name == "a"
+    header = (run / "metrics.csv").read_text().splitlines()[0].split(",")
+    assert {"episode/success", "episode/spl", "perf/fps", "train/lr", "train/value_loss"} <= set(header)
+    assert list((run / "tb").glob("events.out.tfevents.*"))
+    assert checkpoint.read(checkpoint.latest(run))["counters"]["env_steps"] == 64
+    # resume: the saved config, with the overrides given now
+    assert cli.main(["train", f"resume={run}", "trainer.total_steps=128", "progress=false"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["counters"]["env_steps"] == 128 and result["counters"]["rollouts"] == 2
+    assert checkpoint.read(checkpoint.latest(run))["config"]["trainer"]["total_steps"] == 128
+
+
+@pytest.mark.parametrize("args, key", [
+    (["trainer.update_every=5"], "trainer.update_every"),
+    (["trainer.num_envs=6", "cluster.num_workers=2"], "trainer.num_envs"),
+    (["cluster=nope"], "cluster"),
+    (["policy.name=lstm"], "policy.name"),
+])
+def test_bad_config_fails_naming_the_key(tmp_path, capsys, args, key):
+    assert train(tmp_path, "name=bad", *args) == 2
+    assert key in capsys.readouterr().err
+
+
+def test_existing_run_is_not_clobbered(tmp_path, capsys):
+    assert train(tmp_path, "name=b", "trainer.total_steps=16") == 0
+    before = sorted(p.read_bytes() for p in (tmp_path / "b" / "checkpoints").iterdir())
+    assert train(tmp_path, "name=b", "trainer.total_steps=16") == 2
+    assert "resume=" in capsys.readouterr().err
+    assert sorted(p.read_bytes() for p in (tmp_path / "b" / "checkpoints").iterdir()) == before
+
+
+@pytest.mark.parametrize("inter_episode", ["true", "false"])
+def test_transformer_baselines_train_on_the_same_trainer(tmp_path, inter_episode):
+    args = ["policy=relic_small", f"policy.inter_episode={inter_episode}", "policy.d_model=16", "policy.layers=1",
+            "policy.heads=2", "policy.head_dim=8", "policy.mlp_hidden=32", "policy.encoder.channels=[4,8]",
+            "policy.encoder.feature_dim=8", "trainer.total_steps=32", "name=tf"]
+    assert cli.main(["train", f"runs_dir={tmp_path}", *[a for a in TINY if not a.startswith("policy.")], *args]) == 0
+    policy, cfg = checkpoint.load_policy(tmp_path / "tf")
+    assert cfg.policy.name == "transformer" and cfg.policy.inter_episode == (inter_episode == "true")
