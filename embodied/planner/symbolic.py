@@ -171,14 +171,19 @@ class _Chain:
 
         def dist(call: str) -> float:
             target = {"drink()": "water", "sleep()": ""}.get(call, call[call.find("(") + 1:-1])
+            if target == "grass":  # everywhere (the text state does not even list it)
+                return 1.0
             off = self.ctx.nearby.get(target)
             return abs(off[0]) + abs(off[1]) if off else 1e3 + self.rng.random()
+
+        def failures(call: str) -> int:
+            return sum(self.k.failed.get(call, {}).values())
 
         takers = _TAKERS + extra
         free = [c for c in takers if untried(c) and not self.k.needs.get(c) and not self.k.near.get(c)]
         blocked = [c for c in takers if untried(c) and c not in free]
-        free = sorted(free, key=lambda c: (sum(self.k.failed.get(c, {}).values()), dist(c)))
-        visible = [c for c in free if dist(c) < 1e3]
+        free = sorted(free, key=lambda c: (failures(c), dist(c)))
+        visible = [c for c in free if dist(c) < 1e3 and not failures(c)]
         if visible:
             return [visible[0]]
         for call in sorted(blocked, key=dist):  # a call that reported what it lacks: obtain that first

@@ -41,6 +41,7 @@ SKILLS: dict[str, SkillSpec] = {
     "fight": SkillSpec((HOSTILE,), "walk to the nearest X and attack it until it dies"),
     "flee": SkillSpec((), "run away from the nearest zombie or skeleton"),
     "explore": SkillSpec((), "walk into unseen ground for a while"),
+    "shelter": SkillSpec((), "dig a two-cell tunnel into stone and seal it behind the player"),
 }
 _CALL = re.compile(r"^\s*([a-z_]+)\s*\(\s*([^()]*?)\s*\)\s*$")
 
@@ -123,7 +124,10 @@ class Executor:
         return SkillResult(call, ok, reason, w.steps - steps0, delta, unlocked)
 
     # --- low-level helpers ------------------------------------------------------------------------
-    def _act(self, action: str) -> None:
+    def _act(self, action: str, defend: bool = True) -> None:
+        """One low-level action; first fights back any zombie or skeleton standing next to the player."""
+        if defend:
+            self._defend()
         if self.world.done:
             raise _Stop("player died" if self.world.player.health <= 0 else "the episode is over")
         if self.world.steps >= self._limit:
@@ -169,9 +173,8 @@ class Executor:
             self._follow(route[:8])  # re-plan often: creatures move
 
     def _follow(self, route: list[str]) -> None:
-        """Walk a route, mining stone in the way and fighting back hostiles that stand next to the player."""
+        """Walk a route, mining stone in the way."""
         for action in route:
-            self._defend()
             pos = self.world.pos
             nxt = _plus(pos, move_delta(action))
             if self.world.material(nxt) == "stone" and self.world.creature(nxt) is None:
@@ -188,8 +191,8 @@ class Executor:
             if threat is None:
                 return
             if self.world.facing != threat:
-                self._act(DIRS[threat])  # blocked by the creature: only turns
-            self._act("do")
+                self._act(DIRS[threat], defend=False)  # blocked by the creature: only turns
+            self._act("do", defend=False)
 
     def _missing(self, uses: dict[str, int]) -> str:
         inv = self.world.inventory
@@ -212,13 +215,14 @@ class Executor:
             return False, missing
         tries = 40 if info.get("probability", 1) < 1 else 3
         for _ in range(tries):
+            self._defend()
+            if self.world.material(self._front()) != material and not self._face(material)[0]:
+                break  # turned away to fight and the target is gone
             before = self.world.inventory
             self._act("do")
             after = self.world.inventory
             if any(after[k] > before[k] for k in info["receive"]):
                 return True, ""
-            if self.world.material(self._front()) != material:
-                break
         return False, f"{material} gave nothing"
 
     def _place(self, item: str):
@@ -254,6 +258,9 @@ class Executor:
         if not ok:
             return ok, reason
         for _ in range(9):  # at least one sip, then until full
+            self._defend()
+            if self.world.material(self._front()) != "water" and not self._face("water")[0]:
+                break
             self._act("do")
             if self.world.inventory["drink"] >= 9:
                 break
@@ -302,6 +309,44 @@ class Executor:
             if not options:
                 return False, "cornered"
             self._act(max(options)[1])
+        return True, ""
+
+    def _shelter(self):
+        """Tunnel two cells into solid rock, step back and wall up the entrance: zombies spawn on grass and
+        walk on grass, sand and path, so nothing reaches the player inside until it digs out."""
+        missing = self._missing({"wood_pickaxe": 1, "stone": 1})
+        if missing:
+            return False, missing
+        w = self.world
+
+        def solid(c) -> bool:
+            return w.material(c) not in ("grass", "sand", "path", "lava", None) and w.creature(c) is None
+
+        def fits(s1, d) -> bool:  # s1 and s1+d are stone; everything around them but the entrance is solid
+            s2 = _plus(s1, d)
+            if w.material(s1) != "stone" or w.material(s2) != "stone":
+                return False
+            side = (d[1], d[0])
+            around = [_plus(s1, side), _plus(s1, (-side[0], -side[1])), _plus(s2, side),
+                      _plus(s2, (-side[0], -side[1])), _plus(s2, d)]
+            return all(solid(c) for c in around)
+
+        route = route_to_face(w, self._cells("stone"), allow=fits)
+        if route is None:
+            return False, "no solid rock to dig into nearby"
+        self._follow(route)
+        d = w.facing
+        if not fits(self._front(), d):
+            return False, "the rock changed on the way"
+        back = DIRS[(-d[0], -d[1])]
+        self._act("do")
+        self._act(DIRS[d])
+        self._act("do")
+        self._act(DIRS[d])
+        self._act(back)  # into the first tunnel cell, now facing the entrance
+        self._act("place_stone")
+        if w.material(self._front()) != "stone":
+            return False, "could not wall up the entrance"
         return True, ""
 
     def _explore(self):

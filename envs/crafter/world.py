@@ -5,6 +5,9 @@ wrapper can skip rendering and the semantic view, which makes a step ~2.5x cheap
 """
 from __future__ import annotations
 
+import collections
+import copy
+
 import numpy as np
 
 VIEW_RADIUS = (4, 3)  # Crafter's local view is 9 x 7 cells around the player (9 x 9 minus 2 item rows)
@@ -53,17 +56,34 @@ def _crafter_env_class(render: bool):
     return _Env
 
 
+_PRISTINE: collections.OrderedDict = collections.OrderedDict()  # (seed, length, size, render) -> fresh env
+_CACHE_SIZE = 128
+
+
+def _fresh_env(seed: int, length: int, size: int, render: bool):
+    """A just-reset crafter.Env; generating a world costs ~0.2-0.8 s, copying a cached one ~10 ms."""
+    key = (seed, length, size, render)
+    if key not in _PRISTINE:
+        env = _crafter_env_class(render)(area=(64, 64), size=(size, size), length=length, seed=seed, reward=True)
+        if not render:
+            env._sem_view = lambda: None  # the planner reads the world maps directly
+        make_deterministic(env)
+        env.reset()
+        _PRISTINE[key] = env
+        if len(_PRISTINE) > _CACHE_SIZE:
+            _PRISTINE.popitem(last=False)
+    _PRISTINE.move_to_end(key)
+    pristine = _PRISTINE[key]
+    return copy.deepcopy(pristine, {id(pristine._textures): pristine._textures})  # textures are read-only
+
+
 class CrafterWorld:
     """A single seeded Crafter world with the view the planner's skills and text state need."""
 
     def __init__(self, seed: int, length: int = 10000, size: int = 64, render: bool = False):
-        cls = _crafter_env_class(render)
         self.seed = int(seed)
-        self._env = cls(area=(64, 64), size=(size, size), length=length, seed=self.seed, reward=True)
-        if not render:
-            self._env._sem_view = lambda: None  # the planner reads the world maps directly
-        make_deterministic(self._env)
-        self.image = self._env.reset()
+        self._env = _fresh_env(self.seed, length, size, render)
+        self.image = self._env.render() if render else None
         self.steps = 0
         self.done = False
         self.reward = 0.0
