@@ -106,6 +106,7 @@ class Executor:
         self.rules = constants
         self.search_steps = search_steps
         self._limit = 0
+        self._retreating = False
 
     def run(self, call: SkillCall, max_steps: int) -> SkillResult:
         w = self.world
@@ -185,6 +186,20 @@ class Executor:
                 return
 
     def _defend(self) -> None:
+        """Reflexes: hit back at an adjacent zombie or skeleton; when weak, back away from hostiles in view."""
+        if self._retreating:
+            return
+        self._retreating = True
+        try:
+            self._fight_back()
+            near = [c for pos, _, c in self.world.visible_cells() if c in HOSTILE
+                    and abs(pos[0] - self.world.pos[0]) + abs(pos[1] - self.world.pos[1]) <= 5]
+            if near and self.world.player.health <= 4:
+                self._flee()
+        finally:
+            self._retreating = False
+
+    def _fight_back(self) -> None:
         for _ in range(8):
             (x, y) = self.world.pos
             threat = next((d for d, m in DIRS.items() if self.world.creature((x + d[0], y + d[1])) in HOSTILE), None)
@@ -213,7 +228,7 @@ class Executor:
         missing = self._missing(info["require"])
         if missing:
             return False, missing
-        tries = 40 if info.get("probability", 1) < 1 else 3
+        tries = 25 if info.get("probability", 1) < 1 else 3
         for _ in range(tries):
             self._defend()
             if self.world.material(self._front()) != material and not self._face(material)[0]:
