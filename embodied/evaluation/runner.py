@@ -98,8 +98,17 @@ def _slug(name: str) -> str:
 
 
 def run_inprocess(tasks: list[Task], progress: Callable[[int], None] | None = None) -> Iterator[list[dict]]:
-    for t in tasks:
-        yield run_task(t, progress)
+    """Run the tasks one after another here, with one torch thread like a Ray worker (inference on a
+    batch of a few envs is fastest single-threaded, and a busy machine makes thread pools crawl)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for t in tasks:
+            yield run_task(t, progress)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def run_ray(tasks: list[Task], address: str | None = None, workers: int | None = None,
