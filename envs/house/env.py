@@ -13,7 +13,7 @@ import numpy as np
 
 from envs.contract import Env, Obs, empty_info, flag_spaces
 from envs.house import categories, geodesic, layout, oracle, render, task, topdown
-from envs.house.geometry import COS, HEADINGS, SIN, field_at
+from envs.house.geometry import COS, SIN
 from envs.house.layout import CELL
 from envs.house.layout import House
 
@@ -37,16 +37,33 @@ def get_house(seed: int) -> House:
     return house
 
 
-def start_cells(house: House) -> dict[int, np.ndarray]:
-    """{category: flat indices of the cells an episode towards it may start from} (cached on the house)."""
-    if "starts" not in house.fields:
-        starts = {cat: np.flatnonzero((succ >= MIN_START_DIST) & np.isfinite(succ))
-                  for cat, (_, succ) in geodesic.house_fields(house).items()}
-        house.fields["starts"] = starts
-        house.fields["goals"] = np.array(sorted(c for c, cells in starts.items() if len(cells)), np.int64)
-        if not len(house.fields["goals"]):
+def episode_tables(house: House) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(categories (K,), to_instance (K, h, w), to_success (K, h, w), goal slots (G,), start cells, offsets
+    (G + 1,)): what drawing an episode in ``house`` needs; goals are the categories with start cells at least
+    ``MIN_START_DIST`` from their success region (cached on the house)."""
+    if "episodes" not in house.fields:
+        cats, inst, succ = geodesic.house_fields(house)
+        goals, starts, offsets = [], [], [0]
+        for slot in range(len(cats)):
+            cells = np.flatnonzero((succ[slot] >= MIN_START_DIST) & np.isfinite(succ[slot])).astype(np.int64)
+            if len(cells):
+                goals.append(slot)
+                starts.append(cells)
+                offsets.append(offsets[-1] + len(cells))
+        if not goals:
             raise ValueError(f"house {house.seed}: no goal category has a start cell >= {MIN_START_DIST} m away")
-    return house.fields["starts"]
+        house.fields["episodes"] = (cats, inst, succ, np.array(goals, np.int64), np.concatenate(starts),
+                                    np.array(offsets, np.int64))
+    return house.fields["episodes"]
+
+
+def _typed_list(item: np.ndarray, n: int):
+    from numba.typed import List
+
+    out = List()
+    for _ in range(n):
+        out.append(item)
+    return out
 
 
 class HouseEnv(Env):
@@ -99,7 +116,11 @@ class HouseEnv(Env):
         self._l0 = np.zeros(n)
         self._prev = np.zeros(n)
         self._house: list[House | None] = [None] * n
-        self._rng = [np.random.default_rng([self.seed, i]) for i in range(n)]
+        self._rng = self._streams(self.seed)
+        # per env, its house's episode tables (episode_tables), read by the Numba episode starter
+        self._tables = [_typed_list(np.zeros(1, np.int64), n), _typed_list(np.zeros((1, 1, 1), np.float32), n),
+                        _typed_list(np.zeros((1, 1, 1), np.float32), n), _typed_list(np.zeros(1, np.int64), n),
+                        _typed_list(np.zeros(1, np.int64), n), _typed_list(np.zeros(1, np.int64), n)]
         self._heights = categories.SIZE[:, 1].copy()
         self._trace = np.zeros((n, self.max_steps + 1, 2), np.float32)  # positions of the current episode
         self._spec = spec  # from_spec: the episode that reset() starts (one env)
@@ -111,23 +132,28 @@ class HouseEnv(Env):
     def reset(self, seed: int | None = None) -> Obs:
         if seed is not None:
             self.seed = int(seed)
-            self._rng = [np.random.default_rng([self.seed, i]) for i in range(self.num_envs)]
+            self._rng = self._streams(self.seed)
         if self._spec is not None:
             self._apply_spec(self._spec)
         else:
-            self._begin(np.arange(self.num_envs), [self._new_trial(i) for i in range(self.num_envs)])
+            for i in range(self.num_envs):
+                self._new_trial(i)
+            self._begin(np.arange(self.num_envs))
         ones = np.ones(self.num_envs, bool)
         return self._observe(ones, np.zeros_like(ones), np.zeros_like(ones), ones)
 
-    def _new_trial(self, i: int) -> tuple[int, float, float, int]:
-        rng = self._rng[i]
+    def _streams(self, seed: int) -> np.ndarray:
+        """One splitmix64 state per env, from (seed, env index)."""
+        return np.array([np.random.SeedSequence([seed, i]).generate_state(1, np.uint64)[0]
+                         for i in range(self.num_envs)], np.uint64)
+
+    def _new_trial(self, i: int) -> None:
         if self.houses is not None:
-            house = self.houses[int(rng.integers(len(self.houses)))]
+            house = self.houses[task.draw_index(self._rng, i, len(self.houses))]
         else:
-            house = get_house(layout.house_seed(self.split, int(rng.integers(self.num_houses))))
+            house = get_house(layout.house_seed(self.split, task.draw_index(self._rng, i, self.num_houses)))
         self._load_house(i, house)
         self._episode[i] = 0
-        return self._draw_episode(i)
 
     def _load_house(self, i: int, house: House) -> None:
         h, w = house.shape
@@ -139,30 +165,19 @@ class HouseEnv(Env):
         self._style[i, :len(house.room_style)] = house.room_style
         self._nobj[i] = len(house.objects)
         self._objects[i, :len(house.objects)] = house.objects
+        self._f_inst[i] = np.inf
+        self._f_succ[i] = np.inf
+        for table, value in zip(self._tables, episode_tables(house)):
+            table[i] = value
 
-    def _draw_episode(self, i: int) -> tuple[int, float, float, int]:
-        """A goal category and a start pose in env ``i``'s house: (category, x, y, heading)."""
-        house = self._house[i]
-        starts = start_cells(house)
-        goals = house.fields["goals"]
-        u = self._rng[i].random(3)
-        cat = int(goals[int(u[0] * len(goals))])
-        cells = starts[cat]
-        r, c = divmod(int(cells[int(u[1] * len(cells))]), house.shape[1])
-        return cat, (c + 0.5) * CELL, (r + 0.5) * CELL, int(u[2] * HEADINGS)
-
-    def _begin(self, idx: np.ndarray, drawn: list[tuple[int, float, float, int]]) -> None:
-        """Start the episodes ``drawn`` in envs ``idx``: goal fields, pose, counters."""
-        for i, (cat, *_) in zip(idx, drawn):
-            house = self._house[i]
-            h, w = house.shape
-            inst, succ = geodesic.category_fields(house, cat)
-            self._f_inst[i, :h, :w] = inst
-            self._f_succ[i, :h, :w] = succ
-        arr = np.array(drawn, np.float64).reshape(-1, 4)
-        task.begin(np.asarray(idx, np.int64), arr[:, 0].astype(np.int64), arr[:, 1:3], arr[:, 3].astype(np.int64),
-                   self._f_inst, self._f_succ, self._goal, self._pos, self._heading, self._pitch, self._start,
-                   self._steps, self._path, self._trace, self._l0, self._prev)
+    def _begin(self, idx: np.ndarray, forced: tuple[int, float, float, int] | None = None) -> None:
+        """Start episodes in envs ``idx`` (goal and start drawn, or ``forced`` = (category, x, y, heading))."""
+        idx = np.asarray(idx, np.int64)
+        cat = np.full(len(idx), -1 if forced is None else forced[0], np.int64)
+        pose = np.zeros((len(idx), 3)) if forced is None else np.array([forced[1:]] * len(idx), np.float64)
+        task.begin(idx, cat, pose, self._rng, *self._tables, self._f_inst, self._f_succ, self._goal, self._pos,
+                   self._heading, self._pitch, self._start, self._steps, self._path, self._trace, self._l0,
+                   self._prev)
 
     # ------------------------------------------------------------------ step
     def step(self, action: dict[str, np.ndarray]) -> tuple[Obs, np.ndarray, np.ndarray, dict[str, Any]]:
@@ -182,8 +197,9 @@ class HouseEnv(Env):
         if len(idx):
             trial[idx] = self._episode[idx] + 1 >= self.episodes_per_trial
             self._episode[idx] += 1
-            drawn = [self._new_trial(i) if trial[i] else self._draw_episode(i) for i in idx]
-            self._begin(idx, drawn)
+            for i in idx[trial[idx]]:
+                self._new_trial(i)
+            self._begin(idx)
         obs = self._observe(done, done, terminal, trial)
         return obs, reward, done, info
 
@@ -233,8 +249,8 @@ class HouseEnv(Env):
         house = self.houses[0] if self.houses else get_house(int(spec["house_seed"]))
         self._load_house(0, house)
         self._episode[0] = int(spec["episode_index"])
-        self._begin(np.zeros(1, np.int64), [(int(spec["goal_id"]), float(spec["start"][0]), float(spec["start"][1]),
-                                              int(spec["start_heading"]))])
+        self._begin(np.zeros(1, np.int64), (int(spec["goal_id"]), float(spec["start"][0]), float(spec["start"][1]),
+                                             int(spec["start_heading"])))
         if not house.navigable()[int(spec["start"][1] / CELL), int(spec["start"][0] / CELL)]:
             raise ValueError(f"episode spec: start {spec['start']} is not on a navigable cell of house {house.seed}")
 

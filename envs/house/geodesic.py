@@ -77,14 +77,13 @@ def move_masks(grid, moves):
 
 @njit(cache=True)
 def dijkstra(mask, moves, lengths, dist):
-    """Relax ``dist`` (h, w, K), inf except at sources, to shortest-path distances, one category at a time.
+    """Relax ``dist`` (K, h, w), inf except at sources, to shortest-path distances, one category at a time.
 
     Dial's bucket queue with buckets as wide as the shortest move is exact: a cell in the lowest
     non-empty bucket cannot be improved through another cell of that bucket (that would add a whole
     move), so buckets are settled in order, each in any order, without a heap.
     """
-    h, w, k_n = dist.shape
-    flat = dist.reshape(h * w, k_n)
+    k_n, h, w = dist.shape
     bits = mask.reshape(h * w)
     offset = moves[:, 0] * w + moves[:, 1]
     width = lengths.min()
@@ -95,11 +94,12 @@ def dijkstra(mask, moves, lengths, dist):
     n_buckets = int(4.0 * h * w * CELL / width) + 8
     head = np.empty(n_buckets, np.int32)
     for k in range(k_n):
+        flat = dist[k].reshape(h * w)
         head[:] = -1
         e = 0
         lo, hi = n_buckets, -1
         for j in range(h * w):
-            d = flat[j, k]
+            d = flat[j]
             if d < np.inf:
                 b = int(d / width)
                 node[e], key[e], nxt[e], head[b] = j, d, head[b], e
@@ -112,15 +112,15 @@ def dijkstra(mask, moves, lengths, dist):
             while i >= 0:
                 j, d = node[i], key[i]
                 i = nxt[i]
-                if d > flat[j, k]:
+                if d > flat[j]:
                     continue  # stale entry
                 bits_j = bits[j]
                 for m in range(moves.shape[0]):
                     if bits_j & (1 << m):
                         nb = j + offset[m]
                         v = d + lengths[m]
-                        if v < flat[nb, k]:
-                            flat[nb, k] = v
+                        if v < flat[nb]:
+                            flat[nb] = v
                             bb = max(int(v / width), b + 1)  # never the bucket being emptied
                             node[e], key[e], nxt[e], head[bb] = nb, v, head[bb], e
                             e += 1
@@ -140,8 +140,8 @@ def _instance_sources(grid, objects, cat_slot, dist):
             for c in range(max(ocol - 2, 0), min(ocol + 3, w)):
                 if _nav(grid[r, c]):
                     d = np.float32(math.hypot((c + 0.5) * CELL - ox, (r + 0.5) * CELL - oy))
-                    if d < dist[r, c, k]:
-                        dist[r, c, k] = d
+                    if d < dist[k, r, c]:
+                        dist[k, r, c] = d
 
 
 @njit(cache=True)
@@ -156,7 +156,7 @@ def _success_sources(grid, objects, heights, cat_slot, to_instance, dist):
         orow, ocol = int(oy / CELL), int(ox / CELL)
         for r in range(max(orow - reach, 0), min(orow + reach + 1, h)):
             for c in range(max(ocol - reach, 0), min(ocol + reach + 1, w)):
-                if not _nav(grid[r, c]) or to_instance[r, c, k] > VIEW_DIST:
+                if not _nav(grid[r, c]) or to_instance[k, r, c] > VIEW_DIST:
                     continue
                 x, y = (c + 0.5) * CELL, (r + 0.5) * CELL
                 d = math.hypot(ox - x, oy - y)
@@ -165,30 +165,31 @@ def _success_sources(grid, objects, heights, cat_slot, to_instance, dist):
                 if abs((oz - CAM_H) / d) - PITCH_MAX * PITCH_TAN > 0.9:  # out of view at every pitch (margin)
                     continue
                 if line_of_sight(grid, x, y, ox, oy):
-                    dist[r, c, k] = 0.0
+                    dist[k, r, c] = 0.0
 
 
-def house_fields(house: House) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """{category: (to_instance, to_success)} float32 (h, w) fields of every category in ``house`` (cached)."""
-    if "by_category" not in house.fields:
+def house_fields(house: House) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(categories (K,), to_instance (K, h, w), to_success (K, h, w)) float32 fields of every category in
+    ``house``, in ``house.categories`` order; computed once and cached on the house."""
+    if "stack" not in house.fields:
         cats = house.categories
         slot = np.full(categories.NUM_CATEGORIES, -1, np.int64)
         slot[cats] = np.arange(len(cats))
         mask = move_masks(house.grid, MOVES)
-        inst = np.full(house.shape + (len(cats),), np.inf, np.float32)
+        inst = np.full((len(cats),) + house.shape, np.inf, np.float32)
         _instance_sources(house.grid, house.objects, slot, inst)
         dijkstra(mask, MOVES, MOVE_LEN, inst)
         succ = np.full_like(inst, np.inf)
         _success_sources(house.grid, house.objects, categories.SIZE[:, 1], slot, inst, succ)
         dijkstra(mask, MOVES, MOVE_LEN, succ)
-        house.fields["by_category"] = {int(c): (np.ascontiguousarray(inst[:, :, i]), np.ascontiguousarray(succ[:, :, i]))
-                                       for i, c in enumerate(cats)}
-    return house.fields["by_category"]
+        house.fields["stack"] = (cats, inst, succ)
+    return house.fields["stack"]
 
 
 def category_fields(house: House, cat: int) -> tuple[np.ndarray, np.ndarray]:
-    """(to_instance, to_success) of category ``cat`` in ``house``."""
-    fields = house_fields(house)
-    if cat not in fields:
+    """(to_instance, to_success) (h, w) of category ``cat`` in ``house``."""
+    cats, inst, succ = house_fields(house)
+    where = np.flatnonzero(cats == cat)
+    if not len(where):
         raise ValueError(f"category {categories.NAMES[cat]!r} is not in house {house.seed}")
-    return fields[cat]
+    return inst[where[0]], succ[where[0]]

@@ -59,7 +59,8 @@ def render(grid, room, style, objects, nobj, pos, heading, pitch, cat_shape, cat
     rowfog = np.empty(H)
     zbuf = np.empty(W)
     rdx, rdy = np.empty(W), np.empty(W)
-    wcol = np.empty((W, 3))
+    wpix = np.empty((W, 6), np.uint8)  # wall and baseboard colour per column
+    pattern = np.empty(style.shape[1], np.int64)
     wy0, wy1 = np.empty(W, np.int64), np.empty(W, np.int64)
     wbase = np.empty(W)
     wroom = np.empty(W, np.int64)
@@ -70,6 +71,8 @@ def render(grid, room, style, objects, nobj, pos, heading, pitch, cat_shape, cat
     for n in range(n_env):
         g, rm, st = grid[n], room[n], style[n]
         gh, gw = g.shape
+        for k in range(st.shape[0]):
+            pattern[k] = int(st[k, 9])
         px, py = pos[n, 0], pos[n, 1]
         fx, fy = COS[heading[n]], SIN[heading[n]]
         rx, ry = -fy, fx
@@ -132,14 +135,17 @@ def render(grid, room, style, objects, nobj, pos, heading, pitch, cat_shape, cat
                     or g[min(my + 1, gh - 1), mx] == DOOR or g[max(my - 1, 0), mx] == DOOR:
                 wr, wg, wb = JAMB[0], JAMB[1], JAMB[2]  # door frame
             ws = (1.0 if side == 0 else 0.8) * _fog(d)
-            wcol[x, 0], wcol[x, 1], wcol[x, 2] = wr * ws, wg * ws, wb * ws
+            wpix[x, 0], wpix[x, 1], wpix[x, 2] = np.uint8(wr * ws), np.uint8(wg * ws), np.uint8(wb * ws)
+            ws *= 0.55  # baseboard
+            wpix[x, 3], wpix[x, 4], wpix[x, 5] = np.uint8(wr * ws), np.uint8(wg * ws), np.uint8(wb * ws)
             wy0[x] = min(max(int(math.ceil(horizon - f * (CEIL_H - CAM_H) / d - 0.5)), 0), H)
             wy1[x] = min(max(int(math.ceil(horizon + f * CAM_H / d - 0.5)), 0), H)
             wbase[x] = horizon + f * (CAM_H - 0.1) / d  # baseboard below 0.1 m
         # pass 2, per row: ceiling, wall and floor pixels
         for y in range(H):
             t_row, fog = rowdist[y], rowfog[y]
-            below = y + 0.5 > horizon
+            ro, do = rgb[n, y], depth[n, y]
+            col = 6 if y + 0.5 <= horizon else 0  # ceiling or floor colour of the room
             for x in range(W):
                 if y < wy0[x] or y >= wy1[x]:
                     t = min(t_row, zbuf[x])
@@ -147,22 +153,19 @@ def render(grid, room, style, objects, nobj, pos, heading, pitch, cat_shape, cat
                     k = rm[int(wy * INV_CELL), int(wx * INV_CELL)]
                     if k < 0:
                         k = wroom[x]
-                    if below:
-                        s = fog * tex[int(st[k, 9]), int(wy * TEX_PER_M) & 63, int(wx * TEX_PER_M) & 63]
-                        rgb[n, y, x, 0] = np.uint8(st[k, 0] * s)
-                        rgb[n, y, x, 1] = np.uint8(st[k, 1] * s)
-                        rgb[n, y, x, 2] = np.uint8(st[k, 2] * s)
-                    else:
-                        rgb[n, y, x, 0] = np.uint8(st[k, 6] * fog)
-                        rgb[n, y, x, 1] = np.uint8(st[k, 7] * fog)
-                        rgb[n, y, x, 2] = np.uint8(st[k, 8] * fog)
-                    depth[n, y, x, 0] = t
+                    s = fog
+                    if col == 0:
+                        s *= tex[pattern[k], int(wy * TEX_PER_M) & 63, int(wx * TEX_PER_M) & 63]
+                    ro[x, 0] = np.uint8(st[k, col] * s)
+                    ro[x, 1] = np.uint8(st[k, col + 1] * s)
+                    ro[x, 2] = np.uint8(st[k, col + 2] * s)
+                    do[x, 0] = t
                 else:
-                    s = 0.55 if y + 0.5 > wbase[x] else 1.0
-                    rgb[n, y, x, 0] = np.uint8(wcol[x, 0] * s)
-                    rgb[n, y, x, 1] = np.uint8(wcol[x, 1] * s)
-                    rgb[n, y, x, 2] = np.uint8(wcol[x, 2] * s)
-                    depth[n, y, x, 0] = zbuf[x]
+                    b = 3 if y + 0.5 > wbase[x] else 0
+                    ro[x, 0] = wpix[x, b]
+                    ro[x, 1] = wpix[x, b + 1]
+                    ro[x, 2] = wpix[x, b + 2]
+                    do[x, 0] = zbuf[x]
         for x in range(W):  # lintel above the doorway nearest along the ray
             door_t = doort[x]
             if door_t > 0.05:

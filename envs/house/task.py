@@ -16,6 +16,7 @@ from numba import njit
 
 from envs.house.geometry import COS, HEADINGS, PITCH_MAX, SIN, STEP, SUCCESS_DIST, field_at, in_view, \
     line_of_sight, passable
+from envs.house.layout import CELL
 
 STOP, FORWARD, LEFT, RIGHT, UP, DOWN = range(6)
 NUM_ACTIONS = 6
@@ -83,22 +84,65 @@ def advance(action, grid, f_inst, f_succ, objects, nobj, goal, heights, pos, hea
             length[n] = steps[n]
 
 
+_GOLDEN, _MIX1, _MIX2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
 @njit(cache=True)
-def begin(idx, cat, xy, k, f_inst, f_succ, goal, pos, heading, pitch, start, steps, path_len, trace, l0,
-          prev_dist):
-    """Start episodes in envs ``idx``: goal ``cat``, pose (``xy``, heading ``k``), pitch 0, counters zero."""
+def uniform(state, n):
+    """Next float in [0, 1) of env ``n``'s splitmix64 stream (``state`` (N,) uint64, advanced in place)."""
+    z = state[n] + _GOLDEN
+    state[n] = z
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def draw_index(state, n, size):
+    """A uniform integer in [0, size) from env ``n``'s stream."""
+    return min(int(uniform(state, n) * size), size - 1)
+
+
+@njit(cache=True)
+def begin(idx, forced_cat, forced_pose, state, cats, inst, succ, goals, starts, offsets, f_inst, f_succ, goal,
+          pos, heading, pitch, start, steps, path_len, trace, l0, prev_dist):
+    """Start an episode in each env ``idx[j]`` of its current house (the typed lists hold, per env, the
+    house's categories, fields (K, h, w), goal slots and start cells): goal and start pose drawn from the
+    env's stream, or ``forced_cat[j]`` (>= 0) at ``forced_pose[j]`` = (x, y, heading)."""
     for j in range(idx.shape[0]):
         n = idx[j]
-        goal[n] = cat[j]
-        pos[n, 0], pos[n, 1] = xy[j, 0], xy[j, 1]
-        heading[n] = k[j]
+        f_i, f_s = inst[n], succ[n]
+        h, w = f_i.shape[1], f_i.shape[2]
+        if forced_cat[j] >= 0:
+            slot = -1
+            for q in range(cats[n].shape[0]):
+                if cats[n][q] == forced_cat[j]:
+                    slot = q
+            if slot < 0:
+                raise ValueError("episode goal category is not in the house")
+            x, y, k = forced_pose[j, 0], forced_pose[j, 1], int(forced_pose[j, 2])
+        else:
+            g = draw_index(state, n, goals[n].shape[0])
+            slot = goals[n][g]
+            lo, hi = offsets[n][g], offsets[n][g + 1]
+            cell = starts[n][lo + draw_index(state, n, hi - lo)]
+            x, y = (cell % w + 0.5) * CELL, (cell // w + 0.5) * CELL
+            k = draw_index(state, n, HEADINGS)
+        for r in range(h):
+            for c in range(w):
+                f_inst[n, r, c] = f_i[slot, r, c]
+                f_succ[n, r, c] = f_s[slot, r, c]
+        goal[n] = cats[n][slot]
+        pos[n, 0], pos[n, 1] = x, y
+        heading[n] = k
         pitch[n] = 0
-        start[n, 0], start[n, 1], start[n, 2] = xy[j, 0], xy[j, 1], k[j]
+        start[n, 0], start[n, 1], start[n, 2] = x, y, k
         steps[n] = 0
         path_len[n] = 0.0
-        trace[n, 0, 0], trace[n, 0, 1] = xy[j, 0], xy[j, 1]
-        l0[n] = field_at(f_succ[n], xy[j, 0], xy[j, 1])
-        prev_dist[n] = field_at(f_inst[n], xy[j, 0], xy[j, 1])
+        trace[n, 0, 0], trace[n, 0, 1] = x, y
+        l0[n] = field_at(f_succ[n], x, y)
+        prev_dist[n] = field_at(f_inst[n], x, y)
 
 
 def check_actions(action: np.ndarray, num_envs: int) -> np.ndarray:

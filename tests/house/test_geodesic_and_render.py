@@ -16,18 +16,20 @@ from envs.house.task import UP
 @pytest.mark.parametrize("seed", [1, 5, 14, 302])
 def test_fields_match_reference_dijkstra(seed):
     house = layout.generate(seed)
-    fields = geodesic.house_fields(house)
+    cats, inst, succ = geodesic.house_fields(house)
     slot = np.full(categories.NUM_CATEGORIES, -1)
-    slot[house.categories] = np.arange(len(house.categories))
-    sources = np.full(house.shape + (len(house.categories),), np.inf, np.float32)
+    slot[cats] = np.arange(len(cats))
+    sources = np.full(inst.shape, np.inf, np.float32)
     geodesic._instance_sources(house.grid, house.objects, slot, sources)
-    for i, cat in enumerate(house.categories):
-        ref = dijkstra(house.grid, sources[:, :, i])
-        got = fields[int(cat)][0]
-        np.testing.assert_array_equal(np.isfinite(got), np.isfinite(ref))
-        np.testing.assert_allclose(got[np.isfinite(ref)], ref[np.isfinite(ref)], rtol=0, atol=1e-4)
-        nav = house.navigable()
-        assert np.isfinite(got[nav]).all(), "every navigable cell reaches every object"
+    nav = house.navigable()
+    for i in range(len(cats)):
+        ref = dijkstra(house.grid, sources[i])
+        np.testing.assert_array_equal(np.isfinite(inst[i]), np.isfinite(ref))
+        np.testing.assert_allclose(inst[i][np.isfinite(ref)], ref[np.isfinite(ref)], rtol=0, atol=1e-4)
+        assert np.isfinite(inst[i][nav]).all(), "every navigable cell reaches every object"
+        region = np.where(succ[i] == 0, 0.0, np.inf)
+        ref = dijkstra(house.grid, region)
+        np.testing.assert_allclose(succ[i][nav], ref[nav], rtol=0, atol=1e-4)
 
 
 def test_straight_geodesic_in_a_room():
