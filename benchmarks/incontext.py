@@ -1,0 +1,328 @@
+"""In-context learning on unseen houses (issue 8): the per-episode-index success curve of trained agents.
+
+Evaluates checkpoints (files or the run directories ``embodied train +experiment=incontext_house`` and its
+variants write) on the test houses with the ``embodied eval`` machinery, with the training run's own
+resolution and episode cap, and reports:
+
+- for every variant: success per episode index within a trial (20 episodes in one unseen house) with 95%
+  Wilson intervals, plus the oracle and random references on the same houses;
+- ``gain_11_20_over_1`` for the main agent: mean success over episodes 11-20 minus episode 1 (paired per
+  trial, Student-t 95% interval), each side's interval and whether they overlap;
+- context extrapolation: the main agent, trained on trials of T steps, run on trials of about 4T steps;
+  success of the episodes that start in each quarter [0,T), [T,2T), [2T,3T), [3T,4T) of the trial, and the
+  last quarter minus episode 1.
+
+    python benchmarks/incontext.py                       # runs/incontext_house* (or the shipped checkpoint)
+    python benchmarks/incontext.py main=runs/incontext_house gru=runs/incontext_house_gru --trials 40
+
+Writes metrics.json, incontext.png and table.md into ``--out`` (default benchmarks/results/incontext) and
+prints one JSON object as the last line of stdout. Without any trained checkpoint it fails naming what it
+looked for: it never reports numbers it did not measure.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from embodied.evaluation import runner, stats
+from embodied.learner import checkpoint
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results" / "incontext"
+SHIPPED = RESULTS / "incontext_house.pt"  # the small checkpoint the README's command evaluates
+# Variant name -> run directory of `embodied train +experiment=incontext_house name=<dir>` (see the yaml header).
+VARIANTS = {"main": "incontext_house", "no_inter_episode": "incontext_house_intra", "gru": "incontext_house_gru",
+            "sink_none": "incontext_house_sink_none", "sink_kv": "incontext_house_sink_kv"}
+REFERENCES = ("oracle", "random")
+
+
+class MissingCheckpoints(RuntimeError):
+    """No trained checkpoint to evaluate; the message names where the benchmark looked."""
+
+
+def find_checkpoints(specs: list[str], runs_dir: Path) -> dict[str, Path]:
+    """``{variant: checkpoint file}`` from ``NAME=PATH`` / ``PATH`` arguments, else the recipe's run dirs."""
+    if specs:
+        found = {}
+        for spec in specs:
+            name, _, path = spec.rpartition("=")
+            path = Path(path)
+            if not path.exists():
+                raise MissingCheckpoints(f"{path} does not exist (argument {spec!r})")
+            found[name or (path.name if path.is_dir() else path.stem)] = checkpoint.resolve(path)
+        return found
+    found, looked = {}, []
+    for name, folder in VARIANTS.items():
+        run = runs_dir / folder
+        looked.append(str(run))
+        if any(checkpoint.checkpoint_dir(run).glob("ckpt-*.pt")):
+            found[name] = checkpoint.latest(run)
+    if "main" not in found and SHIPPED.exists():
+        found["main"] = SHIPPED
+    if "main" not in found:
+        raise MissingCheckpoints(
+            f"no trained checkpoint of the main agent: no ckpt-*.pt under {runs_dir / VARIANTS['main']}/checkpoints "
+            f"and no {SHIPPED.relative_to(ROOT)}; train it with `embodied train +experiment=incontext_house` or pass "
+            f"NAME=PATH arguments (also looked for variants in {', '.join(looked[1:])})")
+    return found
+
+
+def describe(file: Path) -> dict:
+    """What the evaluation needs from a checkpoint's training config (and what to report about it)."""
+    data = checkpoint.read(file)
+    cfg = checkpoint.config_of(data)
+    return {"checkpoint": str(file), "policy": cfg.policy.name, "sink": cfg.policy.get("sink"),
+            "inter_episode": cfg.policy.get("inter_episode"), "env_steps": int(data["counters"]["env_steps"]),
+            "resolution": int(cfg.env.resolution), "max_steps": int(cfg.env.max_steps),
+            "context_T": int(cfg.trainer.rollout_steps)}
+
+
+def run_trials(policy: str, args: argparse.Namespace, env: dict, trials: int, episodes: int, progress) -> list[dict]:
+    """One row per episode (trial, episode_index, metrics), as `embodied eval` runs them, sorted."""
+    tasks = runner.chunks(policy, trials, args.chunk_size, episodes=episodes, seed=args.seed, env=env,
+                          greedy=args.greedy, max_episode_steps=env["max_steps"])
+    if args.cluster == "inprocess":
+        parts = runner.run_inprocess(tasks, progress)
+    else:
+        parts = runner.run_ray(tasks, workers=args.workers, progress=progress)
+    return sorted((r for part in parts for r in part), key=lambda r: (r["trial"], r["episode_index"]))
+
+
+def success_matrix(rows: list[dict], episodes: int) -> np.ndarray:
+    """(trials, episodes) success, NaN where a trial lacks an episode."""
+    trials = sorted({r["trial"] for r in rows})
+    index = {t: i for i, t in enumerate(trials)}
+    out = np.full((len(trials), episodes), np.nan)
+    for r in rows:
+        if r["episode_index"] < episodes:
+            out[index[r["trial"]], r["episode_index"]] = r["success"]
+    return out
+
+
+def gain(success: np.ndarray, late: slice = slice(10, 20), first: int = 0) -> dict:
+    """Mean success over episodes ``late`` minus episode ``first``, with 95% intervals (trials independent)."""
+    late_means = np.nanmean(success[:, late], axis=1)
+    diff = late_means - success[:, first]
+    ok = ~np.isnan(diff)
+    first_ci = stats.summarize("success", success[ok, first])
+    late_lo, late_hi = stats.t_interval(late_means[ok])
+    gain_lo, gain_hi = stats.t_interval(diff[ok])
+    late_ci = {"mean": float(np.mean(late_means[ok])), "lo": max(0.0, late_lo), "hi": min(1.0, late_hi),
+               "n": int(ok.sum())}
+    return {"mean": float(np.mean(diff[ok])), "lo": gain_lo, "hi": gain_hi, "n": int(ok.sum()),
+            "episode_1": first_ci, "episodes_11_20": late_ci,
+            "ci_overlap": bool(late_ci["lo"] <= first_ci["hi"] and first_ci["lo"] <= late_ci["hi"]),
+            "meets_issue_bar": bool(np.mean(diff[ok]) >= 0.15 and late_ci["lo"] > first_ci["hi"])}
+
+
+def extrapolation(rows: list[dict], T: int, factor: int) -> dict:
+    """Success of the episodes starting in each T-long segment of the trial (up to factor * T steps)."""
+    starts: dict[int, int] = {}
+    buckets: list[list[float]] = [[] for _ in range(factor)]
+    first = []
+    for r in rows:  # sorted by trial, then episode index
+        start = starts.get(r["trial"], 0)
+        starts[r["trial"]] = start + int(r["episode_length"])
+        if r["episode_index"] == 0:
+            first.append(r["success"])
+        if start < factor * T:
+            buckets[start // T].append(r["success"])
+    reached = sum(1 for s in starts.values() if s >= factor * T)
+    quarters = [stats.summarize("success", b) for b in buckets]
+    last, one = quarters[-1], stats.summarize("success", first)
+    return {"context_T": T, "trial_steps": factor * T, "trials": len(starts), "trials_reaching_end": reached,
+            "success_by_segment": quarters, "episode_1": one,
+            "last_segment_minus_episode_1": last["mean"] - one["mean"],
+            "collapsed": bool(last["n"] == 0 or last["mean"] < one["mean"])}
+
+
+def plot(curves: dict[str, list[dict]], extra: dict | None, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    fig, axes = plt.subplots(1, 2 if extra else 1, figsize=(12 if extra else 7, 4.5), dpi=100, squeeze=False)
+    ax = axes[0, 0]
+    for name, pts in curves.items():
+        x = np.arange(1, len(pts) + 1)
+        mean, lo, hi = (np.array([p[k] for p in pts], float) for k in ("mean", "lo", "hi"))
+        style = {"oracle": "--", "random": ":"}.get(name, "-")
+        line, = ax.plot(x, mean, style, marker="o", ms=3, lw=2 if name == "main" else 1.4, label=name)
+        ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.12, lw=0)
+    ax.set(xlabel="episode index within the trial", ylabel="success rate (95% CI)", ylim=(-0.03, 1.03),
+           title=title)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if extra:
+        ax = axes[0, 1]
+        seg = extra["success_by_segment"]
+        x = np.arange(len(seg))
+        mean = np.array([s["mean"] for s in seg], float)
+        err = np.array([[s["mean"] - s["lo"], s["hi"] - s["mean"]] for s in seg], float).T
+        ax.bar(x, mean, yerr=err, color=["tab:blue"] + ["tab:orange"] * (len(seg) - 1), capsize=4)
+        ax.axhline(extra["episode_1"]["mean"], color="k", ls="--", lw=1, label="episode 1")
+        T = extra["context_T"]
+        ax.set_xticks(x, [f"[{i}T,{i + 1}T)" for i in x])
+        ax.set(xlabel=f"where the episode starts in the trial (T = {T} training context)", ylim=(0, 1.03),
+               ylabel="success rate (95% CI)", title="context extrapolation (main agent)")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    write_atomic(path, lambda tmp: fig.savefig(tmp, format="png"))
+    plt.close(fig)
+
+
+def table(result: dict) -> str:
+    """The markdown table of the README section: success at episode 1, mean over 11-20, the gain."""
+    lines = ["| agent | env steps | episode 1 | episodes 11-20 | gain (11-20 minus 1) |", "|---|---|---|---|---|"]
+    for name, v in result["variants"].items():
+        g = v["gain_11_20_over_1"]
+        lines.append(f"| {name} ({v['policy']}) | {v['env_steps']} | {_ci(g['episode_1'])} | "
+                     f"{_ci(g['episodes_11_20'])} | {_ci(g)} |")
+    ex = result.get("extrapolation")
+    if ex:
+        segs = ", ".join(f"{s['mean']:.3f} (n={s['n']})" for s in ex["success_by_segment"])
+        lines += ["", f"Context extrapolation (main, trained at T={ex['context_T']}, trials of {ex['trial_steps']} "
+                      f"steps): success by quarter {segs}; last quarter minus episode 1: "
+                      f"{ex['last_segment_minus_episode_1']:+.3f}; collapsed: {ex['collapsed']}."]
+    return "\n".join(lines) + "\n"
+
+
+def _ci(s: dict) -> str:
+    return f"{s['mean']:.3f} [{s['lo']:.3f}, {s['hi']:.3f}]"
+
+
+def write_atomic(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _strict(obj):
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _strict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_strict(v) for v in obj]
+    return obj
+
+
+def evaluate(args: argparse.Namespace) -> dict:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    found = find_checkpoints(args.checkpoints, Path(args.runs_dir))
+    main = "main" if "main" in found else next(iter(found))
+    info = {name: describe(file) for name, file in found.items()}
+    base = info[main]
+    env = {"split": args.split, "resolution": base["resolution"], "max_steps": args.max_steps or base["max_steps"]}
+    started = time.time()
+    result: dict = {"split": args.split, "trials": args.trials, "episodes": args.episodes, "env": env,
+                    "main": main, "variants": {}, "references": {}}
+    curves: dict[str, list[dict]] = {}
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("episodes"),
+                  TimeElapsedColumn(), console=None, transient=False) as bar:
+        def job(label: str, policy: str, run_env: dict, trials: int, episodes: int) -> list[dict]:
+            task = bar.add_task(label, total=trials * episodes)
+            return run_trials(policy, args, run_env, trials, episodes, lambda k: bar.advance(task, k))
+
+        for name, file in found.items():
+            v_env = {**env, "resolution": info[name]["resolution"]}
+            rows = job(f"{name} on {args.split}", str(file), v_env, args.trials, args.episodes)
+            curve = stats.curve(rows, ["success", "episode_length"], args.episodes)
+            curves[name] = curve["success"]
+            result["variants"][name] = {**info[name], "success": curve["success"],
+                                        "episode_length": [p["mean"] for p in curve["episode_length"]],
+                                        "gain_11_20_over_1": gain(success_matrix(rows, args.episodes))}
+        for ref in () if args.no_references else REFERENCES:
+            rows = job(f"{ref} on {args.split}", ref, env, args.trials, args.episodes)
+            curves[ref] = result["references"][ref] = stats.curve(rows, ["success"], args.episodes)["success"]
+        if args.long_trials:
+            T = base["context_T"]
+            mean_len = np.nanmean(result["variants"][main]["episode_length"])
+            episodes = int(min(args.long_max_episodes, math.ceil(1.25 * args.long_factor * T / max(1.0, mean_len))))
+            rows = job(f"{main} on {args.long_factor}T-step trials", str(found[main]), env, args.long_trials, episodes)
+            result["extrapolation"] = {**extrapolation(rows, T, args.long_factor), "episodes_run": episodes}
+    result["seconds"] = round(time.time() - started, 1)
+    result["gain_11_20_over_1"] = result["variants"][main]["gain_11_20_over_1"]
+    if args.out:
+        out = Path(args.out)
+        text = json.dumps(_strict(result), indent=1, allow_nan=False) + "\n"
+        write_atomic(out / "metrics.json", lambda tmp: tmp.write_text(text))
+        write_atomic(out / "table.md", lambda tmp: tmp.write_text(table(result)))
+        plot(curves, result.get("extrapolation"), out / "incontext.png",
+             f"{args.split} houses: {args.trials} trials x {args.episodes} episodes")
+    return result
+
+
+def summary(result: dict) -> dict:
+    """The last line: per-episode-index success of each variant and the main agent's gain."""
+    out = {"split": result["split"], "trials": result["trials"], "episodes": result["episodes"],
+           "success_per_episode": {n: [round(p["mean"], 4) for p in v["success"]] for n, v in result["variants"].items()},
+           "reference_success_per_episode": {n: [round(p["mean"], 4) for p in c] for n, c in result["references"].items()},
+           "env_steps": {n: v["env_steps"] for n, v in result["variants"].items()},
+           "gain_11_20_over_1": result["gain_11_20_over_1"], "seconds": result["seconds"]}
+    if "extrapolation" in result:
+        ex = result["extrapolation"]
+        out["extrapolation"] = {k: ex[k] for k in ("context_T", "trial_steps", "trials", "trials_reaching_end",
+                                                   "last_segment_minus_episode_1", "collapsed")}
+        out["extrapolation"]["success_by_segment"] = [round(s["mean"], 4) if s["n"] else None
+                                                      for s in ex["success_by_segment"]]
+    return _strict(out)
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("checkpoints", nargs="*", help="NAME=PATH or PATH of checkpoints / run dirs (name main = the agent)")
+    p.add_argument("--runs-dir", default=str(ROOT / "runs"), help="where the recipe's run directories are")
+    p.add_argument("--split", default="test", choices=("train", "val", "test"))
+    p.add_argument("--trials", type=int, default=20, help="trials (houses) per variant")
+    p.add_argument("--episodes", type=int, default=20, help="episodes per trial")
+    p.add_argument("--long-trials", type=int, default=8, help="trials of the extrapolation run (0: skip it)")
+    p.add_argument("--long-factor", type=int, default=4, help="extrapolation trials span this many times T steps")
+    p.add_argument("--long-max-episodes", type=int, default=400)
+    p.add_argument("--max-steps", type=int, default=None, help="episode cap; default: the training run's")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--greedy", action="store_true", help="arg-max actions instead of sampling")
+    p.add_argument("--no-references", action="store_true", help="skip the oracle and random references")
+    p.add_argument("--cluster", default="local", choices=("local", "inprocess"))
+    p.add_argument("--workers", type=int, default=None, help="Ray CPUs (default: all cores)")
+    p.add_argument("--chunk-size", type=int, default=4, help="trials per Ray task")
+    p.add_argument("--out", default=str(RESULTS), help="folder for metrics.json, incontext.png, table.md ('' : none)")
+    args = p.parse_args(argv)
+    for key in ("trials", "episodes", "long_factor", "chunk_size"):
+        if getattr(args, key) <= 0:
+            p.error(f"--{key.replace('_', '-')}={getattr(args, key)} is invalid; expected a positive integer")
+    if args.episodes < 20:
+        p.error(f"--episodes={args.episodes} is invalid; gain_11_20_over_1 needs at least 20 episodes per trial")
+    return args
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        result = evaluate(args)
+    except (MissingCheckpoints, checkpoint.CheckpointError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        print(json.dumps({"error": str(e)}))
+        return 2
+    print(json.dumps(summary(result)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
