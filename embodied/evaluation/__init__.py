@@ -1,0 +1,13 @@
+"""Evaluation on unseen houses: the in-context learning curve with confidence intervals, plot and report.
+
+Public API:
+
+- ``evaluate.evaluate(EvalSettings(...), out_dir) -> metrics`` (what ``embodied eval`` runs): the agent
+  and its reference policies over ``trials`` x ``episodes``, on Ray workers or in-process; writes
+  ``metrics.json``, ``episodes.jsonl``, ``curve.png``, ``episodes/``, ``videos/`` and ``report.html``.
+- ``agents.make_agent("oracle"|"random"|CHECKPOINT, fewshot=n)``: batched agents (few-shot imitation
+  wraps the agent so that the oracle drives the first n episodes of each trial).
+- ``stats``: Wilson (success) and Student-t (other metrics) 95% intervals per episode index.
+- ``attention_probe.AttentionProbe(policy)``: attention mass of the newest step over the trial for the
+  Sink-KV transformer, used when the policy has no ``attention_weights()`` of its own.
+"""

@@ -138,20 +138,20 @@ def _replay_some(s: EvalSettings, out: Path) -> list[dict]:
     return results
 
 
-def _strict(obj: Any) -> Any:
+def json_safe(obj: Any) -> Any:
     """NaN and infinities become null, so every JSON reader (browsers included) accepts the file."""
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
     if isinstance(obj, dict):
-        return {k: _strict(v) for k, v in obj.items()}
+        return {k: json_safe(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_strict(v) for v in obj]
+        return [json_safe(v) for v in obj]
     return obj
 
 
 def _write_json(path: Path, obj: Any) -> None:
-    write_atomic(path, json.dumps(_strict(obj), indent=1, allow_nan=False) + "\n")
+    write_atomic(path, json.dumps(json_safe(obj), indent=1, allow_nan=False) + "\n")
 
 
 def _write_lines(path: Path, rows: list[dict]) -> None:
-    write_atomic(path, "".join(json.dumps(_strict(r), allow_nan=False) + "\n" for r in rows))
+    write_atomic(path, "".join(json.dumps(json_safe(r), allow_nan=False) + "\n" for r in rows))

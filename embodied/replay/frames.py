@@ -34,14 +34,15 @@ def _fit(img: np.ndarray, dst: np.ndarray) -> None:
         raise AssertionError("OpenCV did not write into the frame buffer")
 
 
-_INFERNO = cv2.applyColorMap(np.arange(256, dtype=np.uint8)[:, None], cv2.COLORMAP_INFERNO)[:, 0, ::-1].copy()
+# The 'inferno' colour map as an RGB lookup table (applyColorMap with a user table is a plain LUT).
+_INFERNO = cv2.applyColorMap(np.arange(256, dtype=np.uint8)[:, None], cv2.COLORMAP_INFERNO)[:, :, ::-1].copy()
 
 
 def depth_image(depth: np.ndarray, max_depth: float) -> np.ndarray:
     """Depth in metres → RGB (near bright, far dark, via the 'inferno' colour map)."""
-    d = np.minimum(np.asarray(depth, np.float32).reshape(depth.shape[0], depth.shape[1]), max_depth)
+    d = cv2.min(np.asarray(depth, np.float32).reshape(depth.shape[0], depth.shape[1]), float(max_depth))
     scaled = cv2.convertScaleAbs(d, alpha=-255.0 / max_depth, beta=255.0)  # depth >= 0: no sign flip
-    return _INFERNO[scaled]
+    return cv2.applyColorMap(scaled, _INFERNO)
 
 
 def draw_agent(panel: np.ndarray, path: np.ndarray, heading_deg: float, radius: int) -> None:
