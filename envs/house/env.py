@@ -13,7 +13,6 @@ import numpy as np
 
 from envs.contract import Env, Obs, empty_info, flag_spaces
 from envs.house import categories, geodesic, layout, oracle, render, task, topdown
-from envs.house.geometry import COS, SIN
 from envs.house.layout import CELL
 from envs.house.layout import House
 
@@ -208,12 +207,9 @@ class HouseEnv(Env):
         rgb, depth = np.empty((n, r, r, 3), np.uint8), np.empty((n, r, r, 1), np.float32)
         render.render(self._grid, self._room, self._style, self._objects, self._nobj, self._pos, self._heading,
                       self._pitch, categories.SHAPE, categories.COLOR, categories.SIZE, rgb, depth)
-        goal = np.zeros((n, categories.NUM_CATEGORIES), np.float32)
-        goal[np.arange(n), self._goal] = 1.0
-        rel = self._pos - self._start[:, :2]
-        k = self._start[:, 2].astype(np.int64)
-        gps = np.stack([rel[:, 0] * COS[k] + rel[:, 1] * SIN[k], -rel[:, 0] * SIN[k] + rel[:, 1] * COS[k]], 1)
-        return {"rgb": rgb, "depth": depth, "goal": goal, "gps": gps.astype(np.float32),
+        goal, gps = np.empty((n, categories.NUM_CATEGORIES), np.float32), np.empty((n, 2), np.float32)
+        task.goal_and_gps(self._goal, self._pos, self._start, goal, gps)
+        return {"rgb": rgb, "depth": depth, "goal": goal, "gps": gps,
                 "is_first": first.copy(), "is_last": last.copy(), "is_terminal": terminal.copy(),
                 "is_trial_first": trial.copy(), "episode_index": self._episode.copy(),
                 "step_index": self._steps.copy()}

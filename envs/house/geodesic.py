@@ -76,18 +76,33 @@ def move_masks(grid, moves):
 
 
 @njit(cache=True)
-def dijkstra(mask, moves, lengths, dist):
-    """Relax ``dist`` (K, h, w), inf except at sources, to shortest-path distances, one category at a time.
+def neighbours(mask, moves, lengths):
+    """Per cell, its allowed moves as (count (h*w,), neighbour index (h*w, 16), move length (h*w, 16))."""
+    h, w = mask.shape
+    count = np.zeros(h * w, np.int64)
+    nbr = np.empty((h * w, moves.shape[0]), np.int32)
+    step = np.empty((h * w, moves.shape[0]), np.float32)
+    for j in range(h * w):
+        bits = mask[j // w, j % w]
+        for m in range(moves.shape[0]):
+            if bits & (1 << m):
+                nbr[j, count[j]] = j + moves[m, 0] * w + moves[m, 1]
+                step[j, count[j]] = lengths[m]
+                count[j] += 1
+    return count, nbr, step
 
-    Dial's bucket queue with buckets as wide as the shortest move is exact: a cell in the lowest
-    non-empty bucket cannot be improved through another cell of that bucket (that would add a whole
+
+@njit(cache=True)
+def dijkstra(count, nbr, step, width, dist):
+    """Relax ``dist`` (K, h, w), inf except at sources, to shortest-path distances over the graph
+    (``neighbours``), one category at a time.
+
+    Dial's bucket queue with buckets as wide as the shortest move (``width``) is exact: a cell in the
+    lowest non-empty bucket cannot be improved through another cell of that bucket (that would add a whole
     move), so buckets are settled in order, each in any order, without a heap.
     """
     k_n, h, w = dist.shape
-    bits = mask.reshape(h * w)
-    offset = moves[:, 0] * w + moves[:, 1]
-    width = lengths.min()
-    cap = h * w * moves.shape[0] + h * w + 1
+    cap = h * w * nbr.shape[1] + h * w + 1
     node = np.empty(cap, np.int32)  # entries: cell, key when pushed, next entry in the same bucket
     key = np.empty(cap, np.float32)
     nxt = np.empty(cap, np.int32)
@@ -114,17 +129,15 @@ def dijkstra(mask, moves, lengths, dist):
                 i = nxt[i]
                 if d > flat[j]:
                     continue  # stale entry
-                bits_j = bits[j]
-                for m in range(moves.shape[0]):
-                    if bits_j & (1 << m):
-                        nb = j + offset[m]
-                        v = d + lengths[m]
-                        if v < flat[nb]:
-                            flat[nb] = v
-                            bb = max(int(v / width), b + 1)  # never the bucket being emptied
-                            node[e], key[e], nxt[e], head[bb] = nb, v, head[bb], e
-                            e += 1
-                            hi = max(hi, bb)
+                for q in range(count[j]):
+                    nb = nbr[j, q]
+                    v = d + step[j, q]
+                    if v < flat[nb]:
+                        flat[nb] = v
+                        bb = max(int(v / width), b + 1)  # never the bucket being emptied
+                        node[e], key[e], nxt[e], head[bb] = nb, v, head[bb], e
+                        e += 1
+                        hi = max(hi, bb)
             b += 1
 
 
@@ -175,13 +188,14 @@ def house_fields(house: House) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         cats = house.categories
         slot = np.full(categories.NUM_CATEGORIES, -1, np.int64)
         slot[cats] = np.arange(len(cats))
-        mask = move_masks(house.grid, MOVES)
+        graph = neighbours(move_masks(house.grid, MOVES), MOVES, MOVE_LEN)
+        width = float(MOVE_LEN.min())
         inst = np.full((len(cats),) + house.shape, np.inf, np.float32)
         _instance_sources(house.grid, house.objects, slot, inst)
-        dijkstra(mask, MOVES, MOVE_LEN, inst)
+        dijkstra(*graph, width, inst)
         succ = np.full_like(inst, np.inf)
         _success_sources(house.grid, house.objects, categories.SIZE[:, 1], slot, inst, succ)
-        dijkstra(mask, MOVES, MOVE_LEN, succ)
+        dijkstra(*graph, width, succ)
         house.fields["stack"] = (cats, inst, succ)
     return house.fields["stack"]
 

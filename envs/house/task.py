@@ -145,6 +145,18 @@ def begin(idx, forced_cat, forced_pose, state, cats, inst, succ, goals, starts, 
         prev_dist[n] = field_at(f_inst[n], x, y)
 
 
+@njit(cache=True)
+def goal_and_gps(goal, pos, start, onehot, gps):
+    """One-hot goal category and the (forward, right) offset from the episode start in the start frame."""
+    onehot[:] = 0.0
+    for n in range(goal.shape[0]):
+        onehot[n, goal[n]] = 1.0
+        k = int(start[n, 2])
+        dx, dy = pos[n, 0] - start[n, 0], pos[n, 1] - start[n, 1]
+        gps[n, 0] = dx * COS[k] + dy * SIN[k]
+        gps[n, 1] = -dx * SIN[k] + dy * COS[k]
+
+
 def check_actions(action: np.ndarray, num_envs: int) -> np.ndarray:
     """Actions as int64 (N,), with an error naming the bad values."""
     a = np.asarray(action)
