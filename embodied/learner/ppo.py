@@ -37,6 +37,7 @@ class PPOHyper:
     gamma: float = 0.99
     lam: float = 0.95
     normalize_advantages: bool = True
+    imitation_coef: float = 0.0  # current weight of the oracle-imitation term (the trainer anneals it)
 
 
 def ppo_loss(logits: torch.Tensor, values: torch.Tensor, actions: torch.Tensor, old_logprob: torch.Tensor,
@@ -56,12 +57,29 @@ def ppo_loss(logits: torch.Tensor, values: torch.Tensor, actions: torch.Tensor, 
     return loss, stats
 
 
+def imitation_loss(logits: torch.Tensor, oracle: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy towards the oracle's action on the agent's own states (DAgger-style); -1 = no label."""
+    labelled = oracle >= 0
+    if not bool(labelled.any()):
+        return logits.new_zeros(())
+    return nn.functional.cross_entropy(logits[labelled].float(), oracle[labelled])
+
+
 def window_loss(logits: torch.Tensor, values: torch.Tensor, actions: torch.Tensor, old_logprob: torch.Tensor,
                 advantages: torch.Tensor, returns: torch.Tensor, start: int, stop: int,
-                hp: PPOHyper) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """The PPO loss over steps ``[start, stop)`` of ``(B, T)`` outputs: older steps are context only."""
+                hp: PPOHyper, oracle: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The PPO loss over steps ``[start, stop)`` of ``(B, T)`` outputs: older steps are context only.
+
+    With ``hp.imitation_coef > 0`` and oracle labels, adds the imitation term over the same steps.
+    """
     w = slice(start, stop)
-    return ppo_loss(logits[:, w], values[:, w], actions[:, w], old_logprob[:, w], advantages[:, w], returns[:, w], hp)
+    loss, stats = ppo_loss(logits[:, w], values[:, w], actions[:, w], old_logprob[:, w], advantages[:, w],
+                           returns[:, w], hp)
+    if hp.imitation_coef > 0 and oracle is not None:
+        imitation = imitation_loss(logits[:, w], oracle[:, w])
+        loss = loss + hp.imitation_coef * imitation
+        stats["imitation_loss"] = imitation.detach()
+    return loss, stats
 
 
 def _autocast(device: torch.device):
@@ -99,7 +117,7 @@ class PPOLearner:
                 with _autocast(self.device):
                     logits, values = self.module(batch)
                 loss, stats = window_loss(logits, values, buf.action[rows, :stop], buf.logprob[rows, :stop],
-                                          adv[rows], ret[rows], start, stop, hp)
+                                          adv[rows], ret[rows], start, stop, hp, buf.oracle[rows, :stop])
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 grad_norm = nn.utils.clip_grad_norm_(self.policy.parameters(), hp.max_grad_norm)
@@ -109,6 +127,7 @@ class PPOLearner:
                 for k, v in stats.items():
                     totals[k] = totals.get(k, 0.0) + float(v) / (hp.epochs * hp.minibatches)
         totals["lr"] = self.optimizer.param_groups[0]["lr"]
+        totals["imitation_coef"] = hp.imitation_coef
         totals["explained_variance"] = _explained_variance(buf.value[:, start:stop], ret[:, start:stop])
         return totals
 

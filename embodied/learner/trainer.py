@@ -28,6 +28,7 @@ from embodied.learner.ppo import PPOHyper, PPOLearner
 from embodied.learner.stats import EpisodeStats, ScalarLog
 from embodied.rollout.collector import HALVES, Collector
 from embodied.rollout.pool import WorkerLost, WorkerPool
+from embodied.rollout.worker import ORACLE_KEY
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,9 @@ class Trainer:
                    "episodes_per_trial": self.T}  # a rollout is one trial: never more episodes than steps
         seeds = [[_seed(cfg.seed, w, h) for h in HALVES] for w in range(workers)]
         self.counters = {"env_steps": 0, "updates": 0, "rollouts": 0, "episodes": 0, "worker_restarts": 0}
+        self.imitation = (float(tc.imitation_coef), int(tc.imitation_steps))
         self.pool = WorkerPool(env_cfg, seeds, remote, float(cfg.cluster.get("worker_cpus", 1.0)),
-                               on_restart=self._on_restart, factory=env_factory)
+                               on_restart=self._on_restart, factory=env_factory, oracle=self.imitation[0] > 0)
         self.collector = Collector(self.pool, self.envs_per_slot)
         spec = self.pool.call("spec")[0]
         self.obs_space, self.act_space = spec["obs_space"], spec["act_space"]
@@ -85,6 +87,7 @@ class Trainer:
         self.stop_requested = False
         self._bar = None
         self._t0, self._steps0 = time.monotonic(), self.counters["env_steps"]
+        self._rate = (self._t0, self._steps0, 0.0)  # (time, steps) at the last log, env steps/s since
 
     # ---- rollout -------------------------------------------------------------------------------
     def _seed_of(self, worker: int, half: int) -> int:
@@ -95,7 +98,7 @@ class Trainer:
         inputs = to_torch(self._pending[half], self.device)
         inputs["prev_action"] = self.buffer.prev_action(rows, t)
         action, logp, value, self._states[half] = self.learner.act(inputs, self._states[half], self.sampler)
-        self.buffer.add(rows, t, self._pending[half], action, logp, value)
+        self.buffer.add(rows, t, self._pending[half], action, logp, value, self._labels[half])
         return action.cpu().numpy()
 
     def _receive(self, half: int, t: int) -> None:
@@ -105,6 +108,11 @@ class Trainer:
         self.stats.add(rows, reward, done, info)
         self.counters["env_steps"] += len(reward)
         self.counters["episodes"] += int(np.sum(done))
+        self._set_pending(half, obs)
+
+    def _set_pending(self, half: int, obs: dict[str, np.ndarray]) -> None:
+        """The observations to act on next; the oracle's label (if any) is kept apart from them."""
+        self._labels[half] = obs.pop(ORACLE_KEY, None)
         self._pending[half] = obs
 
     def _bootstrap(self, stop: int) -> torch.Tensor:
@@ -119,6 +127,8 @@ class Trainer:
 
     def _update(self, stop: int) -> dict[str, float]:
         full = stop == self.T
+        coef, steps = self.imitation
+        self.learner.hp.imitation_coef = coef * max(0.0, 1.0 - self.counters["env_steps"] / steps)
         stats = self.learner.update(self.buffer, 0 if full else stop - self.U, stop, self._bootstrap(stop))
         if not full:
             self.buffer.shuffle_episodes(stop, self.rng)
@@ -129,7 +139,9 @@ class Trainer:
     def rollout(self, learn: bool = True) -> bool:
         """Collect one trial with its updates (none if not ``learn``); False if interrupted by a stop request."""
         half = self.collector.half_size
-        self._pending = self.collector.reset(self._seed_of)
+        self._pending, self._labels = [{}, {}], [None, None]
+        for h, obs in zip(HALVES, self.collector.reset(self._seed_of)):
+            self._set_pending(h, obs)
         self._states = [self.policy.initial_state(half, self.T + 1, self.device) for _ in HALVES]
         self.stats.reset_returns()
         for t in range(self.T):
@@ -152,19 +164,30 @@ class Trainer:
 
     # ---- logging -------------------------------------------------------------------------------
     def fps(self) -> float:
+        """Env steps/s since this process started training (start-up included)."""
         return (self.counters["env_steps"] - self._steps0) / max(1e-9, time.monotonic() - self._t0)
+
+    def recent_fps(self) -> float:
+        """Env steps/s since the previous log line (collection and learning, without start-up)."""
+        now, steps = time.monotonic(), self.counters["env_steps"]
+        then, before, rate = self._rate
+        if steps > before and now > then:
+            rate = (steps - before) / (now - then)
+        self._rate = (now, steps, rate)
+        return rate
 
     def _log(self, update_stats: Mapping[str, float]) -> None:
         episode = self.stats.means()
         keys = ["return", *self.metric_keys]
         scalars = {f"episode/{k}": episode.get(k, float("nan")) for k in keys}
         scalars.update({f"train/{k}": v for k, v in update_stats.items()})
-        scalars.update({"perf/fps": self.fps(), "perf/wall_s": time.monotonic() - self._t0,
+        fps = self.recent_fps()
+        scalars.update({"perf/fps": fps, "perf/wall_s": time.monotonic() - self._t0,
                         "perf/worker_restarts": self.counters["worker_restarts"]})
         self.scalars.write(self.counters["env_steps"], scalars)
         if self._bar is not None:
             self._bar.n = self.counters["env_steps"]
-            self._bar.set_postfix(fps=f"{self.fps():.0f}", success=f"{episode.get('success', float('nan')):.3f}",
+            self._bar.set_postfix(fps=f"{fps:.0f}", success=f"{episode.get('success', float('nan')):.3f}",
                                   episodes=self.counters["episodes"], refresh=False)
             self._bar.refresh()
 

@@ -33,9 +33,9 @@ class WorkerPool:
 
     def __init__(self, env_cfg: Mapping[str, Any], seeds: Sequence[Sequence[int]], remote: bool,
                  worker_cpus: float = 1.0, on_restart: Callable[[int, str], None] | None = None,
-                 factory: Callable[..., Any] | None = None):
+                 factory: Callable[..., Any] | None = None, oracle: bool = False):
         self.env_cfg, self.seeds, self.remote = dict(env_cfg), [list(s) for s in seeds], remote
-        self.factory = factory
+        self.factory, self.oracle = factory, oracle
         self.worker_cpus = worker_cpus
         self.on_restart = on_restart
         self.restarts = 0
@@ -43,11 +43,11 @@ class WorkerPool:
 
     def _start(self, i: int):
         if not self.remote:
-            return EnvWorker(self.env_cfg, self.seeds[i], self.factory)
+            return EnvWorker(self.env_cfg, self.seeds[i], self.factory, self.oracle)
         import ray
 
         actor = ray.remote(num_cpus=self.worker_cpus, max_restarts=0)(EnvWorker)
-        return actor.remote(self.env_cfg, self.seeds[i], self.factory)
+        return actor.remote(self.env_cfg, self.seeds[i], self.factory, self.oracle)
 
     def submit(self, i: int, method: str, *args: Any):
         """Start ``method(*args)`` on worker ``i``; returns a handle for :meth:`get`."""

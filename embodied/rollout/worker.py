@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+ORACLE_KEY = "oracle_action"  # an imitation label beside the observations, never a policy input
+
 
 class EnvWorker:
     """``len(seeds)`` env batches, each built with its own seed by ``factory(**env_cfg, seed=...)``.
@@ -20,12 +22,17 @@ class EnvWorker:
     (a picklable callable returning an ``envs.contract.Env``) plugs in an env of one's own.
     """
 
-    def __init__(self, env_cfg: Mapping[str, Any], seeds: Sequence[int], factory: Callable[..., Any] | None = None):
+    def __init__(self, env_cfg: Mapping[str, Any], seeds: Sequence[int], factory: Callable[..., Any] | None = None,
+                 oracle: bool = False):
         if factory is None:
             import envs
 
             factory = envs.make
         self.envs = [factory(**env_cfg, seed=int(seed)) for seed in seeds]
+        self.oracle = oracle
+        if oracle and not hasattr(self.envs[0], "oracle_action"):
+            raise ValueError(f"env {env_cfg.get('name')!r} has no oracle_action(); the imitation term "
+                             "(trainer.imitation_coef > 0) needs one (the house env has it)")
 
     def spec(self) -> dict[str, Any]:
         """Spaces and sizes, so the driver can build the policy and buffer without an env of its own."""
@@ -33,11 +40,18 @@ class EnvWorker:
         return {"obs_space": env.obs_space, "act_space": env.act_space, "metric_keys": tuple(env.metric_keys),
                 "num_envs": env.num_envs, "episodes_per_trial": env.episodes_per_trial}
 
+    def _label(self, slot: int, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Add the oracle's best action for the new state (``ORACLE_KEY``) when asked to."""
+        if self.oracle:
+            obs = {**obs, ORACLE_KEY: self.envs[slot].oracle_action()}
+        return obs
+
     def reset(self, slot: int, seed: int) -> dict[str, np.ndarray]:
-        return self.envs[slot].reset(seed=int(seed))
+        return self._label(slot, self.envs[slot].reset(seed=int(seed)))
 
     def step(self, slot: int, action: np.ndarray):
-        return self.envs[slot].step({"action": action})
+        obs, reward, done, info = self.envs[slot].step({"action": action})
+        return self._label(slot, obs), reward, done, info
 
     def pid(self) -> int:
         return os.getpid()

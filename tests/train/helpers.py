@@ -1,6 +1,8 @@
 """Shared builders for the trainer tests: a tiny GRU policy and a filled trial buffer on the line env."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 from line_env import LineEnv
@@ -10,6 +12,7 @@ from embodied.learner.buffer import TrialBuffer
 from embodied.learner.ppo import PPOHyper, PPOLearner
 from embodied.policy import build
 
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 TINY_GRU = {"name": "gru", "hidden": 16, "layers": 1, "token_dim": 16, "max_episode_steps": 32, "goal_dim": 4,
             "gps_dim": 4, "action_dim": 4,
             "encoder": {"name": "cnn", "feature_dim": 8, "use_depth": False, "channels": [4, 4], "norm": "group",
@@ -53,10 +56,10 @@ def line_train_cfg(cluster: str = "inprocess", **trainer):
                             "tensorboard": False})
     cfg.env = {"name": "line", "length": 5, "max_steps": 6}
     cfg.policy = OmegaConf.create(TINY_GRU)
-    cfg.trainer = OmegaConf.load("configs/trainer/ppo_partial.yaml")
+    cfg.trainer = OmegaConf.load(CONFIGS / "trainer" / "ppo_partial.yaml")
     cfg.trainer.update(num_envs=4, rollout_steps=16, update_every=8, total_steps=256, epochs=1, minibatches=1,
                        checkpoint_every=1, torch_threads=1)
     cfg.trainer.update(trainer)
-    cfg.cluster = OmegaConf.load(f"configs/cluster/{cluster}.yaml")
+    cfg.cluster = OmegaConf.load(CONFIGS / "cluster" / f"{cluster}.yaml")
     cfg.cluster.num_workers = 1
     return cfg

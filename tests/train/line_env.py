@@ -77,6 +77,11 @@ class LineEnv(Env):
         return self._obs(last.copy(), last, terminal, trial_first), reward, last.copy(), info
 
 
+    def oracle_action(self) -> np.ndarray:
+        """Stop on the target, else step towards it."""
+        return np.where(self.pos == self.target, 0, np.where(self.target < self.pos, 1, 2)).astype(np.int64)
+
+
 def make(**cfg) -> LineEnv:
     cfg.pop("name", None)
     return LineEnv(**cfg)

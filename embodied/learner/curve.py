@@ -1,0 +1,81 @@
+"""The learning curve of a run (success and SPL against wall time and env steps) as PNG + CSV.
+
+    python -m embodied.learner.curve RUN_DIR OUT.png [--title TEXT]
+
+Reads ``RUN_DIR/metrics.csv`` (written by the trainer at every update) and writes ``OUT.png`` and
+``OUT.csv`` (the columns plotted), so a README can show how a run learnt.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import os
+import tempfile
+from pathlib import Path
+
+COLUMNS = ("env_steps", "perf/wall_s", "episode/success", "episode/spl", "episode/episode_length", "perf/fps")
+
+
+def read_metrics(run_dir: str | Path) -> dict[str, list[float]]:
+    path = Path(run_dir) / "metrics.csv"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist: not a training run directory?")
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise ValueError(f"{path} has no rows yet")
+    missing = [c for c in COLUMNS if c not in rows[0]]
+    if missing:
+        raise ValueError(f"{path} lacks columns {missing}")
+    return {c: [float(r[c]) if r[c] not in ("", None) else math.nan for r in rows] for c in COLUMNS}
+
+
+def write_curve(run_dir: str | Path, out_png: str | Path, title: str | None = None) -> Path:
+    """Plot the run's curve to ``out_png`` (and the data to the same name with ``.csv``)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = read_metrics(run_dir)
+    out_png = Path(out_png)
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    minutes = [s / 60 for s in data["perf/wall_s"]]
+    fig, (ax_t, ax_s) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, x, label in ((ax_t, minutes, "wall time (min)"), (ax_s, data["env_steps"], "env steps")):
+        ax.plot(x, data["episode/success"], label="success")
+        ax.plot(x, data["episode/spl"], label="SPL")
+        ax.set_xlabel(label)
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+    ax_t.set_ylabel("training episodes (sliding window)")
+    ax_t.legend(loc="upper left")
+    fig.suptitle(title or f"embodied train: {Path(run_dir).name}")
+    fig.tight_layout()
+    fd, tmp = tempfile.mkstemp(dir=out_png.parent, suffix=".png")
+    os.close(fd)
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    os.replace(tmp, out_png)
+    fd, tmp = tempfile.mkstemp(dir=out_png.parent, suffix=".csv")
+    with os.fdopen(fd, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(COLUMNS)
+        w.writerows(zip(*(data[c] for c in COLUMNS)))
+    os.replace(tmp, out_png.with_suffix(".csv"))
+    return out_png
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Plot a training run's learning curve.")
+    parser.add_argument("run_dir")
+    parser.add_argument("out_png")
+    parser.add_argument("--title", default=None)
+    args = parser.parse_args(argv)
+    print(write_curve(args.run_dir, args.out_png, args.title))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
