@@ -70,27 +70,24 @@ def draw_attention(panel: np.ndarray, points: np.ndarray, mass: np.ndarray, radi
         return
     points, mass = points[keep], mass[keep]
     rel = mass / mass.max()
+    overlay = panel.copy()
     for (x, y), r in sorted(zip(points.tolist(), rel.tolist()), key=lambda t: t[1]):
         colour = (255, int(40 + 200 * r), int(255 * (1 - r)))
-        cv2.circle(panel, (int(round(x)), int(round(y))), max(2, int(radius * (0.35 + 0.65 * r))), colour,
+        cv2.circle(overlay, (int(round(x)), int(round(y))), max(2, int(radius * (0.35 + 0.65 * r))), colour,
                    -1, cv2.LINE_AA)
+    cv2.addWeighted(overlay, 0.75, panel, 0.25, 0.0, dst=panel)
 
 
 def compose(rgb: np.ndarray, depth: np.ndarray | None, topdown: np.ndarray, hud: Sequence[tuple[str, tuple]],
-            size: int = 256, max_depth: float = 10.0, attention: tuple[np.ndarray, np.ndarray] | None = None,
-            out: np.ndarray | None = None) -> np.ndarray:
-    """One frame. ``hud`` is a list of (text, RGB colour) drawn left to right; ``attention`` is
-    (map pixel positions ``(k, 2)`` in ``size`` coordinates, mass ``(k,)``) drawn on the map."""
+            size: int = 256, max_depth: float = 10.0, out: np.ndarray | None = None) -> np.ndarray:
+    """One frame. ``hud`` is a list of (text, RGB colour) drawn left to right."""
     frame = np.zeros(frame_shape(size), np.uint8) if out is None else out
     _fit(rgb, frame[:size, :size])
     if depth is not None:
         _fit(depth_image(depth, max_depth), frame[:size, size:2 * size])
     else:
         frame[:size, size:2 * size] = 0
-    panel = frame[:size, 2 * size:]
-    _fit(topdown, panel)
-    if attention is not None:
-        draw_attention(panel, *attention, radius=max(3, size // 40))
+    _fit(topdown, frame[:size, 2 * size:])
     strip = frame[size:]
     strip[:] = 24
     scale = hud_height(size) / 64.0

@@ -71,20 +71,17 @@ class StepRenderer:
         default: the simulator's current one). Returns a view into a buffer reused by the next call."""
         ep, env, size = self.ep, self.env, self.size
         self.map[:] = self.base
-        path = env.world_to_map(0, env.episode_path(0) if path is None else path, size)
-        pose = ep.poses[t]
-        fr.draw_agent(self.map, path, float(pose[2]), max(4, size // 40))
-        att = None
-        if self.attention and ep.attention_mass[t].any():
+        if self.attention and ep.attention_mass[t].any():  # under the path and agent, over the house
             keep = ep.attention_mass[t] > 0
-            att = (np.asarray(env.world_to_map(0, ep.attention_pos[t][keep], size), np.float32),
-                   ep.attention_mass[t][keep])
+            fr.draw_attention(self.map, np.asarray(env.world_to_map(0, ep.attention_pos[t][keep], size)),
+                              ep.attention_mass[t][keep], radius=max(3, size // 40))
+        path = env.world_to_map(0, env.episode_path(0) if path is None else path, size)
+        fr.draw_agent(self.map, path, float(ep.poses[t][2]), max(4, size // 40))
         outcome = ("success" if ep.success else "failure") if t == len(ep) - 1 else None
         hud = fr.hud_items(t, len(ep), int(obs["episode_index"][0]), self.goal, int(ep.actions[t]),
                            float(ep.rewards[t]), total, outcome)
         depth = obs["depth"][0] if "depth" in obs else None
-        return fr.compose(obs["rgb"][0], depth, self.map, hud, size=size, max_depth=self.max_depth,
-                          attention=att, out=self.buf)
+        return fr.compose(obs["rgb"][0], depth, self.map, hud, size=size, max_depth=self.max_depth, out=self.buf)
 
 
 def simulate(ep: Episode, name: str = "<episode>", verify: bool = True) -> Iterator[tuple[int, object, dict, float]]:
