@@ -47,8 +47,9 @@ class MissingCheckpoints(RuntimeError):
     """No trained checkpoint to evaluate; the message names where the benchmark looked."""
 
 
-def find_checkpoints(specs: list[str], runs_dir: Path) -> dict[str, Path]:
-    """``{variant: checkpoint file}`` from ``NAME=PATH`` / ``PATH`` arguments, else the recipe's run dirs."""
+def find_checkpoints(specs: list[str], runs_dir: Path, shipped: Path = SHIPPED) -> dict[str, Path]:
+    """``{variant: checkpoint file}`` from ``NAME=PATH`` / ``PATH`` arguments, else the recipe's run dirs
+    (and, for the main agent, the checkpoint shipped with the results when its run dir is absent)."""
     if specs:
         found = {}
         for spec in specs:
@@ -64,12 +65,12 @@ def find_checkpoints(specs: list[str], runs_dir: Path) -> dict[str, Path]:
         looked.append(str(run))
         if any(checkpoint.checkpoint_dir(run).glob("ckpt-*.pt")):
             found[name] = checkpoint.latest(run)
-    if "main" not in found and SHIPPED.exists():
-        found["main"] = SHIPPED
+    if "main" not in found and shipped.exists():
+        found["main"] = shipped
     if "main" not in found:
         raise MissingCheckpoints(
             f"no trained checkpoint of the main agent: no ckpt-*.pt under {runs_dir / VARIANTS['main']}/checkpoints "
-            f"and no {SHIPPED.relative_to(ROOT)}; train it with `embodied train +experiment=incontext_house` or pass "
+            f"and no {shipped}; train it with `embodied train +experiment=incontext_house` or pass "
             f"NAME=PATH arguments (also looked for variants in {', '.join(looked[1:])})")
     return found
 

@@ -1,0 +1,54 @@
+"""Every experiment config composes with configs/train.yaml, passes the trainer's start-up validation and
+builds its policy; the comparison variants documented in the yaml headers do too."""
+from pathlib import Path
+
+import pytest
+
+import configs
+import envs
+from embodied.commands.train import validate
+from embodied.config import load
+from embodied.policy import build
+
+EXPERIMENTS = sorted(p.stem for p in (Path(configs.__file__).parent / "experiment").glob("*.yaml"))
+VARIANTS = [[], ["policy.inter_episode=false"], ["policy=gru"], ["policy.sink=none"], ["policy.sink=kv"]]
+
+
+def test_the_issue_experiments_exist():
+    assert {"incontext_house", "incontext_house_gpu"} <= set(EXPERIMENTS)
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v[0] if v else "main")
+def test_composes_validates_and_builds(experiment, variant):
+    cfg = load("train", [f"+experiment={experiment}", *variant])
+    validate(cfg)
+    assert cfg.env.name == "house" and cfg.env.split == "train"
+    assert cfg.name.startswith(experiment)
+    T, U = cfg.trainer.rollout_steps, cfg.trainer.update_every
+    assert U < T, "partial updates need several windows per trial"
+    env = envs.make("house", num_envs=1, split="train", resolution=cfg.env.resolution, max_steps=cfg.env.max_steps)
+    policy = build(cfg.policy, env.obs_space, env.act_space)
+    if variant == ["policy=gru"]:
+        assert cfg.policy.name == "gru"
+    else:
+        assert cfg.policy.name == "transformer"
+        assert policy.settings.sink == cfg.policy.sink
+        assert policy.settings.inter_episode == (variant != ["policy.inter_episode=false"])
+    assert sum(p.numel() for p in policy.parameters()) > 0
+
+
+def test_main_agent_is_the_relic_default():
+    cfg = load("train", ["+experiment=incontext_house"])
+    assert cfg.policy.sink == "k" and cfg.policy.inter_episode is True
+
+
+def test_gpu_config_is_the_reference_size_with_longer_trials():
+    cpu, gpu = (load("train", [f"+experiment={e}"]) for e in ("incontext_house", "incontext_house_gpu"))
+    assert (gpu.policy.layers, gpu.policy.heads, gpu.policy.d_model, gpu.policy.head_dim) == (4, 8, 256, 32)
+    assert gpu.trainer.rollout_steps > cpu.trainer.rollout_steps
+
+
+def test_command_line_still_wins_over_the_experiment():
+    cfg = load("train", ["+experiment=incontext_house", "trainer.rollout_steps=64", "env.max_steps=50"])
+    assert cfg.trainer.rollout_steps == 64 and cfg.env.max_steps == 50

@@ -1,0 +1,97 @@
+"""The benchmark's statistics against straightforward re-computations, and its refusal to run without
+checkpoints."""
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as st
+
+from incontext_bench import bench
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_gain_matches_a_paired_t_interval(seed):
+    rng = np.random.default_rng(seed)
+    trials = int(rng.integers(5, 60))
+    p = rng.uniform(0, 1, 20)
+    success = (rng.uniform(size=(trials, 20)) < p).astype(float)
+    g = bench.gain(success)
+    diff = success[:, 10:20].mean(1) - success[:, 0]
+    assert g["mean"] == pytest.approx(diff.mean())
+    if diff.std() > 0:
+        lo, hi = st.t.interval(0.95, trials - 1, loc=diff.mean(), scale=st.sem(diff))
+        assert (g["lo"], g["hi"]) == pytest.approx((lo, hi))
+    assert g["episode_1"]["mean"] == pytest.approx(success[:, 0].mean())
+    assert g["episodes_11_20"]["mean"] == pytest.approx(success[:, 10:20].mean())
+    a, b = g["episode_1"], g["episodes_11_20"]
+    assert g["ci_overlap"] == (not (a["hi"] < b["lo"] or b["hi"] < a["lo"]))
+
+
+def test_gain_bar_is_met_only_by_a_real_separated_gain():
+    learns = np.zeros((40, 20))
+    learns[:, 1:] = 1.0
+    assert bench.gain(learns)["meets_issue_bar"] and not bench.gain(learns)["ci_overlap"]
+    flat = (np.random.default_rng(0).uniform(size=(40, 20)) < 0.4).astype(float)
+    assert not bench.gain(flat)["meets_issue_bar"]
+    small = np.zeros((40, 20))
+    small[:4, 10:] = 1.0  # gain 0.1 < 0.15
+    assert not bench.gain(small)["meets_issue_bar"]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_extrapolation_buckets_episodes_by_their_start_step(seed):
+    rng = np.random.default_rng(seed)
+    T, factor = int(rng.integers(20, 60)), 4
+    rows, timeline = [], []
+    for trial in range(int(rng.integers(2, 7))):
+        step = 0
+        for e in range(int(rng.integers(1, 40))):
+            length = int(rng.integers(1, 30))
+            success = float(rng.uniform() < 0.5)
+            rows.append({"trial": trial, "episode_index": e, "episode_length": length, "success": success})
+            timeline.append((step, success, e))
+            step += length  # the next episode starts on the step after this one's last
+    ex = bench.extrapolation(rows, T, factor)
+    for q, seg in enumerate(ex["success_by_segment"]):
+        inside = [s for start, s, _ in timeline if q * T <= start < (q + 1) * T]
+        assert seg["n"] == len(inside)
+        if inside:
+            assert seg["mean"] == pytest.approx(np.mean(inside))
+    firsts = [s for _, s, e in timeline if e == 0]
+    assert ex["episode_1"]["mean"] == pytest.approx(np.mean(firsts))
+    last = ex["success_by_segment"][-1]
+    assert ex["collapsed"] == (last["n"] == 0 or last["mean"] < np.mean(firsts))
+    if last["n"]:
+        assert ex["last_segment_minus_episode_1"] == pytest.approx(last["mean"] - np.mean(firsts))
+    else:
+        assert math.isnan(ex["last_segment_minus_episode_1"])
+
+
+def test_no_checkpoint_is_an_error_naming_where_it_looked(tmp_path):
+    gru = tmp_path / "incontext_house_gru" / "checkpoints"
+    gru.mkdir(parents=True)
+    (gru / "ckpt-000000000100.pt").touch()
+    with pytest.raises(bench.MissingCheckpoints) as e:
+        bench.find_checkpoints([], tmp_path, shipped=tmp_path / "none.pt")
+    assert str(tmp_path / "incontext_house") in str(e.value) and "none.pt" in str(e.value)
+    main = tmp_path / "incontext_house" / "checkpoints"
+    main.mkdir(parents=True)
+    for steps in (200, 1000, 30):
+        (main / f"ckpt-{steps:012d}.pt").touch()
+    found = bench.find_checkpoints([], tmp_path, shipped=tmp_path / "none.pt")
+    assert found == {"main": main / "ckpt-000000001000.pt", "gru": gru / "ckpt-000000000100.pt"}
+
+
+def test_cli_fails_without_inventing_numbers(tmp_path, capsys):
+    missing = tmp_path / "no_such_run"
+    assert bench.main([f"main={missing}", "--out", str(tmp_path / "out")]) == 2
+    out, err = capsys.readouterr()
+    assert str(missing) in err
+    assert set(json.loads(out.strip().splitlines()[-1])) == {"error"}
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_needs_twenty_episodes():
+    with pytest.raises(SystemExit):
+        bench.parse(["--episodes", "10"])
