@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from embodied.kernels import chunked, reference_decode, sink_attention, sink_decode
-from conftest import SINK_VARIANTS, TOL
+from attention_cases import SINK_VARIANTS, TOL
 
 
 @pytest.fixture
@@ -74,3 +74,13 @@ def test_memory_is_linear_in_length():
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         sink_attention(q, k, v, torch.randn(h, d), backend="chunked")
     assert max(saved) <= n * h * d and sum(saved) < 8 * n * h * d
+
+
+def test_decode_over_64k_keys():
+    """The inference case the policy meets at the end of a 64k-step trial, against float64."""
+    g = torch.Generator().manual_seed(torch.seed() % 2**31)
+    q, k, v, lengths, ks, vs, _ = _decode_case(2, 2, 65536, 16, "kv", False, g)
+    lengths[1] = 65536 - 1000
+    want = reference_decode(q.double(), k.double(), v.double(), lengths, ks.double(), vs.double())
+    got = sink_decode(q, k, v, lengths, ks, vs)
+    assert (got.double() - want).abs().max() / want.abs().max() <= TOL[torch.float32]

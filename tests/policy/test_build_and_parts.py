@@ -5,7 +5,7 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from conftest import CONFIGS, HW, at, small_policy, spaces, trial_batch
+from policy_inputs import CONFIGS, at, small_policy, spaces, trial_batch
 from embodied.config import ConfigError
 from embodied.policy import REGISTRY, build
 from embodied.policy.encoders import FEATURE_KEY
@@ -119,4 +119,3 @@ def test_step_resets_only_envs_starting_a_trial(seed):
         step["is_trial_first"] = torch.tensor([True, False])
         policy.step(step, state)
     assert state.lengths.tolist() == [1, 6]
-    assert HW == inputs["rgb"].shape[2]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from conftest import at, small_policy, trial_batch
+from policy_inputs import at, small_policy, trial_batch
 
 SINKS = ("none", "token", "k", "kv", "zero")
 
@@ -84,11 +84,16 @@ def test_cache_reports_memory_and_refuses_overflow(seed):
 
 @pytest.mark.slow
 def test_long_context_64k(seed):
-    """A trial of 65,536 steps in one context: prefill it, rewind the cache 3 steps, step them again."""
-    policy = small_policy(seed, layers=1, heads=1, d_model=16, head_dim=16, mlp_hidden=16,
+    """A trial of 65,536 steps in one cache: prefill it, rewind 3 steps, step them again.
+
+    Attention is per episode here (``inter_episode: false``) so that the full-sequence reference stays
+    affordable on a CPU; cache slots, positions and decoding still run at 64k. Across-episode attention
+    over 64k keys is checked at the kernel level (tests/kernels, decode at 64k).
+    """
+    policy = small_policy(seed, layers=1, heads=1, d_model=16, head_dim=16, mlp_hidden=16, inter_episode=False,
                           encoder={"feature_dim": 8, "channels": [4]})
     t = 65536
-    inputs = trial_batch(1, t, seed, max_episode=500)
+    inputs = trial_batch(1, t, seed, max_episode=300)
     inputs["is_trial_first"][:, 1:] = False  # one trial, every step in context
     inputs["episode_index"] = inputs["is_first"].long().cumsum(1) - 1
     inputs["rgb"] = inputs["rgb"][:, :, :4, :4].contiguous()
@@ -98,6 +103,6 @@ def test_long_context_64k(seed):
         assert state.max_steps == t and int(state.lengths[0]) == t
         state.lengths -= 3
         logits, values, state = _step_all(policy, inputs, state, range(t - 3, t))
-    assert int(state.lengths[0]) == t and int(inputs["episode_index"].max()) > 64
+    assert int(state.lengths[0]) == t and int(inputs["episode_index"].max()) > 100
     assert (logits - full_logits[:, -3:]).abs().max() <= 1e-4
     assert (values - full_values[:, -3:]).abs().max() <= 1e-4
