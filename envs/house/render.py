@@ -184,14 +184,18 @@ def _sprites(n, objs, m, px, py, fx, fy, horizon, f, zbuf, order, odepth, cat_sh
              rgb, depth):
     """Draw the objects of env ``n`` as billboards, far to near, where nearer than the wall."""
     H, W = rgb.shape[1], rgb.shape[2]
-    for i in range(m):
-        odepth[i] = (objs[i, 0] - px) * fx + (objs[i, 1] - py) * fy
-    order[:m] = np.argsort(-odepth[:m])
-    for j in range(m):
-        i = order[j]
-        d = odepth[i]
-        if d < 0.1:
-            continue
+    visible = 0
+    for i in range(m):  # keep the objects in front of the camera and within the field of view
+        d = (objs[i, 0] - px) * fx + (objs[i, 1] - py) * fy
+        lat = -(objs[i, 0] - px) * fy + (objs[i, 1] - py) * fx
+        if d >= 0.1 and abs(lat) - 0.5 * cat_size[int(objs[i, 2]), 0] < d:
+            order[visible] = i
+            odepth[visible] = -d
+            visible += 1
+    sort = np.argsort(odepth[:visible])
+    for j in range(visible):
+        i = order[sort[j]]
+        d = -odepth[sort[j]]
         lat = -(objs[i, 0] - px) * fy + (objs[i, 1] - py) * fx
         cat = int(objs[i, 2])
         half = 0.5 * cat_size[cat, 0] * f / d
