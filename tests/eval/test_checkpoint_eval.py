@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 import torch
 from omegaconf import OmegaConf
 
@@ -14,6 +15,15 @@ from embodied.learner import checkpoint
 from embodied.policy import build
 from embodied.replay.episode_file import find, read
 from embodied.replay.video import read_frames
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors: one thread is fastest, and a busy shared machine makes thread pools crawl."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def _save_tiny_transformer(run_dir, resolution=32):
