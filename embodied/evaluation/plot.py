@@ -1,7 +1,8 @@
 """The in-context learning curve as a PNG: metric vs episode index within the trial, one line per policy.
 
-The evaluated agent is drawn solid with its 95% band; reference policies (oracle, random) dashed, so
-the reader sees where the agent sits between "knows the house" and "knows nothing".
+The evaluated agent is drawn solid with its 95% band; reference policies (oracle, random) as dashed
+lines (their intervals are in the report's tables), so the reader sees where the agent sits between
+"knows the house" and "knows nothing".
 """
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ def plot_curves(curves: dict[str, dict], agent: str, path: str | os.PathLike, ti
                 colour, style = _REF_STYLE.get(name, ("tab:orange", "-."))
                 width = 1.4
             ax.plot(x, mean, style, color=colour, lw=width, marker="o", ms=3, label=name)
-            ax.fill_between(x, lo, hi, color=colour, alpha=0.18 if name == agent else 0.10, lw=0)
+            if name == agent:  # references are lines only: their bands would hide the agent's
+                ax.fill_between(x, lo, hi, color=colour, alpha=0.18, lw=0)
         if fewshot:
             ax.axvspan(0.5, fewshot + 0.5, color="tab:green", alpha=0.06, lw=0)
         ax.set_xlabel("episode index within trial")
