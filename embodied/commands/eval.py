@@ -1,6 +1,7 @@
 """``embodied eval policy=oracle|random|CHECKPOINT split=test trials=N episodes=K [fewshot=n]``.
 
-Runs the policy (``oracle``, ``random`` or a checkpoint file / run directory) on unseen houses (Ray workers by default) and writes metrics.json, curve.png and
+Runs the policy (``oracle``, ``random`` or a checkpoint file / run directory) on unseen houses (Ray
+workers by default) and writes metrics.json, episodes.jsonl, curve.png, recorded episodes, videos and
 report.html into ``out`` (printed at the end).
 """
 from __future__ import annotations
@@ -83,6 +84,11 @@ def _clashing_keys() -> set[str]:
 def main(argv: list[str]) -> int:
     """Overrides of plain keys that share a name with a config group (``policy=``, ``cluster=``) are set
     here: Hydra would read them as a choice within that group (the model or cluster to train with)."""
+    if any(a in ("-h", "--help") for a in argv):
+        import configs
+
+        print(__doc__.strip() + "\n\nkeys (configs/eval.yaml):\n" + (Path(configs.__file__).parent / "eval.yaml").read_text())
+        return 0
     clash = _clashing_keys()
     plain = [a for a in argv if a.split("=", 1)[0] in clash and "=" in a]
     cfg = load("eval", [a for a in argv if a not in plain])
