@@ -64,6 +64,7 @@ def render(grid, room, style, objects, nobj, pos, heading, pitch, cat_shape, cat
     wy0, wy1 = np.empty(W, np.int64), np.empty(W, np.int64)
     wbase = np.empty(W)
     wroom = np.empty(W, np.int64)
+    mixed = np.empty(W, np.bool_)
     doort = np.empty(W)
     order = np.empty(objects.shape[1], np.int64)
     odepth = np.empty(objects.shape[1])
@@ -105,6 +106,7 @@ def render(grid, room, style, objects, nobj, pos, heading, pitch, cat_shape, cat
             else:
                 sy, sdy = 1, (my + 1.0 - cy) * ddy
             last = rm[my, mx] if rm[my, mx] >= 0 else home
+            first = last
             door_t = -1.0
             side = 0
             t_enter = 0.0
@@ -129,6 +131,7 @@ def render(grid, room, style, objects, nobj, pos, heading, pitch, cat_shape, cat
             d = max(t_enter * CELL, 1e-3)
             zbuf[x] = d
             wroom[x] = last
+            mixed[x] = last != first or door_t >= 0.0  # floor and ceiling of more than one room
             doort[x] = door_t
             wr, wg, wb = st[last, 3], st[last, 4], st[last, 5]
             if g[my, min(mx + 1, gw - 1)] == DOOR or g[my, max(mx - 1, 0)] == DOOR \
@@ -149,13 +152,16 @@ def render(grid, room, style, objects, nobj, pos, heading, pitch, cat_shape, cat
             for x in range(W):
                 if y < wy0[x] or y >= wy1[x]:
                     t = min(t_row, zbuf[x])
-                    wx, wy = px + rdx[x] * t, py + rdy[x] * t
-                    k = rm[int(wy * INV_CELL), int(wx * INV_CELL)]
-                    if k < 0:
-                        k = wroom[x]
+                    k = wroom[x]
                     s = fog
-                    if col == 0:
-                        s *= tex[pattern[k], int(wy * TEX_PER_M) & 63, int(wx * TEX_PER_M) & 63]
+                    if col == 0 or mixed[x]:
+                        wx, wy = px + rdx[x] * t, py + rdy[x] * t
+                        if mixed[x]:
+                            k = rm[int(wy * INV_CELL), int(wx * INV_CELL)]
+                            if k < 0:
+                                k = wroom[x]
+                        if col == 0:
+                            s *= tex[pattern[k], int(wy * TEX_PER_M) & 63, int(wx * TEX_PER_M) & 63]
                     ro[x, 0] = np.uint8(st[k, col] * s)
                     ro[x, 1] = np.uint8(st[k, col + 1] * s)
                     ro[x, 2] = np.uint8(st[k, col + 2] * s)
