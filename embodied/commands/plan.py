@@ -59,11 +59,23 @@ def run(cfg: DictConfig) -> int:
         _write_config(cfg, log_path.with_name(log_path.stem + ".config.yaml"))
     console.print(f"[bold]{env}[/] task {task.name} ({task.budget} steps/attempt), planner {planner.name}, "
                   f"memory {cfg.memory or 'off'}" + (f" ({len(memory)} experiences)" if memory else ""))
+    try:
+        wins = _attempts(task, planner, memory, loop_cfg, cfg.seed, attempts, log_path, console)
+    finally:
+        if memory:
+            memory.close()
+    console.print(f"[bold]{task.name}: {wins}/{attempts} successes ({wins / attempts:.0%})[/]"
+                  + (f"; log {log_path}" if log_path else ""))
+    return 0
+
+
+def _attempts(task, planner, memory, loop_cfg, first_seed, attempts, log_path, console) -> int:
+    """Run the attempts with a progress bar and one console line and one log line per attempt."""
     wins = 0
     with Progress(console=console, transient=True) as progress:
         job = progress.add_task(f"{task.name}", total=attempts)
         for i in range(attempts):
-            seed = cfg.seed + i
+            seed = first_seed + i
             result = run_attempt(task, seed, planner, memory, loop_cfg)
             wins += result.success
             append_log(log_path, result)
@@ -72,8 +84,4 @@ def run(cfg: DictConfig) -> int:
                           f"{len(result.records)} skill calls, {result.plans} plans, "
                           f"{len(result.retrieved)} experiences retrieved")
             progress.advance(job)
-    console.print(f"[bold]{task.name}: {wins}/{attempts} successes ({wins / attempts:.0%})[/]"
-                  + (f"; log {log_path}" if log_path else ""))
-    if memory:
-        memory.close()
-    return 0
+    return wins

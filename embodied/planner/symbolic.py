@@ -59,13 +59,10 @@ class SymbolicPlanner:
         if demo is None:
             return []
         steps = [s if isinstance(s, str) else s.get("skill", "") for s in demo.plan]
-        done = [r["skill"] for r in ctx.history]
         pos = 0
-        for call in done:  # how far along the demo this attempt is (subsequence match)
-            if pos < len(steps) and steps[pos] == call:
+        for record in ctx.history:  # how far along the demo this attempt is; a failed step is not repeated
+            if pos < len(steps) and steps[pos] == record["skill"]:
                 pos += 1
-        if ctx.history and not ctx.history[-1]["ok"] and pos < len(steps) and steps[pos - 1:pos] == [done[-1]]:
-            pass  # the failed step is skipped: continue with the rest
         return steps[pos:]
 
 

@@ -33,13 +33,13 @@ def _add(a: Cell, b: Cell, k: int = 1) -> Cell:
     return a[0] + k * b[0], a[1] + k * b[1]
 
 
-def route_to_face(world: CrafterWorld, targets: Iterable[Cell],
-                  allow: Callable[[Cell, Cell], bool] | None = None) -> list[str] | None:
+def route_to_face(world: CrafterWorld, targets: Iterable[Cell], allow: Callable[[Cell, Cell], bool] | None = None,
+                  dig: bool | None = None) -> list[str] | None:
     """Shortest list of actions after which a cell of ``targets`` is in front of the player (None: unreachable).
 
     Routes may cross stone when the player can dig; the caller mines such cells on the way. ``allow(t, d)``
     restricts from which side ``d`` (the facing direction at the end) a target may be approached."""
-    dig = can_dig(world)
+    dig = can_dig(world) if dig is None else dig
     goals: dict[Cell, tuple[str, ...]] = {}  # cell to reach -> actions to append there
     for t in targets:
         free = world.is_free(t)

@@ -346,13 +346,16 @@ class Executor:
                       _plus(s2, (-side[0], -side[1])), _plus(s2, d)]
             return all(solid(c) for c in around)
 
-        route = route_to_face(w, self._cells("stone"), allow=fits)
-        if route is None:
-            return False, "no solid rock to dig into nearby"
-        self._follow(route)
-        d = w.facing
-        if not fits(self._front(), d):
+        for _ in range(3):  # walk (without digging, which could break the rock) until facing a good spot
+            route = route_to_face(w, self._cells("stone"), allow=fits, dig=False)
+            if route is None:
+                return False, "no solid rock to dig into nearby"
+            self._follow(route)
+            if fits(self._front(), w.facing):
+                break
+        else:
             return False, "the rock changed on the way"
+        d = w.facing
         back = DIRS[(-d[0], -d[1])]
         self._act("do")
         self._act(DIRS[d])

@@ -83,3 +83,34 @@ def test_skill_calls_are_validated():
         SkillCall.parse("teleport(home)")
     with pytest.raises(SkillError, match="not allowed for place"):
         SkillCall.parse("place(diamond)")
+
+
+def test_cached_worlds_replay_exactly_like_freshly_generated_ones():
+    from envs.crafter import world as world_module
+
+    def play(w):
+        ex = Executor(w)
+        results = [ex.run(SkillCall.parse(c), 300).to_dict() for c in
+                   ("collect(tree)", "explore()", "eat(cow)", "drink()", "explore()")]
+        return results, w.steps, w.pos, w.inventory
+    world_module._PRISTINE.clear()
+    fresh = play(CrafterWorld(5))
+    assert play(CrafterWorld(5)) == fresh  # from the cache
+    world_module._PRISTINE.clear()
+    assert play(CrafterWorld(5)) == fresh  # generated again
+
+
+def test_shelter_walls_the_player_into_rock(tech_tree):
+    w, _ = tech_tree  # holds a wood pickaxe and stone
+    r = run(w, "shelter()")
+    assert r.ok, r.reason
+    (x, y), inside = w.pos, set()
+    frontier = [(x, y)]
+    while frontier:  # the walkable cells reachable from the player: just the two tunnel cells
+        c = frontier.pop()
+        inside.add(c)
+        for d in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+            n = (c[0] + d[0], c[1] + d[1])
+            if n not in inside and w.material(n) in ("grass", "sand", "path"):
+                frontier.append(n)
+    assert len(inside) == 2 and all(w.material(c) == "path" for c in inside)

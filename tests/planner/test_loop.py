@@ -126,3 +126,12 @@ def test_plan_and_memory_commands(tmp_path, capsys):
 def test_llm_backends_fail_at_start_up_when_unconfigured(override, message, capsys):
     assert cli(["plan", override, "attempts=1", "log=null"]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_whole_episode_agent_reports_achievements_within_the_step_cap():
+    from embodied.planner.agent import play_episode
+    from envs.crafter.tasks import ACHIEVEMENTS
+    ep = play_episode(3, SymbolicPlanner(), None, length=120, passes=1, goal_steps=40)
+    assert ep.length <= 120 and set(ep.achievements) == set(ACHIEVEMENTS)
+    assert ep.achievements["collect_wood"] == 1  # the first goal, within reach on any start
+    assert all(v in (0, 1) for v in ep.achievements.values())
