@@ -11,7 +11,7 @@ GPU (only when CUDA is present): forward+backward TFLOP/s at T = 4096 of the Tri
 SDPA with the sink emulated as an extra key/value, and decode time over 65,536 cached keys for both, with
 the fraction of a measured device-to-device copy bandwidth the decode reaches. Without CUDA these are null.
 
-Usage: ``python benchmarks/attention.py [--sizes 1024 4096 16384]``
+Usage: ``python benchmarks/attention.py [--sizes 1024 4096 16384] [--threads 1]``
 """
 from __future__ import annotations
 
@@ -25,20 +25,13 @@ import time
 HEADS, HEAD_DIM = 8, 32
 
 
-def _peak_rss_mb() -> float:
+def _status_mb(field: str) -> float:
+    """A memory line of ``/proc/self/status`` (``VmRSS``: now, ``VmHWM``: peak since the last reset), in MB."""
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 def worker(backend: str, t: int) -> dict:
@@ -55,17 +48,17 @@ def worker(backend: str, t: int) -> dict:
     grad = torch.randn(1, HEADS, t, HEAD_DIM)
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")  # reset the peak resident set to the current one
-    base = _rss_mb()
+    base = _status_mb("VmRSS")
     start = time.perf_counter()
     out = sink_attention(q, k, v, k_sink, backend=backend)
     out.backward(grad)
     seconds = time.perf_counter() - start
-    return {"time_s": seconds, "peak_mb": _peak_rss_mb() - base}
+    return {"time_s": seconds, "peak_mb": _status_mb("VmHWM") - base}
 
 
-def _run_case(backend: str, t: int) -> dict:
+def _run_case(backend: str, t: int, threads: int) -> dict:
     cmd = [sys.executable, __file__, "--worker", backend, str(t)]
-    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"))
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     if res.returncode != 0:
         raise RuntimeError(f"{backend} T={t} failed:\n{res.stderr[-2000:]}")
@@ -80,7 +73,7 @@ def _available_mb() -> float:
     return float("inf")
 
 
-def cpu_figures(sizes: list[int]) -> dict:
+def cpu_figures(sizes: list[int], threads: int) -> dict:
     from rich.progress import Progress
 
     out: dict = {"sizes": sizes, "chunked_time_s": {}, "chunked_peak_mb": {}, "naive_time_s": {},
@@ -89,15 +82,17 @@ def cpu_figures(sizes: list[int]) -> dict:
     with Progress(transient=True) as bar:
         task = bar.add_task("attention fwd+bwd on CPU", total=2 * len(sizes))
         for t in sizes:
-            r = _run_case("chunked", t)
+            r = _run_case("chunked", t, threads)
             out["chunked_time_s"][t], out["chunked_peak_mb"][t] = round(r["time_s"], 3), round(r["peak_mb"], 1)
             bar.advance(task)
-            est = None if last_naive is None else {k: val * (t / last_naive[0]) ** 2 for k, val in last_naive[1].items()}
+            est = None
+            if last_naive is not None:  # quadratic in T
+                est = {key: val * (t / last_naive[0]) ** 2 for key, val in last_naive[1].items()}
             if est is not None and est["peak_mb"] > 0.5 * _available_mb():
                 out["naive_time_s"][t], out["naive_peak_mb"][t] = round(est["time_s"], 3), round(est["peak_mb"], 1)
                 out["naive_estimated"][t] = True
             else:
-                r = _run_case("reference", t)
+                r = _run_case("reference", t, threads)
                 out["naive_time_s"][t], out["naive_peak_mb"][t] = round(r["time_s"], 3), round(r["peak_mb"], 1)
                 out["naive_estimated"][t] = False
                 last_naive = (t, r)
@@ -169,6 +164,8 @@ def gpu_figures() -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1024, 4096, 16384])
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch intra-op threads per case (default 1: per-core figures, steady on shared machines)")
     parser.add_argument("--worker", nargs=2, metavar=("BACKEND", "T"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -176,7 +173,8 @@ def main() -> None:
         return
     import torch
 
-    result = {"heads": HEADS, "head_dim": HEAD_DIM, "batch": 1, "dtype": "float32", "cpu": cpu_figures(args.sizes)}
+    result = {"heads": HEADS, "head_dim": HEAD_DIM, "batch": 1, "dtype": "float32",
+              "threads": args.threads, "cpu": cpu_figures(args.sizes, args.threads)}
     if torch.cuda.is_available():
         result["gpu"] = gpu_figures()
     else:

@@ -39,7 +39,7 @@ def _scores(qs, kc, pos_q, c0, c1, lengths, start, min_len):
     return sc
 
 
-def chunked_forward(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale):
+def forward(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale):
     """Output (input dtype) and log-sum-exp ``(B, H, N)`` (float32, natural log)."""
     q_chunk, k_chunk = Q_CHUNK, K_CHUNK
     b, h, n, d = q.shape
@@ -77,7 +77,7 @@ def chunked_forward(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale
     return out, lse
 
 
-def chunked_backward(do, q, k, v, k_sink, v_sink, out, lse, q_offset, lengths, key_start, scale):
+def backward(do, q, k, v, k_sink, v_sink, out, lse, q_offset, lengths, key_start, scale):
     """Gradients ``(dq, dk, dv, dk_sink, dv_sink)`` by recomputing probabilities chunk by chunk.
 
     Padding rows have their output gradient zeroed, which zeroes everything they would contribute.
@@ -118,26 +118,6 @@ def chunked_backward(do, q, k, v, k_sink, v_sink, out, lse, q_offset, lengths, k
             dvs += torch.einsum("bhn,bhnd->hd", ps, doc)
         dq[:, :, a:a + nq] = dqc * scale
     return dq, dk, dv, dks, dvs
-
-
-class ChunkedSinkAttention(torch.autograd.Function):
-    """Autograd wrapper: saves only inputs, output and log-sum-exp (linear in sequence length)."""
-
-    @staticmethod
-    def forward(ctx, q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale):
-        out, lse = chunked_forward(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale)
-        ctx.save_for_backward(q, k, v, k_sink, v_sink, out, lse, lengths, key_start)
-        ctx.q_offset, ctx.scale = q_offset, scale
-        return out
-
-    @staticmethod
-    def backward(ctx, do):
-        q, k, v, k_sink, v_sink, out, lse, lengths, key_start = ctx.saved_tensors
-        dq, dk, dv, dks, dvs = chunked_backward(do, q, k, v, k_sink, v_sink, out, lse, ctx.q_offset,
-                                                lengths, key_start, ctx.scale)
-        dks = None if k_sink is None else dks.to(k_sink.dtype)
-        dvs = None if v_sink is None else dvs.to(v_sink.dtype)
-        return dq.to(q.dtype), dk.to(k.dtype), dv.to(v.dtype), dks, dvs, None, None, None, None
 
 
 def chunked_decode(q, k, v, lengths, k_sink, v_sink, key_start, scale, k_chunk: int = 8192):

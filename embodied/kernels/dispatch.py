@@ -6,7 +6,9 @@ import os
 
 import torch
 
-from embodied.kernels.chunked import ChunkedSinkAttention, chunked_decode
+from embodied.kernels import chunked
+from embodied.kernels.chunked import chunked_decode
+from embodied.kernels.function import SinkAttentionFunction
 from embodied.kernels.reference import reference_attention, reference_decode
 
 BACKENDS = ("auto", "triton", "chunked", "reference")
@@ -64,13 +66,13 @@ def sink_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     if path == "reference":
         return reference_attention(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale)
     if path == "triton":
-        from embodied.kernels.triton_attention import TritonSinkAttention, check_head_dim
-        check_head_dim(d)
+        from embodied.kernels import triton_attention
+        triton_attention.check_head_dim(d)
         q, k, v = (t.contiguous() if t.stride(-1) != 1 else t for t in (q, k, v))
-        return TritonSinkAttention.apply(q, k, v, _contig(k_sink), _contig(v_sink), q_offset, _int32(lengths),
-                                         _int32(key_start), scale)
-    return ChunkedSinkAttention.apply(q, k, v, k_sink, v_sink, q_offset, lengths.long(),
-                                      None if key_start is None else key_start.long(), scale)
+        return SinkAttentionFunction.apply(triton_attention, q, k, v, _contig(k_sink), _contig(v_sink), q_offset,
+                                           _int32(lengths), _int32(key_start), scale)
+    return SinkAttentionFunction.apply(chunked, q, k, v, k_sink, v_sink, q_offset, lengths.long(),
+                                       None if key_start is None else key_start.long(), scale)
 
 
 def _contig(t: torch.Tensor | None) -> torch.Tensor | None:

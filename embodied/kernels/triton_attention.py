@@ -42,6 +42,19 @@ def _mm(a, b, UPCAST: tl.constexpr, IEEE: tl.constexpr):
 
 
 @triton.jit
+def _key_window(START, b, stb, offs_m, in_q, N, q_offset, HAS_START: tl.constexpr, BLOCK_M: tl.constexpr,
+                BLOCK_N: tl.constexpr):
+    """First visible key of each query (``lo_m``) and the key tile where this query tile's loop starts."""
+    if HAS_START:
+        lo_m = tl.load(START + b * stb + offs_m, mask=in_q, other=0)
+        lo = (tl.min(tl.where(in_q, lo_m, N + q_offset), 0) // BLOCK_N) * BLOCK_N
+    else:
+        lo_m = tl.zeros([BLOCK_M], dtype=tl.int32)
+        lo = 0
+    return lo_m, lo
+
+
+@triton.jit
 def _fwd_kernel(Q, K, V, KS, VS, O, LSE, LENS, START,
                 sqb, sqh, sqn, skb, skh, skn, svb, svh, svn, sob, soh, son, stb,
                 H, N, q_offset, scale_log2,
@@ -58,12 +71,7 @@ def _fwd_kernel(Q, K, V, KS, VS, O, LSE, LENS, START,
     pos_m = q_offset + offs_m
     in_q = offs_m < N
     q = tl.load(Q + b * sqb + h * sqh + offs_m[:, None] * sqn + offs_d[None, :], mask=in_q[:, None], other=0.0)
-    if HAS_START:
-        lo_m = tl.load(START + b * stb + offs_m, mask=in_q, other=0)
-        lo = (tl.min(tl.where(in_q, lo_m, N + q_offset), 0) // BLOCK_N) * BLOCK_N
-    else:
-        lo_m = tl.zeros([BLOCK_M], dtype=tl.int32)
-        lo = 0
+    lo_m, lo = _key_window(START, b, stb, offs_m, in_q, N, q_offset, HAS_START, BLOCK_M, BLOCK_N)
     if HAS_SINK:
         ks = tl.load(KS + h * D + offs_d).to(tl.float32)
         m_i = tl.sum(q.to(tl.float32) * ks[None, :], 1) * scale_log2
@@ -164,12 +172,7 @@ def _bwd_dq_kernel(Q, K, V, KS, VS, DO, LSE, DELTA, DQ, DKS, DVS, LENS, START,
     do = tl.load(DO + b * sob + h * soh + offs_m[:, None] * son + offs_d[None, :], mask=row[:, None], other=0.0)
     lse = tl.load(LSE + bh * N + offs_m, mask=row, other=0.0)
     delta = tl.load(DELTA + bh * N + offs_m, mask=row, other=0.0)
-    if HAS_START:
-        lo_m = tl.load(START + b * stb + offs_m, mask=in_q, other=0)
-        lo = (tl.min(tl.where(in_q, lo_m, N + q_offset), 0) // BLOCK_N) * BLOCK_N
-    else:
-        lo_m = tl.zeros([BLOCK_M], dtype=tl.int32)
-        lo = 0
+    lo_m, lo = _key_window(START, b, stb, offs_m, in_q, N, q_offset, HAS_START, BLOCK_M, BLOCK_N)
     dq = tl.zeros([BLOCK_M, D], dtype=tl.float32)
     hi = tl.minimum(q_offset + (pid_m + 1) * BLOCK_M, length)
     for start_n in range(lo, hi, BLOCK_N):
@@ -213,7 +216,7 @@ def _blocks(d: int) -> tuple[int, int, int]:
     return (64, 64, 4) if d <= 64 else (64, 32, 4)
 
 
-def triton_forward(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale, allow_tf32=False):
+def forward(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale, allow_tf32=False):
     b, h, n, d = q.shape
     out = torch.empty_like(q)
     lse = torch.empty(b, h, n, dtype=torch.float32, device=q.device)
@@ -229,7 +232,7 @@ def triton_forward(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale,
     return out, lse
 
 
-def triton_backward(do, q, k, v, k_sink, v_sink, out, lse, q_offset, lengths, key_start, scale, allow_tf32=False):
+def backward(do, q, k, v, k_sink, v_sink, out, lse, q_offset, lengths, key_start, scale, allow_tf32=False):
     b, h, n, d = q.shape
     s = k.shape[2]
     do = do.contiguous()
@@ -253,24 +256,3 @@ def triton_backward(do, q, k, v, k_sink, v_sink, out, lse, q_offset, lengths, ke
         h, n, q_offset, scale, scale * LOG2E, num_m,
         HAS_SINK=k_sink is not None, HAS_VSINK=v_sink is not None, HAS_START=key_start is not None, **flags)
     return dq, dk, dv, dks.sum((0, 2)), dvs.sum((0, 2))
-
-
-class TritonSinkAttention(torch.autograd.Function):
-    """Autograd wrapper around the Triton kernels; saves inputs, output and log-sum-exp only."""
-
-    @staticmethod
-    def forward(ctx, q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale):
-        out, lse = triton_forward(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale)
-        ctx.save_for_backward(q, k, v, k_sink, v_sink, out, lse, lengths, key_start)
-        ctx.q_offset, ctx.scale = q_offset, scale
-        return out
-
-    @staticmethod
-    def backward(ctx, do):
-        q, k, v, k_sink, v_sink, out, lse, lengths, key_start = ctx.saved_tensors
-        dq, dk, dv, dks, dvs = triton_backward(do, q, k, v, k_sink, v_sink, out, lse, ctx.q_offset,
-                                               lengths, key_start, ctx.scale)
-        dks = None if k_sink is None else dks.to(k_sink.dtype)
-        dvs = None if v_sink is None else dvs.to(v_sink.dtype)
-        return dq.to(q.dtype), dk.to(k.dtype), dv.to(v.dtype), dks, dvs, None, None, None, None
-

@@ -69,6 +69,6 @@ class SinkAttention(nn.Module):
         q, k, v = self._project(x[:, None], rope_pos[:, None])
         cache.write(layer, k[:, :, 0], v[:, :, 0], slots)
         ks, vs = self.sink_kv()
-        out = sink_decode(q[:, :, 0], cache.k[layer], cache.v[layer], slots + 1, ks, vs,
+        out = sink_decode(q[:, :, 0].to(cache.k.dtype), cache.k[layer], cache.v[layer], slots + 1, ks, vs,
                           key_start=cache.key_start, backend=self.backend)
-        return self.wo(out.reshape(x.shape[0], -1))
+        return self.wo(out.reshape(x.shape[0], -1).to(x.dtype))

@@ -111,9 +111,12 @@ class SinkKVTransformer(Policy):
         logits, values, _, _, _ = self._run(inputs, lengths)
         return logits, values
 
-    def initial_state(self, batch_size: int, max_steps: int, device: torch.device | str = "cpu") -> KVCache:
+    def initial_state(self, batch_size: int, max_steps: int, device: torch.device | str = "cpu",
+                      dtype: torch.dtype | None = None) -> KVCache:
+        """An empty cache; ``dtype`` (default: the weights') can be bf16 to halve cache memory on a GPU."""
         s = self.settings
-        return KVCache.empty(s.layers, batch_size, s.heads, max_steps, s.head_dim, self.actor.weight.dtype, device)
+        return KVCache.empty(s.layers, batch_size, s.heads, max_steps, s.head_dim, dtype or self.actor.weight.dtype,
+                             device)
 
     def prefill(self, inputs: Batch, lengths: torch.Tensor | None = None,
                 max_steps: int | None = None) -> tuple[torch.Tensor, torch.Tensor, KVCache]:

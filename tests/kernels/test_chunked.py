@@ -42,7 +42,7 @@ def test_gradcheck_float64(case, small_chunks):
 
 
 def _decode_case(b, h, s, d, sink, window, g):
-    q, k, v = torch.randn(b, h, d, generator=g), torch.randn(b, h, s, d, generator=g), torch.randn(b, h, s, d, generator=g)
+    q, k, v = (torch.randn(*shape, generator=g) for shape in ((b, h, d), (b, h, s, d), (b, h, s, d)))
     ks = None if sink == "none" else (torch.zeros(h, d) if sink == "zero" else torch.randn(h, d, generator=g))
     vs = torch.randn(h, d, generator=g) if sink in ("kv", "token") else None
     lengths = torch.randint(1, s + 1, (b,), generator=g)

@@ -82,6 +82,17 @@ def test_cache_reports_memory_and_refuses_overflow(seed):
             policy.step(at(inputs, 4), state)
 
 
+def test_bf16_cache_halves_memory_and_stays_close(seed):
+    policy = small_policy(seed, sink="kv")
+    inputs = trial_batch(2, 16, seed)
+    with torch.no_grad():
+        full_logits, _ = policy(inputs)
+        state = policy.initial_state(2, 16, dtype=torch.bfloat16)
+        logits, _, _ = _step_all(policy, inputs, state, range(16))
+    assert state.bytes_per_step == policy.cache_bytes_per_step() // 2
+    assert (logits - full_logits).abs().max() <= 0.05 * full_logits.abs().max()
+
+
 @pytest.mark.slow
 def test_long_context_64k(seed):
     """A trial of 65,536 steps in one cache: prefill it, rewind 3 steps, step them again.
