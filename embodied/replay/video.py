@@ -1,8 +1,9 @@
 """H.264 MP4 writing and reading with PyAV (libx264 works offline; OpenCV's writer only has mp4v).
 
 Frames are RGB uint8 arrays of one fixed, even size. Colour conversion to YUV 4:2:0 is done with
-OpenCV (faster than swscale for this path) and the file is written to a temp name and renamed, so a
-reader never sees half a video.
+OpenCV (faster than swscale for this path) straight into the planes of one reused PyAV frame (x264
+copies its input on ``encode``), and the file is written to a temp name and renamed, so a reader never
+sees half a video.
 """
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ class VideoWriter:
                                 "movflags": "+faststart"}
         self._stream.codec_context.thread_count = threads
         self._size: tuple[int, int] | None = None
+        self._frame: av.VideoFrame | None = None
+        self._planes: list[np.ndarray] = []
+        self._yuv: np.ndarray | None = None
         self.frames = 0
 
     def write(self, frame: np.ndarray) -> None:
@@ -41,12 +45,19 @@ class VideoWriter:
                 raise ValueError(f"H.264 with 4:2:0 needs even frame sizes, got {w}x{h}")
             self._size = (h, w)
             self._stream.width, self._stream.height = w, h
+            self._frame = av.VideoFrame(w, h, "yuv420p")
+            self._planes = [np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, :p.width]
+                            for p in self._frame.planes]
+            self._yuv = np.empty((h * 3 // 2, w), np.uint8)
         elif (h, w) != self._size:
             raise ValueError(f"frame {self.frames} is {w}x{h}, the video is {self._size[1]}x{self._size[0]}")
-        yuv = cv2.cvtColor(np.ascontiguousarray(frame, np.uint8), cv2.COLOR_RGB2YUV_I420)
-        vf = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
-        vf.pts = self.frames
-        self._container.mux(self._stream.encode(vf))
+        yuv = cv2.cvtColor(np.ascontiguousarray(frame, np.uint8), cv2.COLOR_RGB2YUV_I420, dst=self._yuv)
+        flat, n = yuv.reshape(-1), h * w  # I420: Y (h x w), then U and V (h/2 x w/2 each), contiguous
+        self._planes[0][:] = yuv[:h]
+        self._planes[1][:] = flat[n:n + n // 4].reshape(h // 2, w // 2)
+        self._planes[2][:] = flat[n + n // 4:].reshape(h // 2, w // 2)
+        self._frame.pts = self.frames
+        self._container.mux(self._stream.encode(self._frame))
         self.frames += 1
 
     def close(self) -> Path:
