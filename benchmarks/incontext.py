@@ -75,6 +75,23 @@ def find_checkpoints(specs: list[str], runs_dir: Path, shipped: Path = SHIPPED) 
     return found
 
 
+def export_for_eval(src: Path, dst: Path) -> Path:
+    """An evaluation-only copy of a checkpoint (weights, config, spaces, counters; optimiser and scheduler
+    state dropped, so it is about a third of the size) that `embodied eval` and this benchmark load."""
+    data = checkpoint.read(checkpoint.resolve(src))
+    data.update(optimizer={}, scheduler={}, evaluation_only=True)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(dst, lambda tmp: torch_save(data, tmp))
+    checkpoint.load_policy(dst)  # fails, naming the file, if the copy does not load
+    return dst
+
+
+def torch_save(data: dict, path: Path) -> None:
+    import torch
+
+    torch.save(data, path)
+
+
 def describe(file: Path) -> dict:
     """What the evaluation needs from a checkpoint's training config (and what to report about it)."""
     data = checkpoint.read(file)
@@ -257,6 +274,8 @@ def evaluate(args: argparse.Namespace) -> dict:
             episodes = int(min(args.long_max_episodes, math.ceil(1.25 * args.long_factor * T / max(1.0, mean_len))))
             rows = job(f"{main} on {args.long_factor}T-step trials", str(found[main]), env, args.long_trials, episodes)
             result["extrapolation"] = {**extrapolation(rows, T, args.long_factor), "episodes_run": episodes}
+    if args.ship and found[main] != SHIPPED:
+        result["shipped"] = str(export_for_eval(found[main], SHIPPED).relative_to(ROOT))
     result["seconds"] = round(time.time() - started, 1)
     result["gain_11_20_over_1"] = result["variants"][main]["gain_11_20_over_1"]
     if args.out:
@@ -303,6 +322,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=None, help="Ray CPUs (default: all cores)")
     p.add_argument("--chunk-size", type=int, default=4, help="trials per Ray task")
     p.add_argument("--out", default=str(RESULTS), help="folder for metrics.json, incontext.png, table.md ('' : none)")
+    p.add_argument("--ship", action="store_true", help=f"also write an evaluation-only copy of the main checkpoint "
+                   f"to {SHIPPED.relative_to(ROOT)} (the README's command evaluates it)")
     args = p.parse_args(argv)
     for key in ("trials", "episodes", "long_factor", "chunk_size"):
         if getattr(args, key) <= 0:

@@ -1,5 +1,6 @@
 """Every experiment config composes with configs/train.yaml, passes the trainer's start-up validation and
 builds its policy; the comparison variants documented in the yaml headers do too."""
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,12 @@ from embodied.policy import build
 
 EXPERIMENTS = sorted(p.stem for p in (Path(configs.__file__).parent / "experiment").glob("*.yaml"))
 VARIANTS = [[], ["policy.inter_episode=false"], ["policy=gru"], ["policy.sink=none"], ["policy.sink=kv"]]
+
+
+@cache
+def spaces(resolution: int, max_steps: int):
+    env = envs.make("house", num_envs=1, split="train", resolution=resolution, max_steps=max_steps)
+    return env.obs_space, env.act_space
 
 
 def test_the_issue_experiments_exist():
@@ -27,8 +34,7 @@ def test_composes_validates_and_builds(experiment, variant):
     assert cfg.name.startswith(experiment)
     T, U = cfg.trainer.rollout_steps, cfg.trainer.update_every
     assert U < T, "partial updates need several windows per trial"
-    env = envs.make("house", num_envs=1, split="train", resolution=cfg.env.resolution, max_steps=cfg.env.max_steps)
-    policy = build(cfg.policy, env.obs_space, env.act_space)
+    policy = build(cfg.policy, *spaces(cfg.env.resolution, cfg.env.max_steps))
     if variant == ["policy=gru"]:
         assert cfg.policy.name == "gru"
     else:

@@ -8,7 +8,9 @@ import sys
 
 import matplotlib.image
 import pytest
+import torch
 
+from embodied.learner import checkpoint
 from incontext_bench import bench
 
 pytestmark = pytest.mark.slow
@@ -46,3 +48,9 @@ def test_train_then_benchmark(tmp_path, capsys):
     assert metrics["variants"]["main"]["context_T"] == 32
     assert "| main (transformer) | 128 |" in (out / "table.md").read_text()
     assert matplotlib.image.imread(out / "incontext.png").shape[2] in (3, 4)
+
+    shipped = bench.export_for_eval(run, tmp_path / "eval.pt")
+    full = sorted((run / "checkpoints").glob("ckpt-*.pt"))[-1]
+    assert shipped.stat().st_size < 0.5 * full.stat().st_size
+    (a, _), (b, _) = (checkpoint.load_policy(p) for p in (full, shipped))
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
