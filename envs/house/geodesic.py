@@ -3,7 +3,7 @@
 Per goal category a house holds two fields over navigable cells (computed once per house, cached):
 - ``to_instance``: geodesic distance from each cell centre to the centre of the nearest instance;
 - ``to_success``: geodesic distance to the *success region*, the cells within ``VIEW_DIST`` of an
-  instance that also see it (no wall in between, in view at some pitch). It is the shortest-path length
+  instance that also see it from anywhere in the cell (no wall in between, in view at some pitch). It is the shortest-path length
   used by SPL and soft-SPL and the field the oracle descends.
 The graph has 16 neighbours per cell (straight, diagonal and knight moves, no corner cutting), which keeps
 the grid metric within ~3% of the Euclidean one. The allowed moves of every cell are computed once per
@@ -158,6 +158,16 @@ def _instance_sources(grid, objects, cat_slot, dist):
 
 
 @njit(cache=True)
+def _sees_from_whole_cell(grid, x, y, ox, oy):
+    """Line of sight to (ox, oy) from the cell centre (x, y) and from near its four corners: the agent may
+    stand anywhere in the cell."""
+    e = 0.45 * CELL
+    return (line_of_sight(grid, x, y, ox, oy) and line_of_sight(grid, x - e, y - e, ox, oy)
+            and line_of_sight(grid, x + e, y - e, ox, oy) and line_of_sight(grid, x - e, y + e, ox, oy)
+            and line_of_sight(grid, x + e, y + e, ox, oy))
+
+
+@njit(cache=True)
 def _success_sources(grid, objects, heights, cat_slot, to_instance, dist):
     """Cells within VIEW_DIST of an instance (geodesic and straight) that see it at some pitch."""
     h, w = grid.shape
@@ -177,7 +187,7 @@ def _success_sources(grid, objects, heights, cat_slot, to_instance, dist):
                     continue
                 if abs((oz - CAM_H) / d) - PITCH_MAX * PITCH_TAN > 0.9:  # out of view at every pitch (margin)
                     continue
-                if line_of_sight(grid, x, y, ox, oy):
+                if _sees_from_whole_cell(grid, x, y, ox, oy):
                     dist[k, r, c] = 0.0
 
 

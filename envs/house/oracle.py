@@ -54,6 +54,18 @@ def _face_goal(grid, f_inst, objs, m, goal, heights, x, y, k, pitch):
 
 
 @njit(cache=True)
+def _step_into_view(grid, f_inst, objs, m, goal, heights, x, y, k):
+    """Forward or a turn towards a heading whose next step reaches a place that sees a goal instance
+    (the fallback when the fields' cell-level success region and the exact position disagree); -1 if none."""
+    for j in range(HEADINGS):
+        kk = (k + j) % HEADINGS
+        nx, ny = x + STEP * COS[kk], y + STEP * SIN[kk]
+        if passable(grid, nx, ny) and _face_goal(grid, f_inst, objs, m, goal, heights, nx, ny, kk, 0) >= 0:
+            return FORWARD if kk == k else _turn_towards(k, kk)
+    return -1
+
+
+@njit(cache=True)
 def _descend(grid, field, x, y, k):
     """Forward or a turn towards the heading whose next step lowers ``field`` most; -1 if none does."""
     here = field_at(field, x, y)
@@ -83,6 +95,8 @@ def oracle(grid, f_inst, f_succ, objects, nobj, goal, heights, pos, heading, pit
         a = _face_goal(grid[n], f_inst[n], objects[n], m, g, heights, x, y, k, p)
         if a < 0:
             a = _descend(grid[n], f_succ[n], x, y, k)
+        if a < 0:
+            a = _step_into_view(grid[n], f_inst[n], objects[n], m, g, heights, x, y, k)
         if a < 0:
             a = _descend(grid[n], f_inst[n], x, y, k)
         out[n] = a if a >= 0 else RIGHT
