@@ -31,7 +31,7 @@ def _fit(img: np.ndarray, dst: np.ndarray) -> None:
         return
     interp = cv2.INTER_NEAREST if img.shape[0] < size else cv2.INTER_AREA
     if cv2.resize(img, (size, size), dst=dst, interpolation=interp) is not dst:
-        raise AssertionError("OpenCV did not write into the frame buffer")
+        raise RuntimeError("OpenCV did not write into the frame buffer")
 
 
 # The 'inferno' colour map as an RGB lookup table (applyColorMap with a user table is a plain LUT).
@@ -47,7 +47,7 @@ def depth_image(depth: np.ndarray, max_depth: float) -> np.ndarray:
 
 def draw_agent(panel: np.ndarray, path: np.ndarray, heading_deg: float, radius: int) -> None:
     """Path so far (map pixels ``(T, 2)``, last = agent) as a blue polyline, and the agent as a disc with
-    a heading tick, in place (heading in degrees, 0 = +x, counter-clockwise in map pixels' y-down frame)."""
+    a heading tick, in place (heading in degrees from +x towards +y: clockwise on the y-down map)."""
     pts = np.round(path).astype(np.int32).reshape(-1, 1, 2)
     if len(pts) > 1:
         cv2.polylines(panel, [pts], False, (30, 90, 255), max(1, radius // 3), cv2.LINE_AA)
