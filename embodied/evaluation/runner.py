@@ -63,7 +63,8 @@ def run_task(task: Task, progress: Callable[[int], None] | None = None) -> list[
     if recording:
         recorder = EpisodeRecorder(task.record_dir, which=task.record, frames=task.record_frames,
                                    prefix=f"{_slug(agent.name)}-c{task.chunk:04d}-", max_trials=1,
-                                   meta={"policy": task.policy, "chunk": task.chunk, "fewshot": task.fewshot})
+                                   meta={"policy": task.policy, "chunk": task.chunk, "fewshot": task.fewshot,
+                                         "first_trial": task.first_trial})  # trial id = first_trial + env
     rows: list[dict] = []
     done = np.zeros(task.trials, np.int64)
     try:
