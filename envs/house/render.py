@@ -105,12 +105,12 @@ def render(grid, room, style, objects, nobj, pos, heading, pitch, cat_shape, cat
                 sy, sdy = -1, (cy - my) * ddy
             else:
                 sy, sdy = 1, (my + 1.0 - cy) * ddy
-            last = rm[my, mx] if rm[my, mx] >= 0 else home
-            first = last
             door_t = -1.0
             side = 0
             t_enter = 0.0
+            pmx, pmy = mx, my  # the last cell before the wall: its room colours the wall
             while True:
+                pmx, pmy = mx, my
                 if sdx < sdy:
                     t_enter = sdx
                     sdx += ddx
@@ -126,12 +126,11 @@ def render(grid, room, style, objects, nobj, pos, heading, pitch, cat_shape, cat
                     break
                 if c == DOOR and door_t < 0.0:
                     door_t = t_enter * CELL
-                if rm[my, mx] >= 0:
-                    last = rm[my, mx]
+            last = rm[pmy, pmx] if rm[pmy, pmx] >= 0 else home
             d = max(t_enter * CELL, 1e-3)
             zbuf[x] = d
             wroom[x] = last
-            mixed[x] = last != first or door_t >= 0.0  # floor and ceiling of more than one room
+            mixed[x] = door_t >= 0.0  # rooms only meet at doors: floor and ceiling of more than one room
             doort[x] = door_t
             wr, wg, wb = st[last, 3], st[last, 4], st[last, 5]
             if g[my, min(mx + 1, gw - 1)] == DOOR or g[my, max(mx - 1, 0)] == DOOR \
