@@ -35,6 +35,7 @@ def _write_json(path: Path, data: dict) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".json", dir=path.parent)
     with os.fdopen(fd, "w") as f:
         json.dump(data, f, indent=2)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
 
 
