@@ -161,6 +161,30 @@ def gpu_figures() -> dict:
     return res
 
 
+def cache_figures() -> dict:
+    """KV-cache memory per env-step of the reference policy (configs/policy/relic.yaml), and per 64k trial."""
+    from pathlib import Path
+
+    import gymnasium
+    import numpy as np
+    import torch
+    from omegaconf import OmegaConf
+
+    from embodied.policy import build
+
+    cfg = OmegaConf.load(Path(__file__).resolve().parents[1] / "configs" / "policy" / "relic.yaml")
+    obs = {"rgb": gymnasium.spaces.Box(0, 255, (64, 64, 3), np.uint8),
+           "depth": gymnasium.spaces.Box(0, 10, (64, 64, 1), np.float32),
+           "goal": gymnasium.spaces.Box(0, 1, (20,), np.float32), "gps": gymnasium.spaces.Box(-1e3, 1e3, (2,))}
+    policy = build(cfg, obs, {"action": gymnasium.spaces.Discrete(6)})
+    out = {}
+    for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+        per_step = policy.cache_bytes_per_step(dtype)
+        out[f"relic_cache_bytes_per_step_{name}"] = per_step
+        out[f"relic_cache_mib_per_64k_trial_{name}"] = per_step * 65536 / 2**20
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1024, 4096, 16384])
@@ -175,6 +199,7 @@ def main() -> None:
 
     result = {"heads": HEADS, "head_dim": HEAD_DIM, "batch": 1, "dtype": "float32",
               "threads": args.threads, "cpu": cpu_figures(args.sizes, args.threads)}
+    result.update(cache_figures())
     if torch.cuda.is_available():
         result["gpu"] = gpu_figures()
     else:

@@ -42,6 +42,16 @@ def _mm(a, b, UPCAST: tl.constexpr, IEEE: tl.constexpr):
 
 
 @triton.jit
+def _query_tile(LENS, H, N, q_offset, D: tl.constexpr, BLOCK_M: tl.constexpr):
+    """This program's query tile: ids, offsets, its sequence's length, positions, in-range mask."""
+    pid_m = tl.program_id(0)
+    bh = tl.program_id(1)
+    b = bh // H
+    offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
+    return pid_m, bh, b, bh % H, offs_m, tl.arange(0, D), tl.load(LENS + b), q_offset + offs_m, offs_m < N
+
+
+@triton.jit
 def _key_window(START, b, stb, offs_m, in_q, N, q_offset, HAS_START: tl.constexpr, BLOCK_M: tl.constexpr,
                 BLOCK_N: tl.constexpr):
     """First visible key of each query (``lo_m``) and the key tile where this query tile's loop starts."""
@@ -61,15 +71,7 @@ def _fwd_kernel(Q, K, V, KS, VS, O, LSE, LENS, START,
                 HAS_SINK: tl.constexpr, HAS_VSINK: tl.constexpr, HAS_START: tl.constexpr,
                 D: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
                 UPCAST: tl.constexpr, IEEE: tl.constexpr):
-    pid_m = tl.program_id(0)
-    bh = tl.program_id(1)
-    b = bh // H
-    h = bh % H
-    offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
-    offs_d = tl.arange(0, D)
-    length = tl.load(LENS + b)
-    pos_m = q_offset + offs_m
-    in_q = offs_m < N
+    pid_m, bh, b, h, offs_m, offs_d, length, pos_m, in_q = _query_tile(LENS, H, N, q_offset, D, BLOCK_M)
     q = tl.load(Q + b * sqb + h * sqh + offs_m[:, None] * sqn + offs_d[None, :], mask=in_q[:, None], other=0.0)
     lo_m, lo = _key_window(START, b, stb, offs_m, in_q, N, q_offset, HAS_START, BLOCK_M, BLOCK_N)
     if HAS_SINK:
@@ -158,15 +160,7 @@ def _bwd_dq_kernel(Q, K, V, KS, VS, DO, LSE, DELTA, DQ, DKS, DVS, LENS, START,
                    HAS_SINK: tl.constexpr, HAS_VSINK: tl.constexpr, HAS_START: tl.constexpr,
                    D: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
                    UPCAST: tl.constexpr, IEEE: tl.constexpr):
-    pid_m = tl.program_id(0)
-    bh = tl.program_id(1)
-    b = bh // H
-    h = bh % H
-    offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
-    offs_d = tl.arange(0, D)
-    length = tl.load(LENS + b)
-    pos_m = q_offset + offs_m
-    in_q = offs_m < N
+    pid_m, bh, b, h, offs_m, offs_d, length, pos_m, in_q = _query_tile(LENS, H, N, q_offset, D, BLOCK_M)
     row = in_q & (pos_m < length)
     q = tl.load(Q + b * sqb + h * sqh + offs_m[:, None] * sqn + offs_d[None, :], mask=row[:, None], other=0.0)
     do = tl.load(DO + b * sob + h * soh + offs_m[:, None] * son + offs_d[None, :], mask=row[:, None], other=0.0)
