@@ -119,7 +119,7 @@ def _check(ep: Episode, env, obs, t: int, name: str) -> None:
 
 
 def replay(episode: Episode | str | os.PathLike, out: str | os.PathLike, size: int = 256, fps: int = 10,
-           crf: int = 20, preset: str = "veryfast", attention: bool = True, verify: bool = True,
+           crf: int = 23, preset: str = "ultrafast", attention: bool = True, verify: bool = True,
            max_depth: float = 10.0, threads: int = 1, poster: bool = True) -> ReplayResult:
     """Re-simulate one episode (an :class:`Episode` or an episode file) and write its MP4 to ``out``
     (and, with ``poster``, the last frame as a PNG beside it)."""
