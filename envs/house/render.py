@@ -140,9 +140,10 @@ def render(grid, room, style, objects, nobj, pos, heading, pitch, cat_shape, cat
             wpix[x, 0], wpix[x, 1], wpix[x, 2] = np.uint8(wr * ws), np.uint8(wg * ws), np.uint8(wb * ws)
             ws *= 0.55  # baseboard
             wpix[x, 3], wpix[x, 4], wpix[x, 5] = np.uint8(wr * ws), np.uint8(wg * ws), np.uint8(wb * ws)
-            wy0[x] = min(max(int(math.ceil(horizon - f * (CEIL_H - CAM_H) / d - 0.5)), 0), H)
-            wy1[x] = min(max(int(math.ceil(horizon + f * CAM_H / d - 0.5)), 0), H)
-            wbase[x] = horizon + f * (CAM_H - 0.1) / d  # baseboard below 0.1 m
+            fd = f / d
+            wy0[x] = min(max(int(math.ceil(horizon - (CEIL_H - CAM_H) * fd - 0.5)), 0), H)
+            wy1[x] = min(max(int(math.ceil(horizon + CAM_H * fd - 0.5)), 0), H)
+            wbase[x] = horizon + (CAM_H - 0.1) * fd  # baseboard below 0.1 m
         # pass 2, per row: ceiling, wall and floor pixels
         for y in range(H):
             t_row, fog = rowdist[y], rowfog[y]
