@@ -57,6 +57,9 @@ class GRUPolicy(Policy):
         return torch.zeros(self.gru.num_layers, batch_size, self.gru.hidden_size, device=device)
 
     def step(self, inputs: Batch, state: torch.Tensor, reset: torch.Tensor | None = None):
+        """One step per env; ``reset`` (default: the ``is_trial_first`` flags) clears the state of new trials."""
+        if reset is None:
+            reset = inputs.get("is_trial_first")
         if reset is not None:
             state = state * (~reset.bool()).float().view(1, -1, 1)
         out, state = self.gru(torch.relu(self.encoder(inputs)).unsqueeze(1), state)
