@@ -108,6 +108,7 @@ def dijkstra(count, nbr, step, width, dist):
     nxt = np.empty(cap, np.int32)
     n_buckets = int(4.0 * h * w * CELL / width) + 8
     head = np.empty(n_buckets, np.int32)
+    inv = 1.0 / width
     for k in range(k_n):
         flat = dist[k].reshape(h * w)
         head[:] = -1
@@ -116,7 +117,7 @@ def dijkstra(count, nbr, step, width, dist):
         for j in range(h * w):
             d = flat[j]
             if d < np.inf:
-                b = int(d / width)
+                b = int(d * inv)
                 node[e], key[e], nxt[e], head[b] = j, d, head[b], e
                 e += 1
                 lo, hi = min(lo, b), max(hi, b)
@@ -134,7 +135,7 @@ def dijkstra(count, nbr, step, width, dist):
                     v = d + step[j, q]
                     if v < flat[nb]:
                         flat[nb] = v
-                        bb = max(int(v / width), b + 1)  # never the bucket being emptied
+                        bb = max(int(v * inv), b + 1)  # never the bucket being emptied
                         node[e], key[e], nxt[e], head[bb] = nb, v, head[bb], e
                         e += 1
                         hi = max(hi, bb)
