@@ -21,3 +21,15 @@ def ray_session():
              log_to_driver=False, ignore_reinit_error=True)
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """One intra-op thread per test: the tensors in tests are small, and on a 2-core machine shared with
+    Ray workers, OpenMP threads spinning against other processes made attention loops ~5x slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

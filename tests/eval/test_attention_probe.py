@@ -15,14 +15,6 @@ from embodied.policy.attention import SinkAttention
 from embodied.policy.kv_cache import KVCache
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one thread is fastest, and a busy shared machine makes thread pools crawl."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.mark.parametrize("sink", ["k", "kv", "none", "zero", "token"])
 def test_probabilities_reconstruct_the_layer_output(sink):

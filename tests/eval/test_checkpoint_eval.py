@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 import torch
 from omegaconf import OmegaConf
 
@@ -16,14 +15,6 @@ from embodied.policy import build
 from embodied.replay.episode_file import find, read
 from embodied.replay.video import read_frames
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one thread is fastest, and a busy shared machine makes thread pools crawl."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _save_tiny_transformer(run_dir, resolution=32):
