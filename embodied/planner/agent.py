@@ -13,7 +13,7 @@ from embodied.planner.base import Planner
 from embodied.planner.loop import LoopConfig, run_attempt
 from embodied.planner.memory import ExperienceMemory
 from envs.crafter.skills import Executor, SkillCall
-from envs.crafter.tasks import ACHIEVEMENTS, Task, task
+from envs.crafter.tasks import ACHIEVEMENTS, Task
 from envs.crafter.world import CrafterWorld
 
 CURRICULUM = (
@@ -51,7 +51,7 @@ def _night(world: CrafterWorld, sheltered: set[int], max_wait: int = 150) -> Non
 
 def play_episode(seed: int, planner: Planner, memory: ExperienceMemory | None, length: int = 10000,
                  passes: int = 4, goal_steps: int = 150, cfg: LoopConfig | None = None) -> EpisodeResult:
-    """``passes`` rounds over the curriculum; each goal gets at most ``goal_steps`` per round."""
+    """``passes`` rounds over the curriculum; each goal gets ``goal_steps`` per round."""
     cfg = cfg or LoopConfig(store="none")
     world = CrafterWorld(seed, length=length)
     sheltered: set[int] = set()
@@ -61,7 +61,6 @@ def play_episode(seed: int, planner: Planner, memory: ExperienceMemory | None, l
                 break
             _night(world, sheltered)
             if world.achievements[goal] == 0 and not world.done:
-                t = task(goal)
-                run_attempt(Task(t.name, min(t.budget, goal_steps)), seed, planner, memory, cfg, world=world)
+                run_attempt(Task(goal, goal_steps), seed, planner, memory, cfg, world=world)
     unlocked = {a: int(world.achievements[a] > 0) for a in ACHIEVEMENTS}
     return EpisodeResult(seed, world.steps, world.reward, unlocked, world.player.health <= 0)
