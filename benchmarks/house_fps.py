@@ -8,7 +8,7 @@ The process is pinned to one core and single-threaded, so the CPU time it is cha
 core spent on it: ``fps_*`` divide frames by that CPU time, which stays meaningful when other processes
 share the core; ``fps_*_wall`` divide by wall-clock time (equal on an idle machine).
 
-    python benchmarks/house_fps.py [--seconds 5] [--num-envs 64]
+    python benchmarks/house_fps.py [--seconds 5] [--num-envs 64] [--episodes-per-trial N]
 """
 from __future__ import annotations
 
@@ -27,10 +27,11 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def measure(resolution: int, num_envs: int, seconds: float, split: str) -> dict:
+def measure(resolution: int, num_envs: int, seconds: float, split: str, episodes_per_trial: int | None) -> dict:
     import envs.house
 
-    env = envs.house.make(num_envs=num_envs, split=split, seed=0, resolution=resolution)
+    extra = {} if episodes_per_trial is None else {"episodes_per_trial": episodes_per_trial}
+    env = envs.house.make(num_envs=num_envs, split=split, seed=0, resolution=resolution, **extra)
     env.reset()
     rng = np.random.default_rng(0)
     actions = rng.integers(0, 6, (4096, num_envs))
@@ -53,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="CPU seconds timed per resolution")
     parser.add_argument("--num-envs", type=int, default=64)
     parser.add_argument("--split", default="train", choices=("train", "val", "test"))
+    parser.add_argument("--episodes-per-trial", type=int, default=None,
+                        help="episodes per house before a new one is generated (default: the env's)")
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
@@ -64,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict = {"num_envs": args.num_envs, "split": args.split, "cores": 1, "cpu": platform.processor() or
                     platform.machine()}
     for res in (64, 128):
-        r = measure(res, args.num_envs, args.seconds, args.split)
+        r = measure(res, args.num_envs, args.seconds, args.split, args.episodes_per_trial)
         print(f"{res:4d} px: {r['fps']:9.0f} RGB-D frames per CPU second ({r['fps_wall']:.0f} per wall second; "
               f"{r['steps']} batch steps, {r['episodes']} episodes, {r['new_houses']} new houses)", flush=True)
         result[f"fps_{res}"] = round(r["fps"], 1)

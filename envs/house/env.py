@@ -10,6 +10,7 @@ from typing import Any
 
 import gymnasium
 import numpy as np
+from numba import njit
 
 from envs.contract import Env, Obs, empty_info, flag_spaces
 from envs.house import categories, geodesic, layout, oracle, render, task, topdown
@@ -36,24 +37,39 @@ def get_house(seed: int) -> House:
     return house
 
 
-def episode_tables(house: House) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def episode_tables(house: House) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(categories (K,), to_instance (K, h, w), to_success (K, h, w), goal slots (G,), start cells, offsets
     (G + 1,)): what drawing an episode in ``house`` needs; goals are the categories with start cells at least
     ``MIN_START_DIST`` from their success region (cached on the house)."""
     if "episodes" not in house.fields:
         cats, inst, succ = geodesic.house_fields(house)
-        goals, starts, offsets = [], [], [0]
-        for slot in range(len(cats)):
-            cells = np.flatnonzero((succ[slot] >= MIN_START_DIST) & np.isfinite(succ[slot])).astype(np.int64)
-            if len(cells):
-                goals.append(slot)
-                starts.append(cells)
-                offsets.append(offsets[-1] + len(cells))
-        if not goals:
+        goals, starts, offsets = _start_cells(succ, MIN_START_DIST)
+        if not len(goals):
             raise ValueError(f"house {house.seed}: no goal category has a start cell >= {MIN_START_DIST} m away")
-        house.fields["episodes"] = (cats, inst, succ, np.array(goals, np.int64), np.concatenate(starts),
-                                    np.array(offsets, np.int64))
+        house.fields["episodes"] = (cats, inst, succ, goals, starts, offsets)
     return house.fields["episodes"]
+
+
+@njit(cache=True)
+def _start_cells(succ, min_dist):
+    """Per category slot with any, the flat indices of cells whose to_success is finite and >= min_dist."""
+    k_n = succ.shape[0]
+    flat = succ.reshape(k_n, -1)
+    starts = np.empty(flat.size, np.int64)
+    goals = np.empty(k_n, np.int64)
+    offsets = np.zeros(k_n + 1, np.int64)
+    g, e = 0, 0
+    for k in range(k_n):
+        for j in range(flat.shape[1]):
+            v = flat[k, j]
+            if min_dist <= v < np.inf:
+                starts[e] = j
+                e += 1
+        if e > offsets[g]:
+            goals[g] = k
+            g += 1
+            offsets[g] = e
+    return goals[:g].copy(), starts[:e].copy(), offsets[:g + 1].copy()
 
 
 def _typed_list(item: np.ndarray, n: int):
