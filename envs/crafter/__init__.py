@@ -18,9 +18,8 @@ def availability() -> tuple[bool, str]:
     return True, "crafter (embedded Minecraft-like world)"
 
 
-def make(num_envs: int = 1, seed: int = 0, episodes_per_trial: int = 1, length: int = 10000, size: int = 64,
-         **unused) -> Env:
-    """Batched Crafter env; ``unused`` takes config keys meant for the planner (task, search_steps, ...)."""
+def make(num_envs: int = 1, seed: int = 0, episodes_per_trial: int = 1, length: int = 10000, size: int = 64) -> Env:
+    """Batched Crafter env (configs/env/crafter.yaml documents the keys)."""
     ok, reason = availability()
     if not ok:
         raise ImportError(f"the crafter backend needs the crafter package: {reason}")
