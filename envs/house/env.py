@@ -1,7 +1,9 @@
 """HouseEnv: a batch of house-navigation environments behind the env contract (envs/contract.py).
 
-State lives in padded NumPy arrays (one slot per env) so that stepping, the oracle and rendering are
-single Numba calls over the whole batch; only episode and trial resets run per env in Python.
+State lives in padded NumPy arrays (one slot per env) so that stepping, episode starts, the oracle and
+rendering are single Numba calls over the whole batch; only a trial start (loading a house, generated or
+from the LRU cache of houses with their distance fields) runs per env in Python. Each env draws its
+houses, goals and start poses from its own splitmix64 stream, seeded by (seed, env index).
 """
 from __future__ import annotations
 
