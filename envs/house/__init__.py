@@ -1,7 +1,7 @@
 """Embedded house simulator: procedural multi-room houses and ReLIC-style multi-object navigation.
 
 Task (DESIGN.md, issue 2). Actions ``{0 stop, 1 forward 0.25 m, 2 turn left 30°, 3 turn right 30°,
-4 look up 30°, 5 look down 30°}``. Observations per env: ``rgb`` (R, R, 3) uint8, ``depth`` (R, R, 1)
+4 look up 30°, 5 look down 30°}`` (pitch within ±30°). Observations per env: ``rgb`` (R, R, 3) uint8, ``depth`` (R, R, 1)
 float32 metres, ``goal`` one-hot float32 over the 20 categories (``categories.NAMES``), ``gps`` float32
 (forward, right) offset in metres from the episode start in the start frame, plus the contract flags and
 counters. Stop succeeds within 2 m geodesic of a goal instance that is visible (in the image, no wall in
