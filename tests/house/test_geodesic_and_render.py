@@ -5,8 +5,8 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import ROOM, episode
-from reference import dijkstra
+from house_maps import ROOM, episode
+from house_reference import dijkstra
 
 from envs.house import categories, geodesic, layout, render
 from envs.house.geometry import CAM_H, PITCH_TAN

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import ROOM, TWO_ROOMS, episode
+from house_maps import ROOM, TWO_ROOMS, episode
 
 from envs.house import categories, geodesic
 from envs.house.task import DOWN, FORWARD, LEFT, RIGHT, STOP, UP
