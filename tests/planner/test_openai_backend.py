@@ -151,3 +151,16 @@ def test_hf_backend_names_a_missing_model_directory(tmp_path):
     from embodied.planner.hf_chat import HFChat
     with pytest.raises(PlannerError, match="not a local Hugging Face model directory"):
         HFChat(str(tmp_path / "missing"))
+
+
+def test_plan_command_runs_the_loop_against_the_server(server, monkeypatch, tmp_path, capsys):
+    from embodied.cli import main as cli
+    monkeypatch.setenv("TEST_PLANNER_KEY", KEY)
+    srv = server([(200, _completion("```\n1. collect(tree)\n```"))] * 4)
+    rc = cli(["plan", "task=collect_wood", "attempts=2", "planner=openai", f"planner.base_url={srv.url}",
+              "planner.model=test-model", "planner.api_key_env=TEST_PLANNER_KEY", "budget=40",
+              f"log={tmp_path / 'log.jsonl'}"])
+    out = capsys.readouterr().out
+    assert rc == 0 and "2/2 successes" in out and KEY not in out
+    assert KEY not in (tmp_path / "log.config.yaml").read_text()
+    assert len(srv.requests) == 2 and all(r["auth"] == f"Bearer {KEY}" for r in srv.requests)
