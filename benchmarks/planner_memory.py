@@ -6,8 +6,9 @@ memory of raw successful trajectories only (replayed as demonstrations: the "sel
 baseline). Then the Crafter score (geometric mean over the 22 achievements, Hafner 2021) of the whole-
 episode planner agent with memory (b). Last stdout line: one JSON object.
 
-    python benchmarks/planner_memory.py                 # ~4 min: 10 held-out seeds, 20 score episodes
-    python benchmarks/planner_memory.py --episodes 100  # the paper's 100-episode count
+    python benchmarks/planner_memory.py                 # ~2-3 min CPU: 8 held-out seeds, 20 score episodes
+    python benchmarks/planner_memory.py --episodes 100  # the Crafter paper's 100 episodes (~+3 min)
+    python benchmarks/planner_memory.py --tasks collect_diamond --seeds 20   # any task subset
 """
 from __future__ import annotations
 

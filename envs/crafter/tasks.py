@@ -45,7 +45,10 @@ TASKS: dict[str, Task] = {t.name: t for t in (
     Task("eat_cow", 40),
     Task("collect_drink", 60),
 )}
-TASK_SET = tuple(TASKS)
+# The benchmark's default set. collect_diamond stays selectable, but it is left out by default: within its
+# budget both the memory and the no-memory planner succeed in at most ~1 world in 8 (the attempts die at
+# night long before the tech tree is the bottleneck), so it measures luck rather than what memory adds.
+TASK_SET = tuple(t for t in TASKS if t != "collect_diamond")
 
 
 def task(name: str) -> Task:
