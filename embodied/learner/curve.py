@@ -1,4 +1,4 @@
-"""The learning curve of a run (success and SPL against wall time and env steps) as PNG + CSV.
+"""The learning curve of a run (success, SPL, soft SPL against wall time and env steps) as PNG + CSV.
 
     python -m embodied.learner.curve RUN_DIR OUT.png [--title TEXT]
 
@@ -14,7 +14,8 @@ import os
 import tempfile
 from pathlib import Path
 
-COLUMNS = ("env_steps", "perf/wall_s", "episode/success", "episode/spl", "episode/episode_length", "perf/fps")
+COLUMNS = ("env_steps", "perf/wall_s", "episode/success", "episode/spl", "episode/soft_spl", "episode/episode_length",
+           "perf/fps")
 
 
 def read_metrics(run_dir: str | Path) -> dict[str, list[float]]:
@@ -46,6 +47,7 @@ def write_curve(run_dir: str | Path, out_png: str | Path, title: str | None = No
     for ax, x, label in ((ax_t, minutes, "wall time (min)"), (ax_s, data["env_steps"], "env steps")):
         ax.plot(x, data["episode/success"], label="success")
         ax.plot(x, data["episode/spl"], label="SPL")
+        ax.plot(x, data["episode/soft_spl"], label="soft SPL", linestyle="--")
         ax.set_xlabel(label)
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)

@@ -12,7 +12,8 @@ from embodied.learner.stats import ScalarLog
 def test_curve_from_logged_metrics(tmp_path):
     log = ScalarLog(tmp_path / "run", enabled_tb=False)
     for i in range(5):
-        log.write(100 * (i + 1), {"episode/success": i / 10, "episode/spl": i / 20, "episode/episode_length": 30.0,
+        log.write(100 * (i + 1), {"episode/success": i / 10, "episode/spl": i / 20, "episode/soft_spl": 0.5,
+                                  "episode/episode_length": 30.0,
                                   "perf/fps": 50.0, "perf/wall_s": 60.0 * i, "train/lr": 1e-3})
     log.close()
     png = write_curve(tmp_path / "run", tmp_path / "out" / "curve.png")
