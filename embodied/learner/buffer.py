@@ -28,7 +28,10 @@ class TrialBuffer:
         self.obs = {k: torch.zeros((num_envs, capacity, *s.shape), dtype=_TORCH_DTYPES[np.dtype(s.dtype)],
                                    device=self.device)
                     for k, s in obs_space.items()}
-        z = lambda dtype: torch.zeros((num_envs, capacity), dtype=dtype, device=self.device)  # noqa: E731
+
+        def z(dtype: torch.dtype) -> torch.Tensor:
+            return torch.zeros((num_envs, capacity), dtype=dtype, device=self.device)
+
         self.action, self.logprob, self.value = z(torch.int64), z(torch.float32), z(torch.float32)
         self.reward, self.done, self.terminal = z(torch.float32), z(torch.bool), z(torch.bool)
         self.oracle = z(torch.int64) - 1  # the oracle's action at each step (imitation label); -1: none
@@ -82,7 +85,7 @@ class TrialBuffer:
         for name in ("action", "logprob", "value", "reward", "done", "terminal", "oracle"):
             buf = getattr(self, name)
             buf[:, :stop] = torch.gather(buf[:, :stop], 1, index)
-        for k, buf in self.obs.items():
+        for buf in self.obs.values():
             idx = index.view(*index.shape, *([1] * (buf.dim() - 2))).expand(-1, -1, *buf.shape[2:])
             buf[:, :stop] = torch.gather(buf[:, :stop], 1, idx)
         if "episode_index" in self.obs:

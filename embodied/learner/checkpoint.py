@@ -10,6 +10,7 @@ with :class:`CheckpointError` naming the file.
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import tempfile
 from collections.abc import Mapping
@@ -106,7 +107,7 @@ def read(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str
     path = Path(path)
     try:
         data = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e:  # torch raises several types for corrupt archives and foreign pickles
+    except (RuntimeError, EOFError, OSError, ValueError, KeyError, pickle.UnpicklingError) as e:  # corrupt/foreign
         raise CheckpointError(f"{path} is not a readable checkpoint (truncated or not a torch file?): "
                               f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:

@@ -23,9 +23,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from embodied.learner import checkpoint
 from embodied.learner.buffer import TrialBuffer
-from embodied.policy import build as build_policy
 from embodied.learner.ppo import PPOHyper, PPOLearner
 from embodied.learner.stats import EpisodeStats, ScalarLog
+from embodied.policy import build as build_policy
 from embodied.rollout.collector import HALVES, Collector
 from embodied.rollout.pool import WorkerLost, WorkerPool
 from embodied.rollout.worker import ORACLE_KEY

@@ -7,6 +7,7 @@ learnt about the house in earlier episodes can persist.
 """
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -83,7 +84,7 @@ class GRUPolicy(Policy):
                       [int(i) for i in torch.nonzero(trial[:, 1:].any(0)).flatten() + 1]) + [t]
         h = self.initial_state(b, t, x.device)
         outs = []
-        for start, stop in zip(cuts[:-1], cuts[1:]):
+        for start, stop in itertools.pairwise(cuts):
             if start > 0:
                 h = h * (~trial[:, start].bool()).float().view(1, -1, 1)
             out, h = self.gru(x[:, start:stop], h)

@@ -24,7 +24,7 @@ class _Done:
     def __init__(self, fn: Callable[[], Any]):
         try:
             self.value, self.error = fn(), None
-        except Exception as e:  # re-raised in get(), like Ray does
+        except Exception as e:  # noqa: BLE001 -- any error of the call is re-raised in get(), as Ray does
             self.value, self.error = None, e
 
 
@@ -88,8 +88,8 @@ class WorkerPool:
         log.warning("env worker %d died (%s); restarting it with fresh envs", i, reason)
         try:
             ray.kill(self.workers[i], no_restart=True)
-        except Exception:  # already gone
-            pass
+        except ValueError as e:  # not a live actor handle any more
+            log.debug("ray.kill of worker %d: %s", i, e)
         self.workers[i] = self._start(i)
         self.restarts += 1
         if self.on_restart:

@@ -18,7 +18,8 @@ def test_curve_from_logged_metrics(tmp_path):
     log.close()
     png = write_curve(tmp_path / "run", tmp_path / "out" / "curve.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    rows = list(csv.DictReader(open(tmp_path / "out" / "curve.csv")))
+    with open(tmp_path / "out" / "curve.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
     assert [float(r["episode/success"]) for r in rows] == [0.0, 0.1, 0.2, 0.3, 0.4]
     assert [float(r["env_steps"]) for r in rows] == [100, 200, 300, 400, 500]
 

@@ -62,5 +62,5 @@ def test_transformer_baselines_train_on_the_same_trainer(tmp_path, inter_episode
             "policy.heads=2", "policy.head_dim=8", "policy.mlp_hidden=32", "policy.encoder.channels=[4,8]",
             "policy.encoder.feature_dim=8", "trainer.total_steps=32", "name=tf"]
     assert cli.main(["train", f"runs_dir={tmp_path}", *[a for a in TINY if not a.startswith("policy.")], *args]) == 0
-    policy, cfg = checkpoint.load_policy(tmp_path / "tf")
+    _, cfg = checkpoint.load_policy(tmp_path / "tf")
     assert cfg.policy.name == "transformer" and cfg.policy.inter_episode == (inter_episode == "true")
