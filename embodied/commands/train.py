@@ -7,7 +7,9 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -35,8 +37,20 @@ def validate(cfg: DictConfig) -> None:
         check(cfg, key, lambda v: isinstance(v, (int, float)) and v > 0, "a positive number")
     for key in ("trainer.gamma", "trainer.lam", "trainer.lr_floor"):
         check(cfg, key, lambda v: isinstance(v, (int, float)) and 0 <= v <= 1, "a number in [0, 1]")
+    if cfg.get("record", "none") != "none":
+        from embodied.replay.recorder import parse_which
+
+        check(cfg, "record", lambda w: _parses(parse_which, w), "none, all, failures or every:K")
     if cfg.cluster.mode == "ray":
         check(cfg, "cluster.address", lambda a: bool(a), "a Ray address (HOST:PORT, ray://HOST:PORT or auto)")
+
+
+def _parses(parse: Callable[[str], Any], value: Any) -> bool:
+    try:
+        parse(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def _write_atomic(path: Path, text: str) -> None:

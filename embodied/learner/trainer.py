@@ -59,8 +59,13 @@ class Trainer:
         seeds = [[_seed(cfg.seed, w, h) for h in HALVES] for w in range(workers)]
         self.counters = {"env_steps": 0, "updates": 0, "rollouts": 0, "episodes": 0, "worker_restarts": 0}
         self.imitation = (float(tc.imitation_coef), int(tc.imitation_steps))
+        record = None
+        if cfg.get("record", "none") != "none":
+            record = {"directory": str(self.run_dir.resolve() / "episodes"), "which": str(cfg.record),
+                      "frames": bool(cfg.get("record_frames", False))}
         self.pool = WorkerPool(env_cfg, seeds, remote, float(cfg.cluster.get("worker_cpus", 1.0)),
-                               on_restart=self._on_restart, factory=env_factory, oracle=self.imitation[0] > 0)
+                               on_restart=self._on_restart, factory=env_factory, oracle=self.imitation[0] > 0,
+                               record=record)
         self.collector = Collector(self.pool, self.envs_per_slot)
         spec = self.pool.call("spec")[0]
         self.obs_space, self.act_space = spec["obs_space"], spec["act_space"]

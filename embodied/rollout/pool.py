@@ -33,21 +33,26 @@ class WorkerPool:
 
     def __init__(self, env_cfg: Mapping[str, Any], seeds: Sequence[Sequence[int]], remote: bool,
                  worker_cpus: float = 1.0, on_restart: Callable[[int, str], None] | None = None,
-                 factory: Callable[..., Any] | None = None, oracle: bool = False):
+                 factory: Callable[..., Any] | None = None, oracle: bool = False,
+                 record: Mapping[str, Any] | None = None):
         self.env_cfg, self.seeds, self.remote = dict(env_cfg), [list(s) for s in seeds], remote
-        self.factory, self.oracle = factory, oracle
+        self.factory, self.oracle, self.record = factory, oracle, record
+        self.generations = [0] * len(self.seeds)  # starts of each worker: keeps recorded file names unique
         self.worker_cpus = worker_cpus
         self.on_restart = on_restart
         self.restarts = 0
         self.workers = [self._start(i) for i in range(len(self.seeds))]
 
     def _start(self, i: int):
+        record = self.record and {**self.record, "prefix": f"w{i}g{self.generations[i]}"}
+        self.generations[i] += 1
+        args = (self.env_cfg, self.seeds[i], self.factory, self.oracle, record)
         if not self.remote:
-            return EnvWorker(self.env_cfg, self.seeds[i], self.factory, self.oracle)
+            return EnvWorker(*args)
         import ray
 
         actor = ray.remote(num_cpus=self.worker_cpus, max_restarts=0)(EnvWorker)
-        return actor.remote(self.env_cfg, self.seeds[i], self.factory, self.oracle)
+        return actor.remote(*args)
 
     def submit(self, i: int, method: str, *args: Any):
         """Start ``method(*args)`` on worker ``i``; returns a handle for :meth:`get`."""

@@ -23,13 +23,21 @@ class EnvWorker:
     """
 
     def __init__(self, env_cfg: Mapping[str, Any], seeds: Sequence[int], factory: Callable[..., Any] | None = None,
-                 oracle: bool = False):
+                 oracle: bool = False, record: Mapping[str, Any] | None = None):
         if factory is None:
             import envs
 
             factory = envs.make
         self.envs = [factory(**env_cfg, seed=int(seed)) for seed in seeds]
         self.oracle = oracle
+        self.recorders = None
+        if record:  # episode files (embodied/replay) written beside the env loop, one recorder per slot
+            from embodied.replay.recorder import EpisodeRecorder
+
+            self.recorders = [EpisodeRecorder(record["directory"], record["which"], bool(record.get("frames")),
+                                              backend=str(env_cfg.get("name", "house")),
+                                              prefix=f"{record.get('prefix', '')}s{slot}-")
+                              for slot in range(len(self.envs))]
         if oracle and not hasattr(self.envs[0], "oracle_action"):
             raise ValueError(f"env {env_cfg.get('name')!r} has no oracle_action(); the imitation term "
                              "(trainer.imitation_coef > 0) needs one (the house env has it)")
@@ -47,10 +55,15 @@ class EnvWorker:
         return obs
 
     def reset(self, slot: int, seed: int) -> dict[str, np.ndarray]:
-        return self._label(slot, self.envs[slot].reset(seed=int(seed)))
+        obs = self.envs[slot].reset(seed=int(seed))
+        if self.recorders:
+            self.recorders[slot].reset(self.envs[slot], obs)
+        return self._label(slot, obs)
 
     def step(self, slot: int, action: np.ndarray):
         obs, reward, done, info = self.envs[slot].step({"action": action})
+        if self.recorders:
+            self.recorders[slot].step(self.envs[slot], action, obs, reward, info)
         return self._label(slot, obs), reward, done, info
 
     def pid(self) -> int:

@@ -64,3 +64,15 @@ def test_transformer_baselines_train_on_the_same_trainer(tmp_path, inter_episode
     assert cli.main(["train", f"runs_dir={tmp_path}", *[a for a in TINY if not a.startswith("policy.")], *args]) == 0
     _, cfg = checkpoint.load_policy(tmp_path / "tf")
     assert cfg.policy.name == "transformer" and cfg.policy.inter_episode == (inter_episode == "true")
+
+
+def test_recorded_training_episodes_are_replayable_files(tmp_path):
+    from embodied.replay.episode_file import SUFFIX, read
+
+    assert train(tmp_path, "name=rec", "trainer.total_steps=64", "record=all") == 0
+    files = sorted((tmp_path / "rec" / "episodes").glob(f"*{SUFFIX}"))
+    result = checkpoint.read(checkpoint.latest(tmp_path / "rec"))
+    assert len(files) == result["counters"]["episodes"] > 0  # every finished episode, and only those
+    episode = read(files[0])
+    assert len(episode.actions) == int(episode.metrics["episode_length"])
+    assert train(tmp_path, "name=rec2", "record=some") == 2
