@@ -17,6 +17,15 @@ from embodied.config import ConfigError, check, choice, load, positive_int
 from embodied.learner import checkpoint
 
 log = logging.getLogger("embodied.train")
+HELP = """usage: embodied train [key=value ...]
+
+Trains with PPO with partial updates; every key is documented in configs/train.yaml and its groups
+(env=, policy=gru|relic_small|relic, trainer=ppo_partial, cluster=local|inprocess|ray). Examples:
+  embodied train                                   # default small CPU config on house train houses
+  embodied train policy=relic_small policy.inter_episode=false cluster=inprocess
+  embodied train cluster=ray cluster.address=auto trainer.num_envs=64
+  embodied train resume=runs/NAME trainer.total_steps=2000000   # continue a run (Ctrl-C saves first)
+Writes runs/NAME/: config.yaml, train.log, metrics.csv, tb/ (TensorBoard), checkpoints/, episodes/ (record=...)."""
 
 
 def validate(cfg: DictConfig) -> None:
@@ -102,6 +111,9 @@ def prepare(cfg: DictConfig, overrides: list[str] = ()) -> tuple[DictConfig, Pat
 
 def main(argv: list[str]) -> int:
     """``embodied train [key=value ...]`` (parses its own overrides to apply them on resume too)."""
+    if {"-h", "--help"} & set(argv):
+        print(HELP)
+        return 0
     from embodied.learner.trainer import Trainer
     from embodied.rollout import cluster
 
