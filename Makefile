@@ -2,6 +2,8 @@
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# The venv's console scripts (embodied, hadolint) come first for the tests' subprocesses.
+export PATH := $(abspath $(BIN)):$(PATH)
 DEMO_STEPS ?= 16384
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
