@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from embodied.evaluation import runner, stats
+from embodied.evaluation.evaluate import json_safe
 from embodied.learner import checkpoint
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -209,9 +210,9 @@ def table(result: dict) -> str:
     ex = result.get("extrapolation")
     if ex:
         segs = ", ".join(f"{s['mean']:.3f} (n={s['n']})" for s in ex["success_by_segment"])
-        lines += ["", f"Context extrapolation (main, trained at T={ex['context_T']}, trials of {ex['trial_steps']} "
+        lines += ["", (f"Context extrapolation (main, trained at T={ex['context_T']}, trials of {ex['trial_steps']} "
                       f"steps): success by quarter {segs}; last quarter minus episode 1: "
-                      f"{ex['last_segment_minus_episode_1']:+.3f}; collapsed: {ex['collapsed']}."]
+                      f"{ex['last_segment_minus_episode_1']:+.3f}; collapsed: {ex['collapsed']}.")]
     return "\n".join(lines) + "\n"
 
 
@@ -229,18 +230,14 @@ def write_atomic(path: Path, write) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _strict(obj):
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _strict(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_strict(v) for v in obj]
-    return obj
-
-
 def evaluate(args: argparse.Namespace) -> dict:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     found = find_checkpoints(args.checkpoints, Path(args.runs_dir))
     main = "main" if "main" in found else next(iter(found))
@@ -280,7 +277,7 @@ def evaluate(args: argparse.Namespace) -> dict:
     result["gain_11_20_over_1"] = result["variants"][main]["gain_11_20_over_1"]
     if args.out:
         out = Path(args.out)
-        text = json.dumps(_strict(result), indent=1, allow_nan=False) + "\n"
+        text = json.dumps(json_safe(result), indent=1, allow_nan=False) + "\n"
         write_atomic(out / "metrics.json", lambda tmp: tmp.write_text(text))
         write_atomic(out / "table.md", lambda tmp: tmp.write_text(table(result)))
         plot(curves, result.get("extrapolation"), out / "incontext.png",
@@ -301,7 +298,7 @@ def summary(result: dict) -> dict:
                                                    "last_segment_minus_episode_1", "collapsed")}
         out["extrapolation"]["success_by_segment"] = [round(s["mean"], 4) if s["n"] else None
                                                       for s in ex["success_by_segment"]]
-    return _strict(out)
+    return json_safe(out)
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

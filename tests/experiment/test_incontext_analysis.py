@@ -5,9 +5,8 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats as st
-
 from incontext_bench import bench
+from scipy import stats as st
 
 
 @pytest.mark.parametrize("seed", range(5))
