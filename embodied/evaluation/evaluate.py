@@ -7,6 +7,7 @@ and ``report.html`` linking all of them.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -20,6 +21,7 @@ from typing import Any
 
 from embodied.evaluation import stats
 from embodied.evaluation.runner import Task, chunks, run_inprocess, run_ray
+from embodied.rollout.cluster import ray_started
 from embodied.replay.html import write_atomic
 
 CURVE_METRICS = ("success", "spl", "soft_spl", "episode_length", "distance_to_goal")
@@ -88,8 +90,10 @@ def evaluate(s: EvalSettings, out: str | os.PathLike) -> dict:
     results: dict[str, dict] = {}
     all_rows: list[dict] = []
     started = time.time()
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("episodes"), TimeElapsedColumn()) as bar:
+    cluster = contextlib.nullcontext() if s.cluster == "inprocess" else ray_started(
+        s.address if s.cluster == "ray" else None, num_cpus=s.workers, join=s.cluster == "ray")
+    with cluster, Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                       TextColumn("episodes"), TimeElapsedColumn()) as bar:  # one Ray for all policies
         for p in policies:
             task = bar.add_task(f"eval {policy_label(p)} on {s.split}", total=s.trials * s.episodes)
             rows = run_policy(s, p, out, progress=lambda k, t=task: bar.advance(t, k), record=(p == s.policy))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -116,23 +115,24 @@ def run_ray(tasks: list[Task], address: str | None = None, workers: int | None =
             progress: Callable[[int], None] | None = None) -> Iterator[list[dict]]:
     """Run the tasks as Ray tasks (one CPU each), yielding each chunk's rows as it finishes.
 
-    Uses the running Ray if there is one, otherwise starts a local one (or joins ``address``).
+    Uses the running Ray if there is one, otherwise starts a local one (or joins ``address``) for the
+    duration of the iteration.
     """
     import ray
 
-    if not ray.is_initialized():
-        ray.init(address=address, num_cpus=None if address else (workers or os.cpu_count()),
-                 include_dashboard=False, log_to_driver=False)
-    remote = ray.remote(num_cpus=1, max_retries=2)(_ray_task)
-    pending = {remote.remote(t): t for t in tasks}
-    while pending:
-        ready, _ = ray.wait(list(pending), num_returns=1)
-        for ref in ready:
-            task = pending.pop(ref)
-            rows = ray.get(ref)
-            if progress:
-                progress(task.trials * task.episodes)
-            yield rows
+    from embodied.rollout.cluster import ray_started
+
+    with ray_started(address, num_cpus=workers, join=address is not None):
+        remote = ray.remote(num_cpus=1, max_retries=2)(_ray_task)
+        pending = {remote.remote(t): t for t in tasks}
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            for ref in ready:
+                task = pending.pop(ref)
+                rows = ray.get(ref)
+                if progress:
+                    progress(task.trials * task.episodes)
+                yield rows
 
 
 def _ray_task(task: Task) -> list[dict]:
