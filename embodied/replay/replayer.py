@@ -119,16 +119,17 @@ def _check(ep: Episode, env, obs, t: int, name: str) -> None:
 
 
 def replay(episode: Episode | str | os.PathLike, out: str | os.PathLike, size: int = 256, fps: int = 10,
-           crf: int = 23, preset: str = "ultrafast", attention: bool = True, verify: bool = True,
-           max_depth: float = 10.0, threads: int = 1, poster: bool = True) -> ReplayResult:
+           crf: int | None = None, preset: str = "ultrafast", attention: bool = True, verify: bool = True,
+           max_depth: float = 10.0, threads: int = 1, poster: bool = True, qp: int | None = None) -> ReplayResult:
     """Re-simulate one episode (an :class:`Episode` or an episode file) and write its MP4 to ``out``
-    (and, with ``poster``, the last frame as a PNG beside it)."""
+    (and, with ``poster``, the last frame as a PNG beside it). Quality: constant quantiser ``qp`` (the
+    faster default, see :mod:`embodied.replay.video`) or constant rate factor ``crf``."""
     path = None if isinstance(episode, Episode) else Path(episode)
     ep = episode if isinstance(episode, Episode) else read(path)
     if len(ep) == 0:
         raise ValueError(f"{path or 'episode'}: has no steps to replay")
     renderer = None
-    with VideoWriter(out, fps=fps, crf=crf, preset=preset, threads=threads) as writer:
+    with VideoWriter(out, fps=fps, crf=crf, preset=preset, threads=threads, qp=qp) as writer:
         for t, env, obs, total in simulate(ep, str(path or "episode"), verify):
             renderer = renderer or StepRenderer(env, ep, size, max_depth, attention)
             writer.write(renderer.render(obs, t, total))

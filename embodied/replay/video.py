@@ -4,6 +4,11 @@ Frames are RGB uint8 arrays of one fixed, even size. Colour conversion to YUV 4:
 OpenCV (faster than swscale for this path) straight into the planes of one reused PyAV frame (x264
 copies its input on ``encode``), and the file is written to a temp name and renamed, so a reader never
 sees half a video.
+
+Rate control is a constant quantiser by default: CRF makes x264 build and analyse a half-resolution copy
+of every frame to estimate its complexity, about a fifth of the encoding time at ``ultrafast``, and buys
+little for short clips of synthetic scenes (QP 20 decodes to the same PSNR as CRF 23 on replay frames,
+in smaller files).
 """
 from __future__ import annotations
 
@@ -16,12 +21,21 @@ import av
 import cv2
 import numpy as np
 
+DEFAULT_QP = 20
+
 
 class VideoWriter:
     """``with VideoWriter(path, fps=10) as w: w.write(frame)`` writes an H.264 MP4 browsers can play."""
 
-    def __init__(self, path: str | os.PathLike, fps: int = 10, crf: int = 20, preset: str = "veryfast",
-                 threads: int = 1):
+    def __init__(self, path: str | os.PathLike, fps: int = 10, crf: int | None = None, preset: str = "veryfast",
+                 threads: int = 1, qp: int | None = None):
+        """``qp``: constant quantiser (default 20); ``crf``: constant rate factor instead. Both 0 (lossless)
+        to 51 (worst), lower is better."""
+        if crf is not None and qp is not None:
+            raise ValueError(f"give crf or qp, not both (crf={crf}, qp={qp})")
+        mode, level = ("crf", crf) if crf is not None else ("qp", DEFAULT_QP if qp is None else qp)
+        if not isinstance(level, int) or isinstance(level, bool) or not 0 <= level <= 51:
+            raise ValueError(f"{mode}={level!r}: expected an integer in [0, 51]")
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".mp4", dir=self.path.parent)
@@ -29,7 +43,7 @@ class VideoWriter:
         self._container = av.open(self._tmp, mode="w")
         self._stream = self._container.add_stream("libx264", rate=Fraction(fps))
         self._stream.pix_fmt = "yuv420p"
-        self._stream.options = {"crf": str(crf), "preset": preset, "threads": str(threads),
+        self._stream.options = {mode: str(level), "preset": preset, "threads": str(threads),
                                 "movflags": "+faststart"}
         self._stream.codec_context.thread_count = threads
         self._size: tuple[int, int] | None = None
