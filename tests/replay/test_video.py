@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import re
 
+import cv2
 import numpy as np
 import pytest
 
-from embodied.replay.video import VideoWriter, psnr, read_frames
+from embodied.replay.video import VideoWriter, psnr, read_frames, write_png
 
 
 def _moving_frames(h: int, w: int, n: int = 12) -> list[np.ndarray]:
@@ -73,3 +74,10 @@ def test_bad_frames_and_failed_writes_leave_nothing(tmp_path):
     with pytest.raises(ValueError, match=r"crf=20.5: expected an integer"):
         VideoWriter(tmp_path / "float.mp4", crf=20.5)
     assert list(tmp_path.iterdir()) == []  # neither a video nor a temp file is left behind
+
+
+def test_png_is_lossless_rgb(tmp_path):
+    frame = _moving_frames(90, 198, 1)[0]
+    path = write_png(tmp_path / "still.png", frame)
+    np.testing.assert_array_equal(cv2.imread(str(path))[..., ::-1], frame)
+    assert [p.name for p in tmp_path.iterdir()] == ["still.png"]  # no temp file left
