@@ -6,7 +6,7 @@ copies its input on ``encode``), and the file is written to a temp name and rena
 sees half a video.
 
 Rate control is a constant quantiser by default: CRF makes x264 build and analyse a half-resolution copy
-of every frame to estimate its complexity, about a fifth of the encoding time at ``ultrafast``, and buys
+of every frame to estimate its complexity, a fifth to a quarter of the encoding time at ``ultrafast``, and buys
 little for short clips of synthetic scenes (QP 20 decodes to the same PSNR as CRF 23 on replay frames,
 in smaller files).
 """
