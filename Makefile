@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # The venv's console scripts (embodied, hadolint) come first for the tests' subprocesses.
 export PATH := $(abspath $(BIN)):$(PATH)
-DEMO_STEPS ?= 16384
+DEMO_STEPS ?= 98304
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 

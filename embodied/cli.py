@@ -14,6 +14,7 @@ from embodied.config import ConfigError, load
 COMMANDS = {
     "envs": "list simulator backends and whether they are installed",
     "sim": "run a built-in policy (oracle, random) on a split of houses and print metrics",
+    "pretrain": "pretrain the visual encoder on house frames (frozen features for the policy)",
     "train": "train an agent (PPO with partial updates on Ray rollout workers)",
     "eval": "evaluate a checkpoint or built-in policy on unseen houses",
     "replay": "re-simulate recorded episodes and write MP4 videos and an HTML gallery",

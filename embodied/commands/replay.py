@@ -1,6 +1,6 @@
 """``embodied replay EPISODE... --out DIR [key=value ...]``: episode files (or folders of them) → MP4s + gallery.
 
-``key=value`` overrides configs/replay.yaml (size, fps, crf, preset, attention, verify, max_depth, gallery).
+``key=value`` overrides configs/replay.yaml (size, fps, qp, preset, attention, verify, max_depth, gallery).
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def _validate(cfg: DictConfig) -> None:
     positive_int(cfg, "size")
     check(cfg, "size", lambda v: v % 2 == 0 and v >= 32, "an even number of pixels >= 32")
     positive_int(cfg, "fps")
-    check(cfg, "crf", lambda v: isinstance(v, int) and 0 <= v <= 51, "an integer in [0, 51]")
+    check(cfg, "qp", lambda v: isinstance(v, int) and 0 <= v <= 51, "an integer in [0, 51]")
     check(cfg, "preset", lambda v: v in ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium",
                                          "slow", "slower", "veryslow"), "an x264 preset such as veryfast")
     check(cfg, "max_depth", lambda v: isinstance(v, (int, float)) and v > 0, "a positive number of metres")
@@ -58,7 +58,7 @@ def main(argv: list[str]) -> int:
         for f in files:
             target = out / (f.stem + ".mp4")
             try:
-                results.append(replay(f, target, size=cfg.size, fps=cfg.fps, crf=cfg.crf, preset=cfg.preset,
+                results.append(replay(f, target, size=cfg.size, fps=cfg.fps, qp=cfg.qp, preset=cfg.preset,
                                       attention=cfg.attention, verify=cfg.verify, max_depth=float(cfg.max_depth)))
             except (EpisodeFileError, ReplayDivergence, ValueError) as e:
                 failed += 1

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import gymnasium
 import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -26,6 +27,7 @@ from embodied.learner.buffer import TrialBuffer
 from embodied.learner.ppo import PPOHyper, PPOLearner
 from embodied.learner.stats import EpisodeStats, ScalarLog
 from embodied.policy import build as build_policy
+from embodied.policy.encoders import FEATURE_KEY
 from embodied.rollout.collector import HALVES, Collector
 from embodied.rollout.pool import WorkerLost, WorkerPool
 from embodied.rollout.worker import ORACLE_KEY
@@ -71,6 +73,13 @@ class Trainer:
         self.obs_space, self.act_space = spec["obs_space"], spec["act_space"]
         self.metric_keys = tuple(spec["metric_keys"])
         self.policy = build_policy(cfg.policy, self.obs_space, self.act_space).to(self.device)
+        self.frames = ()  # with a frozen encoder, these frame keys are replaced by its features on arrival
+        stored = self.obs_space
+        if self.policy.frozen_encoder:
+            self.frames = tuple(k for k in ("rgb", "depth") if k in self.obs_space)
+            width = self.policy.tokenizer.encoder.feature_dim
+            stored = {**{k: v for k, v in self.obs_space.items() if k not in self.frames},
+                      FEATURE_KEY: gymnasium.spaces.Box(-np.inf, np.inf, (width,), np.float32)}
         updates_per_rollout = self.T // self.U
         rollouts = max(1, -(-int(tc.total_steps) // (self.T * self.collector.num_envs)))
         hp = PPOHyper(lr=tc.lr, warmup_updates=tc.warmup_updates, lr_floor=tc.lr_floor,
@@ -80,7 +89,7 @@ class Trainer:
                       normalize_advantages=tc.normalize_advantages)
         # Recurrent states hold T steps plus the bootstrap step at T (a KV cache grows in place).
         self.learner = PPOLearner(self.policy, hp, self.T + 1, self.device)
-        self.buffer = TrialBuffer(self.obs_space, self.collector.num_envs, self.T, self.device)
+        self.buffer = TrialBuffer(stored, self.collector.num_envs, self.T, self.device)
         self.stats = EpisodeStats(self.collector.num_envs, int(tc.stats_window))
         self.rng = np.random.default_rng(_seed(cfg.seed, 1))
         self.sampler = torch.Generator().manual_seed(_seed(cfg.seed, 2))
@@ -116,8 +125,12 @@ class Trainer:
         self._set_pending(half, obs)
 
     def _set_pending(self, half: int, obs: dict[str, np.ndarray]) -> None:
-        """The observations to act on next; the oracle's label (if any) is kept apart from them."""
+        """The observations to act on next; the oracle's label (if any) is kept apart from them and the
+        frames of a frozen encoder become its features (the buffer stores those, not images)."""
         self._labels[half] = obs.pop(ORACLE_KEY, None)
+        if self.frames:
+            frames = to_torch({**{k: obs.pop(k) for k in self.frames}, "goal": obs["goal"]}, self.device)
+            obs[FEATURE_KEY] = self.policy.visual_features(frames).float().cpu().numpy()
         self._pending[half] = obs
 
     def _bootstrap(self, stop: int) -> torch.Tensor:

@@ -1,10 +1,13 @@
 """Visual encoders: frames (``rgb`` uint8 HxWx3, optional ``depth`` HxWx1) -> one feature vector per step.
 
 ``cnn`` (default) is small and fast on a CPU; ``resnet18`` is the larger option. With ``frozen: true`` the
-encoder's weights (optionally loaded from ``weights``, a state-dict file) never train, so rollouts can
-store its features (key ``visual_features``) instead of frames and the policy skips the encoder.
+encoder's weights (optionally loaded from ``weights``, a state-dict file or the name of one shipped in
+``embodied/policy/weights/``, e.g. the house-pretrained ``house_cnn32`` made by ``embodied pretrain``) never
+train, so rollouts store its features (key ``visual_features``) instead of frames and the policy skips it.
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -13,47 +16,96 @@ from embodied.policy.resnet import ResNet18
 
 ENCODERS = ("cnn", "resnet18")
 FEATURE_KEY = "visual_features"
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+
+
+def weights_path(weights: str) -> Path:
+    """``weights`` as a file: an existing path, else a file shipped in ``WEIGHTS_DIR`` (name without ``.pt``)."""
+    path = Path(weights).expanduser()
+    if path.is_file():
+        return path
+    shipped = WEIGHTS_DIR / f"{weights}.pt"
+    if shipped.is_file():
+        return shipped
+    names = sorted(p.stem for p in WEIGHTS_DIR.glob("*.pt"))
+    raise FileNotFoundError(f"policy.encoder.weights={weights!r}: no such file, nor a shipped weights name {names}")
 
 
 class SmallCNN(nn.Module):
-    """Strided 3x3 convolutions with ReLU, then a global average pool."""
+    """Strided 3x3 convolutions with ReLU, then an average pool to ``grid`` x ``grid`` cells, flattened.
 
-    def __init__(self, in_channels: int, channels: list[int]):
+    ``grid`` 1 is a global average; a larger grid keeps where things are in the image (left or right).
+    With ``goal_size`` > 0 every layer is FiLM-conditioned on the goal (a per-channel scale and shift from
+    the one-hot goal, identity at initialisation), so the features can be about the object being sought.
+    """
+
+    def __init__(self, in_channels: int, channels: list[int], grid: int = 1, goal_size: int = 0):
         super().__init__()
         layers, cin = [], in_channels
         for c in channels:
             layers += [nn.Conv2d(cin, c, 3, 2, 1), nn.ReLU()]
             cin = c
         self.net = nn.Sequential(*layers)
-        self.out_dim = cin
+        self.channels = list(channels)
+        self.film = nn.Linear(goal_size, 2 * sum(channels)) if goal_size else None
+        if self.film is not None:
+            nn.init.zeros_(self.film.weight)
+            nn.init.zeros_(self.film.bias)
+        self.pool = nn.AdaptiveAvgPool2d(grid)
+        self.out_dim = cin * grid * grid
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x).mean((2, 3))
+    def forward(self, x: torch.Tensor, goal: torch.Tensor | None = None) -> torch.Tensor:
+        if self.film is None:
+            return self.pool(self.net(x)).flatten(1)
+        if goal is None:
+            raise KeyError("the encoder is goal-conditioned (encoder.goal: true) but the inputs have no 'goal'")
+        film = self.film(goal.to(x.dtype)).split([c for c in self.channels for _ in (0, 1)], -1)
+        for i in range(len(self.channels)):
+            x = self.net[2 * i + 1](self.net[2 * i](x))
+            x = x * (1 + film[2 * i][:, :, None, None]) + film[2 * i + 1][:, :, None, None]
+        return self.pool(x).flatten(1)
 
 
 class VisualEncoder(nn.Module):
     """Backbone plus a linear map to ``feature_dim``; accepts any leading batch dims."""
 
     def __init__(self, name: str, feature_dim: int, use_depth: bool, channels: list[int] | None = None,
-                 norm: str = "group", frozen: bool = False, weights: str | None = None):
+                 norm: str = "group", frozen: bool = False, weights: str | None = None, grid: int = 1,
+                 goal_size: int = 0):
         super().__init__()
         if name not in ENCODERS:
             raise ValueError(f"encoder.name={name!r} is not allowed; allowed values: {list(ENCODERS)}")
+        if goal_size and name != "cnn":
+            raise ValueError(f"encoder.goal: true (FiLM goal conditioning) is for encoder.name=cnn, not {name!r}")
         self.use_depth = use_depth
+        self.goal_conditioned = bool(goal_size)
         cin = 4 if use_depth else 3
-        self.backbone = SmallCNN(cin, list(channels or [16, 32, 64])) if name == "cnn" else ResNet18(cin, norm)
+        self.backbone = SmallCNN(cin, list(channels or [16, 32, 64]), grid, goal_size) if name == "cnn" \
+            else ResNet18(cin, norm)
         self.proj = nn.Linear(self.backbone.out_dim, feature_dim)
         self.feature_dim = feature_dim
         self.frozen = frozen
         if weights:
-            self.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+            self.load_weights(weights)
         if frozen:
             self.requires_grad_(False)
+
+    def load_weights(self, weights: str) -> None:
+        """Load a state-dict file; an error names the file and the settings it does not fit."""
+        path = weights_path(weights)
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            self.load_state_dict(state)
+        except (RuntimeError, KeyError, TypeError, AttributeError) as e:
+            raise ValueError(f"encoder weights {path} do not fit policy.encoder (name, channels, grid, feature_dim, "
+                             f"use_depth, goal must be those it was trained with): {str(e).splitlines()[0]}") from e
 
     def train(self, mode: bool = True) -> VisualEncoder:
         return super().train(mode and not self.frozen)
 
-    def forward(self, rgb: torch.Tensor, depth: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, rgb: torch.Tensor, depth: torch.Tensor | None = None,
+                goal: torch.Tensor | None = None) -> torch.Tensor:
+        """Features ``(..., feature_dim)``; ``goal`` (..., G) is used only by a goal-conditioned encoder."""
         lead = rgb.shape[:-3]
         x = rgb.reshape(-1, *rgb.shape[-3:]).float().div(255.0)
         if self.use_depth:
@@ -62,5 +114,8 @@ class VisualEncoder(nn.Module):
             x = torch.cat([x, depth.reshape(-1, *depth.shape[-3:]).float()], dim=-1)
         x = x.permute(0, 3, 1, 2).to(self.proj.weight.dtype)
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
-            feats = self.proj(self.backbone(x))
+            if self.goal_conditioned:
+                feats = self.proj(self.backbone(x, None if goal is None else goal.reshape(-1, goal.shape[-1])))
+            else:
+                feats = self.proj(self.backbone(x))
         return feats.reshape(*lead, self.feature_dim)

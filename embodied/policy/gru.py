@@ -45,8 +45,9 @@ class GRUPolicy(Policy):
             raise ConfigError(f"act_space['action'] is {act_space.get('action')!r}; policy=gru needs Discrete actions")
         self.num_actions = int(act_space["action"].n)
         encoder = VisualEncoder(enc.name, n["encoder.feature_dim"], enc.use_depth, list(enc.channels),
-                                enc.get("norm", "group"), bool(enc.get("frozen", False)), enc.get("weights"))
-        self.encoder = StepTokenizer(encoder, int(obs_space["goal"].shape[0]), self.num_actions, n["token_dim"],
+                                enc.get("norm", "group"), bool(enc.get("frozen", False)), enc.get("weights"),
+                                int(enc.get("grid", 1)), int(obs_space["goal"].shape[0]) if enc.get("goal") else 0)
+        self.tokenizer = StepTokenizer(encoder, int(obs_space["goal"].shape[0]), self.num_actions, n["token_dim"],
                                      n["goal_dim"], n["gps_dim"], n["action_dim"], n["max_episode_steps"])
         self.gru = nn.GRU(n["token_dim"], n["hidden"], num_layers=n["layers"], batch_first=True)
         self.actor = nn.Linear(n["hidden"], self.num_actions)
@@ -63,7 +64,7 @@ class GRUPolicy(Policy):
             reset = inputs.get("is_trial_first")
         if reset is not None:
             state = state * (~reset.bool()).float().view(1, -1, 1)
-        out, state = self.gru(torch.relu(self.encoder(inputs)).unsqueeze(1), state)
+        out, state = self.gru(torch.relu(self.tokenizer(inputs)).unsqueeze(1), state)
         return self.actor(out[:, 0]), self.critic(out[:, 0]).squeeze(-1), state
 
     def forward(self, inputs: Batch, lengths: torch.Tensor | None = None):
@@ -76,7 +77,7 @@ class GRUPolicy(Policy):
         The learner uses it to refresh the recurrent state with new weights after an update. Steps past
         ``lengths`` cannot change earlier outputs (the pass is causal) but do enter the returned state.
         """
-        x = torch.relu(self.encoder(inputs))
+        x = torch.relu(self.tokenizer(inputs))
         b, t = x.shape[:2]
         # The state restarts where a new trial begins inside the sequence (rare: rollouts start trials).
         trial = inputs.get("is_trial_first")

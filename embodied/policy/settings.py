@@ -24,6 +24,8 @@ class EncoderSettings:
     norm: str
     frozen: bool
     weights: str | None
+    grid: int
+    goal: bool
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,9 @@ class TransformerSettings:
                                 "a non-empty list of positive integers")),
             norm=choice(root, "policy.encoder.norm", ("group", "batch")),
             frozen=check(root, "policy.encoder.frozen", *is_bool),
-            weights=OmegaConf.select(root, "policy.encoder.weights", default=None))
+            weights=OmegaConf.select(root, "policy.encoder.weights", default=None),
+            grid=positive_int(root, "policy.encoder.grid") if "grid" in root.policy.encoder else 1,
+            goal=check(root, "policy.encoder.goal", *is_bool) if "goal" in root.policy.encoder else False)
         backend = choice(root, "policy.attention_backend", BACKENDS)
         return cls(**ints, sink=choice(root, "policy.sink", SINKS),
                    inter_episode=check(root, "policy.inter_episode", *is_bool),

@@ -31,7 +31,7 @@ class StepTokenizer(nn.Module):
             return inputs[FEATURE_KEY].to(self.proj.weight.dtype)
         if "rgb" not in inputs:
             raise KeyError(f"policy inputs need 'rgb' (or precomputed '{FEATURE_KEY}'); got {sorted(inputs)}")
-        return self.encoder(inputs["rgb"], inputs.get("depth"))
+        return self.encoder(inputs["rgb"], inputs.get("depth"), inputs.get("goal"))
 
     def forward(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         for key in ("goal", "gps", "prev_action", "step_index"):

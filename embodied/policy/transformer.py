@@ -49,7 +49,7 @@ class SinkKVTransformer(Policy):
         self.num_actions = s.num_actions
         enc = s.encoder
         encoder = VisualEncoder(enc.name, enc.feature_dim, enc.use_depth, enc.channels, enc.norm,
-                                enc.frozen, enc.weights)
+                                enc.frozen, enc.weights, enc.grid, s.goal_size if enc.goal else 0)
         self.tokenizer = StepTokenizer(encoder, s.goal_size, s.num_actions, s.d_model, s.goal_dim, s.gps_dim,
                                        s.action_dim, s.max_episode_steps)
         self.blocks = nn.ModuleList(Block(s) for _ in range(s.layers))
@@ -64,16 +64,6 @@ class SinkKVTransformer(Policy):
             nn.init.normal_(m.weight, std=0.02)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
-
-    @property
-    def frozen_encoder(self) -> bool:
-        """True when rollouts should store ``visual_features(...)`` instead of frames."""
-        return self.tokenizer.encoder.frozen
-
-    @torch.no_grad()
-    def visual_features(self, inputs: Batch) -> torch.Tensor:
-        """Features of the (frozen) encoder, stored by rollouts under ``FEATURE_KEY``."""
-        return self.tokenizer.encoder(inputs["rgb"], inputs.get("depth"))
 
     def _heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.norm(x)

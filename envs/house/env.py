@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 
 from envs.contract import Env, Obs, empty_info, flag_spaces
-from envs.house import categories, geodesic, layout, oracle, render, task, topdown
+from envs.house import categories, geodesic, layout, oracle, perception, render, task, topdown
 from envs.house.layout import CELL
 from envs.house.layout import House
 
@@ -238,6 +238,15 @@ class HouseEnv(Env):
         out = np.zeros(self.num_envs, np.int64)
         oracle.oracle(self._grid, self._f_inst, self._f_succ, self._objects, self._nobj, self._goal,
                       self._heights, self._pos, self._heading, self._pitch, out)
+        return out
+
+    def perception_labels(self) -> np.ndarray:
+        """``(num_envs, perception.NUM_LABELS)`` float32: what each camera can know (envs/house/perception.py)."""
+        out = np.zeros((self.num_envs, perception.NUM_LABELS), np.float32)
+        for n in range(self.num_envs):
+            perception.fill(self._grid[n], self._tables[1][n], self._tables[0][n], self._objects[n], self._nobj[n],
+                            self._heights, self._pos[n, 0], self._pos[n, 1], int(self._heading[n]),
+                            int(self._pitch[n]), out[n])
         return out
 
     def random_action(self, rng: np.random.Generator) -> np.ndarray:

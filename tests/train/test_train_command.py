@@ -12,7 +12,7 @@ from embodied.learner import checkpoint
 TINY = ["cluster=inprocess", "cluster.num_workers=1", "trainer.num_envs=4", "trainer.rollout_steps=16",
         "trainer.update_every=8", "trainer.epochs=1", "trainer.minibatches=1", "progress=false",
         "env.resolution=16", "policy.hidden=16", "policy.token_dim=16", "policy.encoder.channels=[4,8]",
-        "policy.encoder.feature_dim=8"]
+        "policy.encoder.feature_dim=8", "policy.encoder.weights=null"]
 
 
 def train(tmp_path, *args):
@@ -60,7 +60,7 @@ def test_existing_run_is_not_clobbered(tmp_path, capsys):
 def test_transformer_baselines_train_on_the_same_trainer(tmp_path, inter_episode):
     args = ["policy=relic_small", f"policy.inter_episode={inter_episode}", "policy.d_model=16", "policy.layers=1",
             "policy.heads=2", "policy.head_dim=8", "policy.mlp_hidden=32", "policy.encoder.channels=[4,8]",
-            "policy.encoder.feature_dim=8", "trainer.total_steps=32", "name=tf"]
+            "policy.encoder.feature_dim=8", "policy.encoder.weights=null", "trainer.total_steps=32", "name=tf"]
     assert cli.main(["train", f"runs_dir={tmp_path}", *[a for a in TINY if not a.startswith("policy.")], *args]) == 0
     _, cfg = checkpoint.load_policy(tmp_path / "tf")
     assert cfg.policy.name == "transformer" and cfg.policy.inter_episode == (inter_episode == "true")
@@ -76,3 +76,31 @@ def test_recorded_training_episodes_are_replayable_files(tmp_path):
     episode = read(files[0])
     assert len(episode.actions) == int(episode.metrics["episode_length"])
     assert train(tmp_path, "name=rec2", "record=some") == 2
+
+
+def test_default_house_training_stores_features_of_the_frozen_pretrained_encoder(tmp_path):
+    """The default encoder (house-pretrained, frozen): rollouts store its features, what the agent acted on,
+    and training leaves it as shipped, so evaluation recomputes the same features from frames."""
+    import torch
+
+    from embodied.config import load
+    from embodied.learner.trainer import Trainer
+    from embodied.policy.encoders import FEATURE_KEY, weights_path
+
+    cfg = load("train", [a for a in TINY if not a.startswith("policy.")] + ["env.resolution=32", "trainer.total_steps=64"])
+    trainer = Trainer(cfg, tmp_path / "run", remote=False, progress=False, tensorboard=False)
+    try:
+        assert trainer.rollout(learn=False)
+        buf = trainer.buffer
+        assert FEATURE_KEY in buf.obs and "rgb" not in buf.obs and "depth" not in buf.obs
+        assert buf.obs[FEATURE_KEY].shape == (4, 16, 128) and buf.obs[FEATURE_KEY].abs().sum() > 0
+        with torch.no_grad():
+            _, values = trainer.policy(buf.inputs(16))
+        torch.testing.assert_close(values, buf.value, atol=1e-5, rtol=1e-5)  # acting saw the stored features
+        trainer.train()
+    finally:
+        trainer.close()
+    shipped = torch.load(weights_path("house_cnn32"), weights_only=True)
+    policy, _ = checkpoint.load_policy(tmp_path / "run")
+    for key, value in policy.tokenizer.encoder.state_dict().items():
+        torch.testing.assert_close(value, shipped[key])
