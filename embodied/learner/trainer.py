@@ -30,7 +30,7 @@ from embodied.policy import build as build_policy
 from embodied.policy.encoders import FEATURE_KEY
 from embodied.rollout.collector import HALVES, Collector
 from embodied.rollout.pool import WorkerLost, WorkerPool
-from embodied.rollout.worker import ORACLE_KEY
+from embodied.rollout.worker import FRAME_KEYS, ORACLE_KEY
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +73,12 @@ class Trainer:
         self.obs_space, self.act_space = spec["obs_space"], spec["act_space"]
         self.metric_keys = tuple(spec["metric_keys"])
         self.policy = build_policy(cfg.policy, self.obs_space, self.act_space).to(self.device)
-        self.frames = ()  # with a frozen encoder, these frame keys are replaced by its features on arrival
         stored = self.obs_space
-        if self.policy.frozen_encoder:
-            self.frames = tuple(k for k in ("rgb", "depth") if k in self.obs_space)
-            width = self.policy.tokenizer.encoder.feature_dim
-            stored = {**{k: v for k, v in self.obs_space.items() if k not in self.frames},
-                      FEATURE_KEY: gymnasium.spaces.Box(-np.inf, np.inf, (width,), np.float32)}
+        if self.policy.frozen_encoder:  # the workers send the frozen encoder's features instead of frames
+            encoder = self.policy.tokenizer.encoder
+            self.pool.use_encoder(encoder.replica())
+            stored = {**{k: v for k, v in self.obs_space.items() if k not in FRAME_KEYS},
+                      FEATURE_KEY: gymnasium.spaces.Box(-np.inf, np.inf, (encoder.feature_dim,), np.float32)}
         updates_per_rollout = self.T // self.U
         rollouts = max(1, -(-int(tc.total_steps) // (self.T * self.collector.num_envs)))
         hp = PPOHyper(lr=tc.lr, warmup_updates=tc.warmup_updates, lr_floor=tc.lr_floor,
@@ -125,12 +124,8 @@ class Trainer:
         self._set_pending(half, obs)
 
     def _set_pending(self, half: int, obs: dict[str, np.ndarray]) -> None:
-        """The observations to act on next; the oracle's label (if any) is kept apart from them and the
-        frames of a frozen encoder become its features (the buffer stores those, not images)."""
+        """The observations to act on next; the oracle's label (if any) is kept apart from them."""
         self._labels[half] = obs.pop(ORACLE_KEY, None)
-        if self.frames:
-            frames = to_torch({**{k: obs.pop(k) for k in self.frames}, "goal": obs["goal"]}, self.device)
-            obs[FEATURE_KEY] = self.policy.visual_features(frames).float().cpu().numpy()
         self._pending[half] = obs
 
     def _bootstrap(self, stop: int) -> torch.Tensor:

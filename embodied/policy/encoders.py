@@ -8,7 +8,9 @@ train, so rollouts store its features (key ``visual_features``) instead of frame
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -79,6 +81,8 @@ class VisualEncoder(nn.Module):
             raise ValueError(f"encoder.goal: true (FiLM goal conditioning) is for encoder.name=cnn, not {name!r}")
         self.use_depth = use_depth
         self.goal_conditioned = bool(goal_size)
+        self.args = {"name": name, "feature_dim": feature_dim, "use_depth": use_depth, "channels": channels,
+                     "norm": norm, "grid": grid, "goal_size": goal_size}
         cin = 4 if use_depth else 3
         self.backbone = SmallCNN(cin, list(channels or [16, 32, 64]), grid, goal_size) if name == "cnn" \
             else ResNet18(cin, norm)
@@ -99,6 +103,21 @@ class VisualEncoder(nn.Module):
         except (RuntimeError, KeyError, TypeError, AttributeError) as e:
             raise ValueError(f"encoder weights {path} do not fit policy.encoder (name, channels, grid, feature_dim, "
                              f"use_depth, goal must be those it was trained with): {str(e).splitlines()[0]}") from e
+
+    def replica(self) -> dict[str, Any]:
+        """What ``from_replica`` needs to rebuild this encoder, frozen, elsewhere (e.g. in an env worker)."""
+        return {"args": dict(self.args), "state": {k: v.cpu() for k, v in self.state_dict().items()}}
+
+    @classmethod
+    def from_replica(cls, replica: dict[str, Any]) -> VisualEncoder:
+        encoder = cls(**replica["args"], frozen=True)
+        encoder.load_state_dict(replica["state"])
+        return encoder.eval()
+
+    @torch.no_grad()
+    def features(self, obs: dict[str, np.ndarray]) -> np.ndarray:
+        """Features (N, feature_dim) float32 of a batch of observations (NumPy in, NumPy out)."""
+        return self(*(torch.as_tensor(obs[k]) if k in obs else None for k in ("rgb", "depth", "goal"))).float().numpy()
 
     def train(self, mode: bool = True) -> VisualEncoder:
         return super().train(mode and not self.frozen)

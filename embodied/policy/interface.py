@@ -28,13 +28,8 @@ class Policy(nn.Module, abc.ABC):
 
     @property
     def frozen_encoder(self) -> bool:
-        """True when rollouts should store ``visual_features(...)`` (key ``visual_features``) instead of frames."""
+        """True when rollouts store the encoder's features (key ``visual_features``) instead of frames."""
         return self.tokenizer.encoder.frozen
-
-    @torch.no_grad()
-    def visual_features(self, inputs: Batch) -> torch.Tensor:
-        """Features ``(B, F)`` of the (frozen) visual encoder for frames ``rgb`` (``depth``, ``goal`` if it uses them)."""
-        return self.tokenizer.encoder(inputs["rgb"], inputs.get("depth"), inputs.get("goal"))
 
     @abc.abstractmethod
     def initial_state(self, batch_size: int, max_steps: int, device: torch.device | str = "cpu") -> Any:

@@ -41,12 +41,13 @@ class WorkerPool:
         self.worker_cpus = worker_cpus
         self.on_restart = on_restart
         self.restarts = 0
+        self.encoder: Mapping[str, Any] | None = None
         self.workers = [self._start(i) for i in range(len(self.seeds))]
 
     def _start(self, i: int):
         record = self.record and {**self.record, "prefix": f"w{i}g{self.generations[i]}"}
         self.generations[i] += 1
-        args = (self.env_cfg, self.seeds[i], self.factory, self.oracle, record)
+        args = (self.env_cfg, self.seeds[i], self.factory, self.oracle, record, self.encoder)
         if not self.remote:
             return EnvWorker(*args)
         import ray
@@ -99,6 +100,11 @@ class WorkerPool:
         self.restarts += 1
         if self.on_restart:
             self.on_restart(i, reason)
+
+    def use_encoder(self, replica: Mapping[str, Any]) -> None:
+        """Every worker, and every worker started later, returns this frozen encoder's features, not frames."""
+        self.encoder = replica
+        self.call("use_encoder", replica)
 
     def pids(self) -> list[int]:
         return self.call("pid")

@@ -13,17 +13,21 @@ from typing import Any
 import numpy as np
 
 ORACLE_KEY = "oracle_action"  # an imitation label beside the observations, never a policy input
+FRAME_KEYS = ("rgb", "depth")  # replaced by the frozen encoder's features when the worker has one
 
 
 class EnvWorker:
     """``len(seeds)`` env batches, each built with its own seed by ``factory(**env_cfg, seed=...)``.
 
     The default factory is ``envs.make`` (``env_cfg['name']`` picks the backend); a custom factory
-    (a picklable callable returning an ``envs.contract.Env``) plugs in an env of one's own.
+    (a picklable callable returning an ``envs.contract.Env``) plugs in an env of one's own. With ``encoder``
+    (``VisualEncoder.replica()`` of a frozen encoder) the worker returns the encoder's features instead of
+    frames: the encoding runs in parallel in the workers and only small vectors travel to the learner.
     """
 
     def __init__(self, env_cfg: Mapping[str, Any], seeds: Sequence[int], factory: Callable[..., Any] | None = None,
-                 oracle: bool = False, record: Mapping[str, Any] | None = None):
+                 oracle: bool = False, record: Mapping[str, Any] | None = None,
+                 encoder: Mapping[str, Any] | None = None):
         if factory is None:
             import envs
 
@@ -38,9 +42,21 @@ class EnvWorker:
                                               backend=str(env_cfg.get("name", "house")),
                                               prefix=f"{record.get('prefix', '')}s{slot}-")
                               for slot in range(len(self.envs))]
+        self.encoder = None
+        if encoder is not None:
+            self.use_encoder(encoder)
         if oracle and not hasattr(self.envs[0], "oracle_action"):
             raise ValueError(f"env {env_cfg.get('name')!r} has no oracle_action(); the imitation term "
                              "(trainer.imitation_coef > 0) needs one (the house env has it)")
+
+    def use_encoder(self, encoder: Mapping[str, Any]) -> None:
+        """From now on return the features of this frozen encoder (``VisualEncoder.replica()``), not frames."""
+        import torch
+
+        from embodied.policy.encoders import VisualEncoder
+
+        torch.set_num_threads(1)
+        self.encoder = VisualEncoder.from_replica(encoder)
 
     def spec(self) -> dict[str, Any]:
         """Spaces and sizes, so the driver can build the policy and buffer without an env of its own."""
@@ -49,9 +65,15 @@ class EnvWorker:
                 "num_envs": env.num_envs, "episodes_per_trial": env.episodes_per_trial}
 
     def _label(self, slot: int, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Add the oracle's best action for the new state (``ORACLE_KEY``) when asked to."""
+        """Add the oracle's best action for the new state (``ORACLE_KEY``) when asked to, and replace the
+        frames by the encoder's features (``FEATURE_KEY``) when the worker has one."""
         if self.oracle:
             obs = {**obs, ORACLE_KEY: self.envs[slot].oracle_action()}
+        if self.encoder is not None:
+            from embodied.policy.encoders import FEATURE_KEY
+
+            features = self.encoder.features(obs)
+            obs = {**{k: v for k, v in obs.items() if k not in FRAME_KEYS}, FEATURE_KEY: features}
         return obs
 
     def reset(self, slot: int, seed: int) -> dict[str, np.ndarray]:

@@ -78,17 +78,23 @@ def test_recorded_training_episodes_are_replayable_files(tmp_path):
     assert train(tmp_path, "name=rec2", "record=some") == 2
 
 
-def test_default_house_training_stores_features_of_the_frozen_pretrained_encoder(tmp_path):
-    """The default encoder (house-pretrained, frozen): rollouts store its features, what the agent acted on,
-    and training leaves it as shipped, so evaluation recomputes the same features from frames."""
+@pytest.mark.parametrize("cluster", ["inprocess", "local"])
+def test_default_house_training_stores_features_of_the_frozen_pretrained_encoder(tmp_path, request, cluster):
+    """The default encoder (house-pretrained, frozen): the workers (Ray actors too) send its features, the
+    buffer stores them, the agent acted on them, and training leaves the encoder as shipped, so evaluation
+    recomputes the same features from frames."""
     import torch
 
     from embodied.config import load
     from embodied.learner.trainer import Trainer
     from embodied.policy.encoders import FEATURE_KEY, weights_path
 
-    cfg = load("train", [a for a in TINY if not a.startswith("policy.")] + ["env.resolution=32", "trainer.total_steps=64"])
-    trainer = Trainer(cfg, tmp_path / "run", remote=False, progress=False, tensorboard=False)
+    remote = cluster == "local"
+    if remote:
+        request.getfixturevalue("ray_session")
+    args = [a for a in TINY if not a.startswith(("policy.", "cluster"))]
+    cfg = load("train", [*args, f"cluster={cluster}", "env.resolution=32", "trainer.total_steps=64"])
+    trainer = Trainer(cfg, tmp_path / "run", remote=remote, progress=False, tensorboard=False)
     try:
         assert trainer.rollout(learn=False)
         buf = trainer.buffer
