@@ -114,25 +114,32 @@ def main(argv: list[str]) -> int:
     if {"-h", "--help"} & set(argv):
         print(HELP)
         return 0
+    from embodied.learner import distributed
     from embodied.learner.trainer import Trainer
     from embodied.rollout import cluster
 
+    rank = distributed.from_env()  # under torchrun: one data-parallel rank of several
+    composed = load("train", argv)
+    if rank is not None and not (composed.name or composed.resume):
+        raise ConfigError("name: required under torchrun (every rank must agree on the run directory)")
     try:
-        cfg, run_dir, resume = prepare(load("train", argv), argv)
+        cfg, run_dir, resume = prepare(composed, argv)
     except checkpoint.CheckpointError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    run_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
-    _setup_logging(run_dir)
-    log.info("run directory %s%s", run_dir, " (resumed)" if resume else "")
-    print(f"run directory: {run_dir}", file=sys.stderr)
+    if rank is None or rank.main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        _write_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+        _setup_logging(run_dir)
+        log.info("run directory %s%s", run_dir, " (resumed)" if resume else "")
+        print(f"run directory: {run_dir}", file=sys.stderr)
     with cluster.started(cfg) as remote:
         trainer = Trainer(cfg, run_dir, remote, resume=resume, progress=bool(cfg.progress),
-                          tensorboard=bool(cfg.tensorboard))
+                          tensorboard=bool(cfg.tensorboard), rank=rank)
         try:
             result = trainer.train()
         finally:
             trainer.close()
-    print(json.dumps({"run_dir": str(run_dir), **result}, default=float))
+            distributed.finish()
+    print(json.dumps({"run_dir": str(run_dir), **({"rank": rank.rank} if rank else {}), **result}, default=float))
     return 0

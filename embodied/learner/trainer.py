@@ -4,7 +4,8 @@ One rollout = one trial of ``T = trainer.rollout_steps`` steps in every env (the
 trials at its start). Every ``U = trainer.update_every`` steps the learner runs a partial update over
 the new steps, shuffles the completed episodes and refreshes values and recurrent state; at ``T`` it
 runs the full update. A lost worker aborts only the current rollout (its data since the last update is
-dropped; the updates already made used whole data) and a new rollout starts on fresh envs.
+dropped; the updates already made used whole data) and a new rollout starts on fresh envs. Under torchrun
+every rank runs this loop on its own envs with gradients averaged over ranks (``distributed.py``).
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from embodied.learner import checkpoint
+from embodied.learner import checkpoint, distributed
 from embodied.learner.buffer import TrialBuffer
 from embodied.learner.ppo import PPOHyper, PPOLearner
 from embodied.learner.stats import EpisodeStats, ScalarLog
@@ -47,18 +48,24 @@ class Trainer:
     """Builds workers, policy and learner from a resolved config and trains; see the module docstring."""
 
     def __init__(self, cfg: DictConfig, run_dir: Path, remote: bool, resume: Mapping[str, Any] | None = None,
-                 progress: bool = True, tensorboard: bool = True, env_factory: Callable[..., Any] | None = None):
-        self.cfg, self.run_dir, self.progress = cfg, Path(run_dir), progress
+                 progress: bool = True, tensorboard: bool = True, env_factory: Callable[..., Any] | None = None,
+                 rank: distributed.Rank | None = None):
+        self.rank, self.main = rank, rank is None or rank.main
+        self.world = rank.world if rank else 1
+        self.cfg, self.run_dir, self.progress = cfg, Path(run_dir), progress and self.main
         tc = cfg.trainer
         self.T, self.U = int(tc.rollout_steps), int(tc.update_every)
         self.device = torch.device(tc.device if tc.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu"))
+        if rank is not None:
+            self.device = distributed.init(rank, self.device)
+        self.seed = int(cfg.seed) if self.main else _seed(cfg.seed, 99, rank.rank)  # each rank its own envs
         if tc.get("torch_threads"):
             torch.set_num_threads(int(tc.torch_threads))
         workers = int(cfg.cluster.num_workers)
         self.envs_per_slot = int(tc.num_envs) // (2 * workers)
         env_cfg = {**OmegaConf.to_container(cfg.env, resolve=True), "num_envs": self.envs_per_slot,
                    "episodes_per_trial": self.T}  # a rollout is one trial: never more episodes than steps
-        seeds = [[_seed(cfg.seed, w, h) for h in HALVES] for w in range(workers)]
+        seeds = [[_seed(self.seed, w, h) for h in HALVES] for w in range(workers)]
         self.counters = {"env_steps": 0, "updates": 0, "rollouts": 0, "episodes": 0, "worker_restarts": 0}
         self.imitation = (float(tc.imitation_coef), int(tc.imitation_steps))
         record = None
@@ -72,6 +79,7 @@ class Trainer:
         spec = self.pool.call("spec")[0]
         self.obs_space, self.act_space = spec["obs_space"], spec["act_space"]
         self.metric_keys = tuple(spec["metric_keys"])
+        torch.manual_seed(_seed(cfg.seed, 3))  # the initial weights (the same on every rank)
         self.policy = build_policy(cfg.policy, self.obs_space, self.act_space).to(self.device)
         stored = self.obs_space
         if self.policy.frozen_encoder:  # the workers send the frozen encoder's features instead of frames
@@ -80,23 +88,23 @@ class Trainer:
             stored = {**{k: v for k, v in self.obs_space.items() if k not in FRAME_KEYS},
                       FEATURE_KEY: gymnasium.spaces.Box(-np.inf, np.inf, (encoder.feature_dim,), np.float32)}
         updates_per_rollout = self.T // self.U
-        rollouts = max(1, -(-int(tc.total_steps) // (self.T * self.collector.num_envs)))
+        rollouts = max(1, -(-int(tc.total_steps) // (self.T * self.collector.num_envs * self.world)))
         hp = PPOHyper(lr=tc.lr, warmup_updates=tc.warmup_updates, lr_floor=tc.lr_floor,
                       total_updates=rollouts * updates_per_rollout, epochs=tc.epochs, minibatches=tc.minibatches,
                       clip=tc.clip, value_coef=tc.value_coef, entropy_coef=tc.entropy_coef,
                       max_grad_norm=tc.max_grad_norm, gamma=tc.gamma, lam=tc.lam,
                       normalize_advantages=tc.normalize_advantages)
         # Recurrent states hold T steps plus the bootstrap step at T (a KV cache grows in place).
-        self.learner = PPOLearner(self.policy, hp, self.T + 1, self.device)
+        self.learner = PPOLearner(self.policy, hp, self.T + 1, self.device,
+                                  distributed.wrap(self.policy, self.device) if rank else None)
         self.buffer = TrialBuffer(stored, self.collector.num_envs, self.T, self.device)
         self.stats = EpisodeStats(self.collector.num_envs, int(tc.stats_window))
-        self.rng = np.random.default_rng(_seed(cfg.seed, 1))
-        self.sampler = torch.Generator().manual_seed(_seed(cfg.seed, 2))
-        torch.manual_seed(_seed(cfg.seed, 3))
-        random.seed(_seed(cfg.seed, 4))
+        self.rng = np.random.default_rng(_seed(self.seed, 1))
+        self.sampler = torch.Generator().manual_seed(_seed(self.seed, 2))
+        random.seed(_seed(self.seed, 4))
         if resume is not None:
             self._restore(resume)
-        self.scalars = ScalarLog(self.run_dir, tensorboard)
+        self.scalars = ScalarLog(self.run_dir, tensorboard) if self.main else None
         self.stop_requested = False
         self._bar = None
         self._t0, self._steps0 = time.monotonic(), self.counters["env_steps"]
@@ -104,7 +112,7 @@ class Trainer:
 
     # ---- rollout -------------------------------------------------------------------------------
     def _seed_of(self, worker: int, half: int) -> int:
-        return _seed(self.cfg.seed, 7, self.counters["rollouts"], worker, half)
+        return _seed(self.seed, 7, self.counters["rollouts"], worker, half)
 
     def _act(self, half: int, t: int) -> np.ndarray:
         rows = self.collector.rows[half]
@@ -119,7 +127,7 @@ class Trainer:
         rows = self.collector.rows[half]
         self.buffer.set_outcome(rows, t, reward, done, obs["is_terminal"])
         self.stats.add(rows, reward, done, info)
-        self.counters["env_steps"] += len(reward)
+        self.counters["env_steps"] += len(reward) * self.world  # the ranks step in lockstep
         self.counters["episodes"] += int(np.sum(done))
         self._set_pending(half, obs)
 
@@ -157,16 +165,27 @@ class Trainer:
             self._set_pending(h, obs)
         self._states = [self.policy.initial_state(half, self.T + 1, self.device) for _ in HALVES]
         self.stats.reset_returns()
+        lost = None
         for t in range(self.T):
-            for h in HALVES:
-                if self.collector.busy(h):
-                    self._receive(h, t - 1)
-                self.collector.submit(h, self._act(h, t))
-            if learn and (t + 1) % self.U == 0:
-                for h in HALVES:
-                    self._receive(h, t)
+            boundary = learn and (t + 1) % self.U == 0
+            try:
+                if lost is None:
+                    for h in HALVES:
+                        if self.collector.busy(h):
+                            self._receive(h, t - 1)
+                        self.collector.submit(h, self._act(h, t))
+                    if boundary:
+                        for h in HALVES:
+                            self._receive(h, t)
+            except WorkerLost as e:
+                if self.rank is None:
+                    raise
+                lost = e  # the other ranks learn of it at the boundary, where they all give up the rollout
+            if self.rank is not None and boundary:
+                self._agree(lost)
+            if boundary:
                 self._log(self._update(t + 1))
-            if self.stop_requested:
+            if self.stop_requested and (self.rank is None or boundary):
                 self.collector.drop_pending()
                 return False
         for h in HALVES:
@@ -174,6 +193,14 @@ class Trainer:
                 self._receive(h, self.T - 1)
         self.counters["rollouts"] += 1
         return True
+
+    def _agree(self, lost: WorkerLost | None) -> None:
+        """At an update boundary: redo the rollout everywhere if any rank lost a worker; stop if any was asked to."""
+        if distributed.rank_max(lost is not None, self.device) > 0:
+            self.collector.drop_pending()  # the step count stays the same everywhere: the rank that stepped most
+            self.counters["env_steps"] = int(distributed.rank_max(self.counters["env_steps"], self.device))
+            raise lost or WorkerLost([], "on another rank")
+        self.stop_requested = distributed.rank_max(self.stop_requested, self.device) > 0
 
     # ---- logging -------------------------------------------------------------------------------
     def fps(self) -> float:
@@ -197,7 +224,8 @@ class Trainer:
         fps = self.recent_fps()
         scalars.update({"perf/fps": fps, "perf/wall_s": time.monotonic() - self._t0,
                         "perf/worker_restarts": self.counters["worker_restarts"]})
-        self.scalars.write(self.counters["env_steps"], scalars)
+        if self.scalars is not None:
+            self.scalars.write(self.counters["env_steps"], scalars)
         if self._bar is not None:
             self._bar.n = self.counters["env_steps"]
             self._bar.set_postfix(fps=f"{fps:.0f}", success=f"{episode.get('success', float('nan')):.3f}",
@@ -229,8 +257,14 @@ class Trainer:
         self.sampler.set_state(rng["sampler"])
         self.rng.bit_generator.state = rng["numpy"]
         random.setstate((3, tuple(rng["python"]), None))
+        if not self.main:  # the checkpoint holds rank 0's streams: the other ranks keep their own
+            self.rng = np.random.default_rng(_seed(self.seed, 1, self.counters["rollouts"]))
+            self.sampler.manual_seed(_seed(self.seed, 2, self.counters["rollouts"]))
 
-    def save(self) -> Path:
+    def save(self) -> Path | None:
+        """Write a checkpoint (rank 0 only: the weights are the same on every rank)."""
+        if not self.main:
+            return None
         path = checkpoint.save(self.run_dir, self.state())
         keep = int(self.cfg.trainer.keep_checkpoints)
         older = sorted(checkpoint.checkpoint_dir(self.run_dir).glob("ckpt-*.pt"))[:-keep]
@@ -275,7 +309,8 @@ class Trainer:
             for s, handler in previous.items() if in_main else ():
                 signal.signal(s, handler)
             self._bar.close()
-            self.scalars.close()
+            if self.scalars is not None:
+                self.scalars.close()
         return {"counters": dict(self.counters), "episode": self.stats.means(), "fps": self.fps(),
                 "interrupted": self.stop_requested}
 

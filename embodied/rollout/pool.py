@@ -13,8 +13,9 @@ log = logging.getLogger(__name__)
 class WorkerLost(RuntimeError):
     """Workers died mid-rollout; they have been replaced with fresh envs, the rollout must be redone."""
 
-    def __init__(self, indices: Sequence[int]):
-        super().__init__(f"env workers {list(indices)} died and were restarted")
+    def __init__(self, indices: Sequence[int], where: str = ""):
+        super().__init__(f"env workers {list(indices)} {where + ' ' if where else ''}died and were restarted"
+                         if indices else f"an env worker {where} died")
         self.indices = list(indices)
 
 
