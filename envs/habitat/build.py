@@ -5,7 +5,7 @@ from envs.contract import Env
 from envs.habitat.episodic import HabitatNav
 from envs.habitat.metrics import METRIC_KEYS
 from envs.habitat.scenes import TrialPlan, episodes_by_scene
-from envs.habitat.serial import SerialEnv
+from envs.serial import SerialEnv
 from envs.habitat.task import DATASETS, NavOptions, action_space, habitat_overrides, observation_space
 
 

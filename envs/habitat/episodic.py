@@ -11,7 +11,7 @@ import numpy as np
 
 from envs.habitat.metrics import NavEpisode
 from envs.habitat.scenes import TrialPlan
-from envs.habitat.serial import Transition
+from envs.serial import Transition
 from envs.habitat.task import STOP, NavOptions, convert_observation, goal_semantic_ids, habitat_action, \
     visible_goal_pixels
 

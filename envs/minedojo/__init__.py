@@ -47,7 +47,7 @@ def make(num_envs: int = 1, episodes_per_trial: int = 1, seed: int = 0,
         raise ImportError(f"{'; '.join(problems)}: {INSTALL}")
     import gymnasium
 
-    from envs.habitat.serial import SerialEnv
+    from envs.serial import SerialEnv
     from envs.minedojo.actions import RL_ACTIONS
     from envs.minedojo.episodic import METRIC_KEYS, MineDojoRL
     from envs.minedojo.observation import observation_space

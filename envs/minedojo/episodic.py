@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from envs.habitat.serial import Transition
+from envs.serial import Transition
 from envs.minedojo.actions import rl_action
 from envs.minedojo.observation import convert
 from envs.minedojo.tasks import Task

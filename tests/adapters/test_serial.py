@@ -5,7 +5,7 @@ import gymnasium
 import numpy as np
 import pytest
 
-from envs.habitat.serial import SerialEnv, Transition
+from envs.serial import SerialEnv, Transition
 
 
 class Countdown:
