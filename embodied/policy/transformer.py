@@ -56,14 +56,17 @@ class SinkKVTransformer(Policy):
         self.norm = RMSNorm(s.d_model)
         self.actor = nn.Linear(s.d_model, s.num_actions, bias=False)
         self.critic = nn.Linear(s.d_model, 1, bias=False)
-        self.apply(self._init)
+        for name, m in self.named_modules():
+            if not name.startswith("tokenizer.encoder"):  # the encoder keeps its own (maybe pretrained) weights
+                self._init(m)
 
     @staticmethod
     def _init(m: nn.Module) -> None:
-        if isinstance(m, nn.Linear):
+        """GPT-style: N(0, 0.02) weights and step embeddings, zero biases."""
+        if isinstance(m, (nn.Linear, nn.Embedding)):
             nn.init.normal_(m.weight, std=0.02)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
+        if isinstance(m, nn.Linear) and m.bias is not None:
+            nn.init.zeros_(m.bias)
 
     def _heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.norm(x)

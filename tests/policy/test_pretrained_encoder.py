@@ -71,3 +71,16 @@ def test_pretrain_command_writes_weights_a_frozen_policy_loads(tmp_path):
 def test_unknown_weights_name_lists_the_shipped_ones():
     with pytest.raises(FileNotFoundError, match="house_cnn32"):
         weights_path("no_such_encoder")
+
+
+@pytest.mark.parametrize("name", ["gru", "relic_small"])
+def test_policies_keep_the_loaded_encoder_weights(name):
+    import envs.house
+
+    env = envs.house.make(num_envs=1, resolution=32)
+    cfg = OmegaConf.load(f"configs/policy/{name}.yaml")
+    cfg.encoder.update(grid=4, goal=True, frozen=True, weights="house_cnn32")
+    policy = build(cfg, env.obs_space, env.act_space)
+    shipped = torch.load(weights_path("house_cnn32"), weights_only=True)
+    for key, value in policy.tokenizer.encoder.state_dict().items():
+        torch.testing.assert_close(value, shipped[key], rtol=0, atol=0)
