@@ -43,7 +43,7 @@ def steps_per_s(cfg: DictConfig, remote: bool, learn: bool, rollouts: int) -> fl
 
 def main(argv: list[str]) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rollouts", type=int, default=1, help="timed rollouts per measurement")
+    parser.add_argument("--rollouts", type=int, default=3, help="timed rollouts per measurement")
     args, overrides = parser.parse_known_args(argv)
     logging.basicConfig(level=logging.WARNING)
     base = [*overrides, "progress=false", "tensorboard=false"]
