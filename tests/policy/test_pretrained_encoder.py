@@ -84,3 +84,11 @@ def test_policies_keep_the_loaded_encoder_weights(name):
     shipped = torch.load(weights_path("house_cnn32"), weights_only=True)
     for key, value in policy.tokenizer.encoder.state_dict().items():
         torch.testing.assert_close(value, shipped[key], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("arg, key", [("out=enc.txt", "out"), ("detour=2", "detour"), ("steps=0", "steps"),
+                                      ("encoder.name=vit", "encoder.name"), ("encoder.goal=maybe", "encoder.goal")])
+def test_pretrain_bad_config_fails_naming_the_key(tmp_path, capsys, arg, key):
+    assert cli(["pretrain", f"out={tmp_path / 'enc.pt'}", arg]) == 2
+    assert key in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())  # nothing written
