@@ -23,6 +23,7 @@ def make(num_envs: int = 1, seed: int = 0, episodes_per_trial: int = 1, length: 
     ok, reason = availability()
     if not ok:
         raise ImportError(f"the crafter backend needs the crafter package: {reason}")
-    from envs.crafter.batched import CrafterEnv
-    return CrafterEnv(num_envs=num_envs, seed=seed, episodes_per_trial=episodes_per_trial, length=length,
-                      size=size)
+    from envs.crafter import batched
+
+    return batched.make(num_envs=num_envs, seed=seed, episodes_per_trial=episodes_per_trial, length=length,
+                        size=size)

@@ -13,88 +13,59 @@ from typing import Any
 import gymnasium
 import numpy as np
 
-from envs.contract import Env, Obs, empty_info, flag_spaces
 from envs.crafter.tasks import ACHIEVEMENTS
 from envs.crafter.world import make_deterministic
+from envs.serial import SerialEnv, Transition
 
 ITEMS = ("health", "food", "drink", "energy", "sapling", "wood", "stone", "coal", "iron", "diamond",
          "wood_pickaxe", "stone_pickaxe", "iron_pickaxe", "wood_sword", "stone_sword", "iron_sword")
 
 
-class CrafterEnv(Env):
-    def __init__(self, num_envs: int = 1, seed: int = 0, episodes_per_trial: int = 1, length: int = 10000,
-                 size: int = 64):
+class CrafterInstance:
+    """One Crafter world as an ``envs.serial.Episodic``: a trial draws the world, each episode replays it."""
+
+    def __init__(self, size: int, length: int):
         import crafter
 
-        if num_envs < 1 or episodes_per_trial < 1 or length < 1 or size < 9:
-            raise ValueError(f"invalid crafter env: num_envs={num_envs}, episodes_per_trial={episodes_per_trial}, "
-                             f"length={length}, size={size} (all positive, size >= 9)")
-        self.num_envs, self.episodes_per_trial, self.length = num_envs, episodes_per_trial, length
-        self._envs = [crafter.Env(area=(64, 64), size=(size, size), length=length, reward=True, seed=0)
-                      for _ in range(num_envs)]
-        for env in self._envs:
-            make_deterministic(env)
-        self.obs_space = {"image": gymnasium.spaces.Box(0, 255, (size, size, 3), np.uint8),
-                          "inventory": gymnasium.spaces.Box(0, 9, (len(ITEMS),), np.int32), **flag_spaces()}
-        self.act_space = {"action": gymnasium.spaces.Discrete(17)}
-        self.metric_keys = ("reward", "length", "achievements") + tuple(f"achievement_{a}" for a in ACHIEVEMENTS)
-        self._seed = 0
-        self._trial = np.zeros(num_envs, np.int64)
-        self._episode = np.zeros(num_envs, np.int32)
-        self._step = np.zeros(num_envs, np.int32)
-        self._return = np.zeros(num_envs, np.float64)
-        self._images: list[np.ndarray] = [None] * num_envs
+        self.env = crafter.Env(area=(64, 64), size=(size, size), length=length, reward=True, seed=0)
+        make_deterministic(self.env)
+        self.world_seed, self.steps, self.ret = 0, 0, 0.0
 
-    def _world_seed(self, i: int) -> int:
-        return int(np.random.SeedSequence([self._seed, i, int(self._trial[i])]).generate_state(1)[0] & 0x7FFFFFFF)
+    def new_trial(self, rng: np.random.Generator) -> None:
+        self.world_seed = int(rng.integers(0, 2**31 - 1))
 
-    def _reset_one(self, i: int, new_trial: bool) -> None:
-        if new_trial:
-            self._trial[i] += 1
-            self._episode[i] = 0
-        else:
-            self._episode[i] += 1
-        env = self._envs[i]
-        env._seed, env._episode = self._world_seed(i), 0  # crafter seeds the world with (seed, episode)
-        self._images[i] = env.reset()
-        self._step[i] = 0
-        self._return[i] = 0.0
+    def new_episode(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        self.env._seed, self.env._episode = self.world_seed, 0  # crafter seeds the world with (seed, episode)
+        self.steps, self.ret = 0, 0.0
+        return self._obs(self.env.reset())
 
-    def reset(self, seed: int | None = None) -> Obs:
-        if seed is not None:
-            self._seed = int(seed)
-        self._trial[:] = -1
-        for i in range(self.num_envs):
-            self._reset_one(i, new_trial=True)
-        ones = np.ones(self.num_envs, bool)
-        return self._obs(ones, ~ones, ~ones, ones)
+    def step(self, action: Any) -> Transition:
+        image, reward, done, inner = self.env.step(int(action))
+        self.steps += 1
+        self.ret += reward
+        if not done:
+            return Transition(self._obs(image), reward)
+        unlocked = {a: float(inner["achievements"][a] > 0) for a in ACHIEVEMENTS}
+        metrics = {"reward": self.ret, "length": self.steps, "achievements": sum(unlocked.values()),
+                   **{f"achievement_{a}": u for a, u in unlocked.items()}}
+        died = self.env._player.health <= 0
+        return Transition(self._obs(image), reward, terminal=died, truncated=not died, metrics=metrics)
 
-    def step(self, action: dict[str, np.ndarray]) -> tuple[Obs, np.ndarray, np.ndarray, dict[str, Any]]:
-        acts = np.asarray(action["action"]).reshape(self.num_envs)
-        n = self.num_envs
-        reward = np.zeros(n, np.float32)
-        first, last, terminal, trial_first = (np.zeros(n, bool) for _ in range(4))
-        info = empty_info(self.metric_keys, n)
-        for i, env in enumerate(self._envs):
-            image, r, done, inner = env.step(int(acts[i]))
-            self._images[i], reward[i] = image, r
-            self._step[i] += 1
-            self._return[i] += r
-            if not done:
-                continue
-            last[i], terminal[i] = True, env._player.health <= 0
-            info["reward"][i], info["length"][i] = self._return[i], self._step[i]
-            unlocked = [inner["achievements"][a] > 0 for a in ACHIEVEMENTS]
-            info["achievements"][i] = sum(unlocked)
-            for a, u in zip(ACHIEVEMENTS, unlocked):
-                info[f"achievement_{a}"][i] = float(u)
-            new_trial = self._episode[i] + 1 >= self.episodes_per_trial
-            self._reset_one(i, new_trial)
-            first[i], trial_first[i] = True, new_trial
-        return self._obs(first, last, terminal, trial_first), reward, last.copy(), info
+    def _obs(self, image: np.ndarray) -> dict[str, np.ndarray]:
+        return {"image": image, "inventory": np.array([self.env._player.inventory[k] for k in ITEMS], np.int32)}
 
-    def _obs(self, first, last, terminal, trial_first) -> Obs:
-        inv = np.array([[env._player.inventory[k] for k in ITEMS] for env in self._envs], np.int32)
-        return {"image": np.stack(self._images), "inventory": inv, "is_first": first, "is_last": last,
-                "is_terminal": terminal, "is_trial_first": trial_first,
-                "episode_index": self._episode.astype(np.int32), "step_index": self._step.copy()}
+    def close(self) -> None:
+        """Nothing to release: the world lives in this process."""
+
+
+def make(num_envs: int = 1, seed: int = 0, episodes_per_trial: int = 1, length: int = 10000,
+         size: int = 64) -> SerialEnv:
+    """``num_envs`` Crafter worlds behind the batched contract."""
+    if num_envs < 1 or episodes_per_trial < 1 or length < 1 or size < 9:
+        raise ValueError(f"invalid crafter env: num_envs={num_envs}, episodes_per_trial={episodes_per_trial}, "
+                         f"length={length}, size={size} (all positive, size >= 9)")
+    obs_space = {"image": gymnasium.spaces.Box(0, 255, (size, size, 3), np.uint8),
+                 "inventory": gymnasium.spaces.Box(0, 9, (len(ITEMS),), np.int32)}
+    metric_keys = ("reward", "length", "achievements") + tuple(f"achievement_{a}" for a in ACHIEVEMENTS)
+    return SerialEnv([CrafterInstance(size, length) for _ in range(num_envs)], obs_space,
+                     {"action": gymnasium.spaces.Discrete(17)}, metric_keys, episodes_per_trial, seed)
