@@ -7,13 +7,14 @@ steps spent, which is what a planner can learn recipes and prerequisites from.
 """
 from __future__ import annotations
 
-import dataclasses
-import re
-
 import numpy as np
 
 from envs.crafter.navigation import DIRS, move_delta, route_to_face, route_to_frontier
 from envs.crafter.world import CREATURES, CrafterWorld
+from envs.skills import SkillCall as BaseSkillCall
+from envs.skills import SkillError, SkillResult, SkillSpec
+
+__all__ = ["SKILLS", "Executor", "SkillCall", "SkillError", "SkillResult", "SkillSpec"]
 
 MATERIALS = ("water", "grass", "stone", "path", "sand", "tree", "lava", "coal", "iron", "diamond", "table",
              "furnace")
@@ -21,12 +22,6 @@ COLLECTIBLE = ("tree", "stone", "coal", "iron", "diamond", "water", "grass")
 PLACEABLE = ("stone", "table", "furnace", "plant")
 MAKEABLE = ("wood_pickaxe", "stone_pickaxe", "iron_pickaxe", "wood_sword", "stone_sword", "iron_sword")
 HOSTILE = ("zombie", "skeleton")
-
-
-@dataclasses.dataclass(frozen=True)
-class SkillSpec:
-    args: tuple[tuple[str, ...], ...]  # allowed values per positional argument
-    doc: str
 
 
 SKILLS: dict[str, SkillSpec] = {
@@ -43,54 +38,11 @@ SKILLS: dict[str, SkillSpec] = {
     "explore": SkillSpec((), "walk into unseen ground for a while"),
     "shelter": SkillSpec((), "dig a two-cell tunnel into stone and seal it behind the player"),
 }
-_CALL = re.compile(r"^\s*([a-z_]+)\s*\(\s*([^()]*?)\s*\)\s*$")
 
 
-class SkillError(ValueError):
-    """A skill call that names no skill or has arguments outside the skill's domain."""
-
-
-@dataclasses.dataclass(frozen=True)
-class SkillCall:
-    name: str
-    args: tuple[str, ...] = ()
-
-    def __str__(self) -> str:
-        return f"{self.name}({', '.join(self.args)})"
-
-    @classmethod
-    def parse(cls, text: str) -> "SkillCall":
-        """``"collect(tree)"`` -> validated call; raises :class:`SkillError` naming what is wrong."""
-        m = _CALL.match(text)
-        if not m:
-            raise SkillError(f"{text!r} is not a skill call like collect(tree)")
-        args = tuple(a.strip().strip("'\"") for a in m.group(2).split(",") if a.strip())
-        return cls(m.group(1), args).validated()
-
-    def validated(self) -> "SkillCall":
-        spec = SKILLS.get(self.name)
-        if spec is None:
-            raise SkillError(f"unknown skill {self.name!r}; skills: {sorted(SKILLS)}")
-        if len(self.args) != len(spec.args):
-            raise SkillError(f"{self.name} takes {len(spec.args)} argument(s), got {len(self.args)}: {self}")
-        for value, allowed in zip(self.args, spec.args):
-            if value not in allowed:
-                raise SkillError(f"{self}: {value!r} is not allowed for {self.name}; allowed: {list(allowed)}")
-        return self
-
-
-@dataclasses.dataclass
-class SkillResult:
-    call: SkillCall
-    ok: bool
-    reason: str
-    steps: int
-    delta: dict[str, int]  # inventory change over the call
-    unlocked: list[str]  # achievements unlocked during the call
-
-    def to_dict(self) -> dict:
-        return {"skill": str(self.call), "ok": self.ok, "reason": self.reason, "steps": self.steps,
-                "delta": self.delta, "unlocked": self.unlocked}
+class SkillCall(BaseSkillCall):
+    """A Crafter skill call (``collect(tree)``), checked against this module's ``SKILLS``."""
+    skills = SKILLS
 
 
 class _Stop(Exception):

@@ -13,11 +13,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-# The skill-call language is shared with envs/crafter (the planner parses and stores calls the same way).
-from envs.crafter.skills import SkillCall as CrafterSkillCall
-from envs.crafter.skills import SkillError, SkillResult, SkillSpec
 from envs.minedojo import actions as A
 from envs.minedojo.observation import inventory_counts, mainhand, nearby_blocks
+from envs.skills import SkillCall as BaseSkillCall
+from envs.skills import SkillError, SkillResult, SkillSpec
 
 __all__ = ["SKILLS", "Executor", "SkillCall", "SkillError", "SkillResult", "SkillSpec"]
 
@@ -43,21 +42,9 @@ SKILLS: dict[str, SkillSpec] = {
 }
 
 
-class SkillCall(CrafterSkillCall):
-    """A MineDojo skill call: parsed like envs/crafter's (``collect(log)``), checked against this SKILLS."""
-
-    def validated(self) -> "SkillCall":
-        spec = SKILLS.get(self.name)
-        if spec is None:
-            problem = f"unknown skill {self.name!r}; skills: {sorted(SKILLS)}"
-        elif len(self.args) != len(spec.args):
-            problem = f"{self.name} takes {len(spec.args)} argument(s), got {len(self.args)}: {self}"
-        else:
-            problem = next((f"{self}: {value!r} is not allowed for {self.name}; allowed: {list(allowed)}"
-                            for value, allowed in zip(self.args, spec.args, strict=True) if value not in allowed), "")
-        if problem:
-            raise SkillError(problem)
-        return self
+class SkillCall(BaseSkillCall):
+    """A MineDojo skill call (``collect(log)``), checked against this module's ``SKILLS``."""
+    skills = SKILLS
 
 
 # --- decisions: observation -> action ------------------------------------------------------------------
