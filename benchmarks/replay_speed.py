@@ -43,7 +43,6 @@ def main() -> None:
     os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
 
     import cv2
-    import numpy as np
     from rich.progress import track
 
     import envs

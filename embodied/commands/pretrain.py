@@ -14,6 +14,7 @@ def run(cfg: DictConfig) -> int:
 
     from embodied.policy import pretrain
     from embodied.policy.encoders import ENCODERS, VisualEncoder
+    from envs.house.categories import NUM_CATEGORIES
 
     for key in ("resolution", "frames", "held_out_frames", "steps", "batch", "threads", "encoder.feature_dim",
                 "encoder.grid"):
@@ -21,10 +22,8 @@ def run(cfg: DictConfig) -> int:
     check(cfg, "lr", lambda v: isinstance(v, (int, float)) and v > 0, "a positive number")
     check(cfg, "detour", lambda v: isinstance(v, (int, float)) and 0 <= v <= 1, "a number in [0, 1]")
     check(cfg, "out", lambda v: isinstance(v, str) and v.endswith(".pt"), "a path ending in .pt")
-    enc = cfg.encoder
     check(cfg, "encoder.goal", lambda v: isinstance(v, bool), "true or false")
-    from envs.house.categories import NUM_CATEGORIES
-
+    enc = cfg.encoder
     encoder = VisualEncoder(choice(cfg, "encoder.name", ENCODERS), enc.feature_dim, bool(enc.use_depth),
                             list(enc.channels), grid=enc.grid, goal_size=NUM_CATEGORIES if enc.goal else 0)
     torch.set_num_threads(int(cfg.threads))

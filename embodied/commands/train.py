@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from embodied.config import ConfigError, check, choice, load, positive_int
 from embodied.learner import checkpoint
+from embodied.replay.html import write_atomic
 
 log = logging.getLogger("embodied.train")
 HELP = """usage: embodied train [key=value ...]
@@ -60,13 +59,6 @@ def _parses(parse: Callable[[str], Any], value: Any) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def _setup_logging(run_dir: Path) -> None:
@@ -129,7 +121,7 @@ def main(argv: list[str]) -> int:
         return 2
     if rank is None or rank.main:
         run_dir.mkdir(parents=True, exist_ok=True)
-        _write_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+        write_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
         _setup_logging(run_dir)
         log.info("run directory %s%s", run_dir, " (resumed)" if resume else "")
         print(f"run directory: {run_dir}", file=sys.stderr)

@@ -10,7 +10,6 @@ scores come from val houses.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -22,8 +21,8 @@ import torch
 from torch import nn
 
 from embodied.policy.encoders import VisualEncoder
+from embodied.replay.html import write_atomic
 
-log = logging.getLogger(__name__)
 MAX_POS_WEIGHT = 10.0
 
 
@@ -75,8 +74,8 @@ def _goals(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def features_and_targets(encoder: VisualEncoder, frames: Frames, idx: np.ndarray,
-           rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(predicted logits, targets)`` of frames ``idx``: every label, or for a goal-conditioned encoder the
+                         rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(encoder features, targets)`` of frames ``idx``: every label, or for a goal-conditioned encoder the
     labels of a drawn goal (its stop, left, centre, right) and ``free``."""
     from envs.house.categories import NUM_CATEGORIES
 
@@ -145,11 +144,14 @@ def train(encoder: VisualEncoder, data: Frames, held_out: Frames, steps: int, ba
 
 
 def save(encoder: VisualEncoder, path: Path, report: dict[str, Any]) -> None:
-    """The encoder's state dict at ``path`` (atomically) and ``report`` beside it as ``<path>.json``."""
+    """The encoder's state dict at ``path`` and ``report`` beside it as ``<path>.json``, each written atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    for target, write in ((path, lambda f: torch.save(encoder.state_dict(), f)),
-                          (path.with_suffix(".json"), lambda f: f.write(json.dumps(report, indent=2).encode()))):
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
         with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, target)
+            torch.save(encoder.state_dict(), f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    write_atomic(path.with_suffix(".json"), json.dumps(report, indent=2))
