@@ -74,7 +74,7 @@ class Trainer:
                       "frames": bool(cfg.get("record_frames", False))}
         self.pool = WorkerPool(env_cfg, seeds, remote, float(cfg.cluster.get("worker_cpus", 1.0)),
                                on_restart=self._on_restart, factory=env_factory, oracle=self.imitation[0] > 0,
-                               record=record)
+                               record=record, direct=bool(cfg.cluster.get("direct_calls", True)))
         self.collector = Collector(self.pool, self.envs_per_slot)
         spec = self.pool.call("spec")[0]
         self.obs_space, self.act_space = spec["obs_space"], spec["act_space"]

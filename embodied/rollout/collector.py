@@ -37,7 +37,7 @@ class Collector:
 
     def reset(self, seed_of: Callable[[int, int], int]) -> list[dict[str, np.ndarray]]:
         """Start new trials in every env; ``seed_of(worker, slot)`` gives each batch its seed."""
-        self._pending.clear()
+        self.drop_pending()
         obs = []
         for h in HALVES:
             handles = [self.pool.submit(w, "reset", h, seed_of(w, h)) for w in range(self.num_workers)]
@@ -65,4 +65,6 @@ class Collector:
 
     def drop_pending(self) -> None:
         """Forget outstanding steps (after a worker loss; the next reset restarts every env)."""
+        for handles in self._pending.values():
+            self.pool.forget(handles)
         self._pending.clear()

@@ -91,6 +91,14 @@ class EnvWorker:
     def pid(self) -> int:
         return os.getpid()
 
+    def open_channel(self, authkey: bytes) -> tuple[str, int]:
+        """Also serve this worker's methods over a direct connection (``embodied.rollout.channel``)."""
+        import ray
+
+        from embodied.rollout.channel import serve
+
+        return serve(self, authkey, ray.util.get_node_ip_address())
+
     def close(self) -> None:
         for env in self.envs:
             env.close()

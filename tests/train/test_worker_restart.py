@@ -5,6 +5,7 @@ import os
 import signal
 
 import line_env
+import pytest
 import ray.cloudpickle
 from helpers import line_train_cfg
 
@@ -13,8 +14,10 @@ from embodied.learner.trainer import Trainer
 ray.cloudpickle.register_pickle_by_value(line_env)  # the test env ships to the workers by value
 
 
-def test_killed_worker_is_restarted_and_training_continues(ray_session, tmp_path):
+@pytest.mark.parametrize("direct_calls", [True, False], ids=["direct-channel", "ray-tasks"])
+def test_killed_worker_is_restarted_and_training_continues(ray_session, tmp_path, direct_calls):
     cfg = line_train_cfg(cluster="local", total_steps=4 * 16 * 6)
+    cfg.cluster.direct_calls = direct_calls
     cfg.cluster.num_workers = 2
     cfg.cluster.worker_cpus = 0.5
     t = Trainer(cfg, tmp_path / "run", remote=True, progress=False, tensorboard=False, env_factory=line_env.make)
