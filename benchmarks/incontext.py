@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from embodied.evaluation import runner, stats
-from embodied.evaluation.evaluate import json_safe
+from embodied.evaluation.evaluate import json_safe, trial_variant
 from embodied.learner import checkpoint
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,7 +100,7 @@ def describe(file: Path) -> dict:
     return {"checkpoint": str(file), "policy": cfg.policy.name, "sink": cfg.policy.get("sink"),
             "inter_episode": cfg.policy.get("inter_episode"), "env_steps": int(data["counters"]["env_steps"]),
             "resolution": int(cfg.env.resolution), "max_steps": int(cfg.env.max_steps),
-            "context_T": int(cfg.trainer.rollout_steps)}
+            "context_T": int(cfg.trainer.rollout_steps), "task": trial_variant(cfg)}
 
 
 def run_trials(policy: str, args: argparse.Namespace, env: dict, trials: int, episodes: int, progress) -> list[dict]:
@@ -243,7 +243,8 @@ def evaluate(args: argparse.Namespace) -> dict:
     main = "main" if "main" in found else next(iter(found))
     info = {name: describe(file) for name, file in found.items()}
     base = info[main]
-    env = {"split": args.split, "resolution": base["resolution"], "max_steps": args.max_steps or base["max_steps"]}
+    env = {"split": args.split, "resolution": base["resolution"], "max_steps": args.max_steps or base["max_steps"],
+           **base["task"]}
     started = time.time()
     result: dict = {"split": args.split, "trials": args.trials, "episodes": args.episodes, "env": env,
                     "main": main, "variants": {}, "references": {}}
@@ -255,7 +256,8 @@ def evaluate(args: argparse.Namespace) -> dict:
             return run_trials(policy, args, run_env, trials, episodes, lambda k: bar.advance(task, k))
 
         for name, file in found.items():
-            v_env = {**env, "resolution": info[name]["resolution"]}
+            v_env = {**{k: v for k, v in env.items() if k not in base["task"]}, **info[name]["task"],
+                     "resolution": info[name]["resolution"]}
             rows = job(f"{name} on {args.split}", str(file), v_env, args.trials, args.episodes)
             curve = stats.curve(rows, ["success", "episode_length"], args.episodes)
             curves[name] = curve["success"]

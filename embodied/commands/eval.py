@@ -14,7 +14,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from embodied.config import ConfigError, check, choice, load, positive_int
 from embodied.evaluation.agents import BUILTIN
-from embodied.evaluation.evaluate import EvalSettings, evaluate, policy_label
+from embodied.evaluation.evaluate import EvalSettings, evaluate, policy_label, trial_variant
 
 
 def _nonneg_int(v) -> bool:
@@ -43,7 +43,7 @@ def settings(cfg: DictConfig) -> EvalSettings:
     if cfg.workers is not None:
         positive_int(cfg, "workers")
 
-    resolution = cfg.resolution
+    resolution, task = cfg.resolution, {}
     if policy not in BUILTIN:
         if not Path(policy).exists():
             raise ConfigError(f"policy={policy!r} is not allowed: not {list(BUILTIN)} and no such checkpoint")
@@ -52,6 +52,7 @@ def settings(cfg: DictConfig) -> EvalSettings:
         _, train_cfg = load_policy(policy, "cpu")  # fails early, naming the file, if it is not a checkpoint
         if resolution is None:
             resolution = OmegaConf.select(train_cfg, "env.resolution", default=None)
+        task = trial_variant(train_cfg)
     resolution = 64 if resolution is None else resolution
     if not _nonneg_int(resolution) or resolution == 0:
         raise ConfigError(f"resolution={resolution!r} is invalid; expected a positive integer")
@@ -67,7 +68,7 @@ def settings(cfg: DictConfig) -> EvalSettings:
         raise ConfigError(f"references={refs!r} is not allowed; allowed values: auto, none, or a list of {list(BUILTIN)}")
     return EvalSettings(
         policy=policy, split=cfg.split, trials=cfg.trials, episodes=cfg.episodes, fewshot=cfg.fewshot,
-        seed=cfg.seed, resolution=int(resolution), references=tuple(refs), greedy=bool(cfg.greedy),
+        seed=cfg.seed, resolution=int(resolution), task=task, references=tuple(refs), greedy=bool(cfg.greedy),
         cluster=cfg.cluster, address=cfg.address, workers=cfg.workers, chunk_size=cfg.chunk_size,
         record=cfg.record, record_frames=bool(cfg.record_frames), videos=cfg.videos, video_size=cfg.video_size)
 

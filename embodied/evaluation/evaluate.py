@@ -36,6 +36,7 @@ class EvalSettings:
     fewshot: int = 0
     seed: int = 0
     resolution: int = 64
+    task: dict[str, str] = dataclasses.field(default_factory=dict)  # the house trial variant the policy trained on
     references: tuple[str, ...] = ()
     greedy: bool = False
     cluster: str = "local"
@@ -48,6 +49,13 @@ class EvalSettings:
     video_size: int = 256
 
 
+def trial_variant(train_cfg: Any) -> dict[str, str]:
+    """The house env's trial options (``goal_per``, ``gps_frame``) a checkpoint was trained with: it is
+    evaluated on the same task."""
+    env = train_cfg.get("env") or {}
+    return {k: str(env[k]) for k in ("goal_per", "gps_frame") if env.get(k) not in (None, "episode")}
+
+
 def policy_label(policy: str) -> str:
     """Short name of a policy for plots and tables (checkpoint paths by their file or folder name)."""
     return policy if policy in ("oracle", "random") else Path(policy).name
@@ -55,7 +63,7 @@ def policy_label(policy: str) -> str:
 
 def run_policy(s: EvalSettings, policy: str, out: Path, progress=None, record: bool = True) -> list[dict]:
     """All trials of one policy; rows sorted by (trial, episode index)."""
-    kw: dict[str, Any] = dict(episodes=s.episodes, seed=s.seed, env={"split": s.split, "resolution": s.resolution},
+    kw: dict[str, Any] = dict(episodes=s.episodes, seed=s.seed, env={"split": s.split, "resolution": s.resolution, **s.task},
                               fewshot=s.fewshot if policy == s.policy else 0,
                               greedy=s.greedy, record=s.record if record else "none",
                               record_dir=str(out / "episodes"), record_frames=s.record_frames)

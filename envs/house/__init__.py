@@ -7,9 +7,11 @@ float32 metres, ``goal`` one-hot float32 over the 20 categories (``categories.NA
 counters. Stop succeeds within 2 m geodesic of a goal instance that is visible (in the image, no wall in
 between); a wrong stop ends the episode; 500-step cap. Reward +2 success, -0.001 per step, plus the
 decrease of the geodesic distance to the nearest goal instance. Trials: ``episodes_per_trial`` episodes
-in one house (new goal and start each), then a new house. Metrics (``info``, valid where ``is_last``):
-``success``, ``spl``, ``soft_spl``, ``distance_to_goal`` (geodesic to the success region),
-``episode_length``. SPL's shortest path is the geodesic distance from the start to the success region.
+in one house (new goal and start each), then a new house. Two trial variants make memory across episodes
+directly usable: ``goal_per="trial"`` keeps one goal category for a whole trial (a new start each episode),
+``gps_frame="trial"`` measures ``gps`` from the trial's first start (in its frame) instead of the episode's.
+Metrics (``info``, valid where ``is_last``): ``success``, ``spl``, ``soft_spl``, ``distance_to_goal``
+(geodesic to the success region), ``episode_length``. SPL's shortest path is the geodesic distance from the start to the success region.
 
 Splits: house seeds are disjoint by construction (``seed % 3``: train 0, val 1, test 2); test houses have
 room counts (7-8) that train/val (2-6) never have. ``House.split`` / ``episode_spec()['split']`` record it.
@@ -17,7 +19,7 @@ room counts (7-8) that train/val (2-6) never have. ``House.split`` / ``episode_s
 API
 ---
 ``make(num_envs=1, split="train", seed=0, episodes_per_trial=32, resolution=64, max_steps=500,
-num_houses=None, houses=None) -> HouseEnv`` (``envs.contract.Env``; ``act_space = {"action": Discrete(6)}``;
+num_houses=None, houses=None, goal_per="episode", gps_frame="episode") -> HouseEnv`` (``envs.contract.Env``; ``act_space = {"action": Discrete(6)}``;
 ``houses`` = list of hand-made ``layout.from_ascii(...)`` houses replacing the procedural split).
 ``HouseEnv`` also offers:
 
@@ -70,5 +72,6 @@ def from_spec(spec: dict, resolution: int | None = None):
                          f"{layout.split_of(int(spec['house_seed']))!r}, not {spec['split']!r}")
     env = HouseEnv(num_envs=1, split=spec["split"], seed=int(spec.get("env_seed", 0)),
                    episodes_per_trial=int(spec["episodes_per_trial"]), resolution=int(resolution or spec["resolution"]),
-                   max_steps=int(spec["max_steps"]), houses=houses, spec=dict(spec))
+                   max_steps=int(spec["max_steps"]), houses=houses, spec=dict(spec),
+                   gps_frame=str(spec.get("gps_frame", "episode")))
     return env

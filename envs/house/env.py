@@ -25,6 +25,7 @@ MIN_START_DIST = 1.0  # episodes start at least this far (geodesic) from the suc
 _CACHE: OrderedDict[int, House] = OrderedDict()
 CACHE_SIZE = 512
 SPEC_VERSION = 1
+TRIAL_OPTIONS = ("episode", "trial")  # goal_per / gps_frame: a new goal / GPS origin every episode, or per trial
 
 
 def get_house(seed: int) -> House:
@@ -90,9 +91,14 @@ class HouseEnv(Env):
 
     def __init__(self, num_envs: int = 1, split: str = "train", seed: int = 0, episodes_per_trial: int = 32,
                  resolution: int = 64, max_steps: int = 500, num_houses: int | None = None,
-                 houses: list[House] | None = None, spec: dict | None = None):
+                 houses: list[House] | None = None, spec: dict | None = None, goal_per: str = "episode",
+                 gps_frame: str = "episode"):
         if split not in layout.SPLITS:
             raise ValueError(f"split={split!r} is not allowed; allowed values: {list(layout.SPLITS)}")
+        for key, value in (("goal_per", goal_per), ("gps_frame", gps_frame)):
+            if value not in TRIAL_OPTIONS:
+                raise ValueError(f"{key}={value!r} is not allowed; allowed values: {list(TRIAL_OPTIONS)}")
+        self.goal_per, self.gps_frame = goal_per, gps_frame
         for key, value in (("num_envs", num_envs), ("episodes_per_trial", episodes_per_trial),
                            ("resolution", resolution), ("max_steps", max_steps)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
@@ -126,6 +132,7 @@ class HouseEnv(Env):
         self._heading = np.zeros(n, np.int64)
         self._pitch = np.zeros(n, np.int64)
         self._start = np.zeros((n, 3))  # x, y, heading
+        self._origin = np.zeros((n, 3))  # the trial's first start: the GPS frame with gps_frame="trial"
         self._goal = np.zeros(n, np.int64)
         self._steps = np.zeros(n, np.int32)
         self._episode = np.zeros(n, np.int32)
@@ -192,9 +199,12 @@ class HouseEnv(Env):
         idx = np.asarray(idx, np.int64)
         cat = np.full(len(idx), -1 if forced is None else forced[0], np.int64)
         pose = np.zeros((len(idx), 3)) if forced is None else np.array([forced[1:]] * len(idx), np.float64)
-        task.begin(idx, cat, pose, self._rng, *self._tables, self._f_inst, self._f_succ, self._goal, self._pos,
+        keep = (self._episode[idx] > 0) & (self.goal_per == "trial") & (cat < 0)
+        task.begin(idx, cat, pose, keep, self._rng, *self._tables, self._f_inst, self._f_succ, self._goal, self._pos,
                    self._heading, self._pitch, self._start, self._steps, self._path, self._trace, self._l0,
                    self._prev)
+        first = idx[self._episode[idx] == 0]
+        self._origin[first] = self._start[first]
 
     # ------------------------------------------------------------------ step
     def step(self, action: dict[str, np.ndarray]) -> tuple[Obs, np.ndarray, np.ndarray, dict[str, Any]]:
@@ -226,7 +236,7 @@ class HouseEnv(Env):
         render.render(self._grid, self._room, self._style, self._objects, self._nobj, self._pos, self._heading,
                       self._pitch, categories.SHAPE, categories.COLOR, categories.SIZE, rgb, depth)
         goal, gps = np.empty((n, categories.NUM_CATEGORIES), np.float32), np.empty((n, 2), np.float32)
-        task.goal_and_gps(self._goal, self._pos, self._start, goal, gps)
+        task.goal_and_gps(self._goal, self._pos, self._origin if self.gps_frame == "trial" else self._start, goal, gps)
         return {"rgb": rgb, "depth": depth, "goal": goal, "gps": gps,
                 "is_first": first.copy(), "is_last": last.copy(), "is_terminal": terminal.copy(),
                 "is_trial_first": trial.copy(), "episode_index": self._episode.copy(),
@@ -264,6 +274,8 @@ class HouseEnv(Env):
                 "goal_id": int(self._goal[i]), "episode_index": int(self._episode[i]),
                 "episodes_per_trial": self.episodes_per_trial, "max_steps": self.max_steps,
                 "resolution": self.resolution, "env_seed": self.seed}
+        if self.gps_frame == "trial":
+            spec["gps_frame"], spec["gps_origin"] = "trial", [float(v) for v in self._origin[i]]
         if house.params.get("hand_made"):
             spec["house_map"], spec["house_objects"] = layout.to_ascii(house)
         return spec
@@ -274,6 +286,8 @@ class HouseEnv(Env):
         self._episode[0] = int(spec["episode_index"])
         self._begin(np.zeros(1, np.int64), (int(spec["goal_id"]), float(spec["start"][0]), float(spec["start"][1]),
                                              int(spec["start_heading"])))
+        if self.gps_frame == "trial":
+            self._origin[0] = spec["gps_origin"]
         if not house.navigable()[int(spec["start"][1] / CELL), int(spec["start"][0] / CELL)]:
             raise ValueError(f"episode spec: start {spec['start']} is not on a navigable cell of house {house.seed}")
 

@@ -105,11 +105,12 @@ def draw_index(state, n, size):
 
 
 @njit(cache=True)
-def begin(idx, forced_cat, forced_pose, state, cats, inst, succ, goals, starts, offsets, f_inst, f_succ, goal,
-          pos, heading, pitch, start, steps, path_len, trace, l0, prev_dist):
+def begin(idx, forced_cat, forced_pose, keep_goal, state, cats, inst, succ, goals, starts, offsets, f_inst, f_succ,
+          goal, pos, heading, pitch, start, steps, path_len, trace, l0, prev_dist):
     """Start an episode in each env ``idx[j]`` of its current house (the typed lists hold, per env, the
     house's categories, fields (K, h, w), goal slots and start cells): goal and start pose drawn from the
-    env's stream, or ``forced_cat[j]`` (>= 0) at ``forced_pose[j]`` = (x, y, heading)."""
+    env's stream (with ``keep_goal[j]`` the goal stays the env's current one), or ``forced_cat[j]`` (>= 0)
+    at ``forced_pose[j]`` = (x, y, heading)."""
     for j in range(idx.shape[0]):
         n = idx[j]
         f_i, f_s = inst[n], succ[n]
@@ -123,7 +124,15 @@ def begin(idx, forced_cat, forced_pose, state, cats, inst, succ, goals, starts, 
                 raise ValueError("episode goal category is not in the house")
             x, y, k = forced_pose[j, 0], forced_pose[j, 1], int(forced_pose[j, 2])
         else:
-            g = draw_index(state, n, goals[n].shape[0])
+            g = -1
+            if keep_goal[j]:
+                for q in range(goals[n].shape[0]):
+                    if cats[n][goals[n][q]] == goal[n]:
+                        g = q
+                if g < 0:
+                    raise ValueError("the kept goal category is not a goal of the house")
+            else:
+                g = draw_index(state, n, goals[n].shape[0])
             slot = goals[n][g]
             lo, hi = offsets[n][g], offsets[n][g + 1]
             cell = starts[n][lo + draw_index(state, n, hi - lo)]

@@ -17,7 +17,7 @@ from embodied.replay.video import read_frames
 
 
 
-def _save_tiny_transformer(run_dir, resolution=32):
+def _save_tiny_transformer(run_dir, resolution=32, **task):
     torch.manual_seed(0)
     pcfg = OmegaConf.load("configs/policy/relic_small.yaml")
     pcfg.d_model, pcfg.layers, pcfg.mlp_hidden = 32, 2, 64
@@ -27,7 +27,7 @@ def _save_tiny_transformer(run_dir, resolution=32):
     with torch.no_grad():  # uniform actions: short episodes (stop is 1 of 6), keeps the test fast
         policy.actor.weight.zero_()
     spaces = {**{f"obs/{k}": v for k, v in env.obs_space.items()}, **{f"act/{k}": v for k, v in env.act_space.items()}}
-    cfg = {"policy": OmegaConf.to_container(pcfg), "env": {"name": "house", "resolution": resolution}}
+    cfg = {"policy": OmegaConf.to_container(pcfg), "env": {"name": "house", "resolution": resolution, **task}}
     return checkpoint.save(run_dir, {"config": cfg, "spaces": checkpoint.spaces_to_spec(spaces),
                                      "policy": policy.state_dict(), "optimizer": {}, "scheduler": {},
                                      "counters": {"env_steps": 1000}, "rng": {}})
@@ -55,3 +55,19 @@ def test_checkpoint_eval_with_fewshot_and_attention(tmp_path):
         assert ep.attention_pos.shape == (len(ep), 32, 2)
     frames, info = read_frames(out / m["videos"][0]["video"])
     assert (info["width"], info["height"]) == (192, 88) and len(frames) > 0
+
+
+def test_a_checkpoint_is_evaluated_on_the_trial_variant_it_trained_on(tmp_path):
+    run = tmp_path / "revisit-run"
+    _save_tiny_transformer(run, resolution=16, goal_per="trial", gps_frame="trial")
+    out = tmp_path / "eval"
+    assert cli(["eval", f"policy={run}", "trials=2", "episodes=3", "videos=0", "references=[oracle]", "record=all",
+                "cluster=inprocess", f"out={out}"]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["config"]["task"] == {"goal_per": "trial", "gps_frame": "trial"}
+    goals: dict = {}
+    for f in find([out / "episodes"]):
+        ep = read(f)
+        assert ep.spec["gps_frame"] == "trial"
+        goals.setdefault((ep.meta["chunk"], ep.meta["env"], ep.meta["trial"]), set()).add(ep.spec["goal"])
+    assert len(goals) == 2 and all(len(g) == 1 for g in goals.values())  # one goal per trial
