@@ -99,7 +99,12 @@ def test_retrieval_matches_brute_force_reference_with_filters(tmp_path, hash_emb
             ref = [(float(vecs[i] @ q), i) for i in range(n)
                    if (task is None or exps[i].task == task) and (success is None or exps[i].success == success)]
             ref.sort(key=lambda t: (-t[0], t[1]))
-            assert [e.uid for _, e in got] == [exps[i].uid for _, i in ref[:k]]
+            # The same ranking, up to the order of scores that tie within float rounding (the index scores
+            # with a matrix product, the reference one dot product at a time).
+            ref_score = {exps[i].uid: score for score, i in ref}
+            assert len(got) == min(k, len(ref)) and len({e.uid for _, e in got}) == len(got)
+            for (_, e), (score, _) in zip(got, ref[:k]):
+                assert e.uid in ref_score and abs(ref_score[e.uid] - score) <= 1e-5
             assert np.allclose([s for s, _ in got], [s for s, _ in ref[:k]], atol=1e-5)
             assert all(a >= b for (a, _), (b, _) in zip(got, got[1:]))
 
