@@ -34,6 +34,7 @@ import numpy as np
 from embodied.evaluation import runner, stats
 from embodied.evaluation.evaluate import json_safe, trial_variant
 from embodied.learner import checkpoint
+from embodied.replay.html import write_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "incontext"
@@ -218,16 +219,6 @@ def table(result: dict) -> str:
 
 def _ci(s: dict) -> str:
     return f"{s['mean']:.3f} [{s['lo']:.3f}, {s['hi']:.3f}]"
-
-
-def write_atomic(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def evaluate(args: argparse.Namespace) -> dict:

@@ -10,8 +10,6 @@ scores come from val houses.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,13 +143,5 @@ def train(encoder: VisualEncoder, data: Frames, held_out: Frames, steps: int, ba
 
 def save(encoder: VisualEncoder, path: Path, report: dict[str, Any]) -> None:
     """The encoder's state dict at ``path`` and ``report`` beside it as ``<path>.json``, each written atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(encoder.state_dict(), f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, lambda tmp: torch.save(encoder.state_dict(), tmp))
     write_atomic(path.with_suffix(".json"), json.dumps(report, indent=2))
