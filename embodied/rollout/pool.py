@@ -36,11 +36,10 @@ class _Done:
         done.value, done.error = None, error
         return done
 
-
-def _value(done: _Done) -> Any:
-    if done.error is not None:
-        raise done.error
-    return done.value
+    def result(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.value
 
 
 def _ray_client() -> bool:
@@ -108,7 +107,7 @@ class WorkerPool:
     def get(self, handles: Sequence[Any], indices: Sequence[int]) -> list[Any]:
         """Results of ``handles`` (submitted to workers ``indices``); restarts dead workers and raises WorkerLost."""
         if not self.remote:
-            return [_value(h) for h in handles]
+            return [h.result() for h in handles]
         import ray
         from ray.exceptions import RayActorError
 
@@ -118,7 +117,7 @@ class WorkerPool:
                 if isinstance(h, Ticket):
                     results.append(h.channel.result(h))
                 elif isinstance(h, _Done):
-                    results.append(_value(h))
+                    results.append(h.result())
                 else:
                     results.append(ray.get(h))
             except (RayActorError, ChannelClosed) as e:
