@@ -1,7 +1,8 @@
 """Simulator backends behind one contract (envs/contract.py).
 
 Backends register here by module path so that importing ``envs`` never imports a simulator; each
-backend module exposes ``make(**cfg) -> Env`` and ``availability() -> (bool, reason)``.
+backend module exposes ``make(**cfg) -> Env``, ``availability() -> (bool, reason)`` and optionally
+``AGENTS`` (scripted reference agents for evaluation, by name).
 """
 from __future__ import annotations
 
@@ -26,6 +27,11 @@ def _module(name: str):
 def make(name: str, **cfg) -> Env:
     """Build a batched env of backend ``name`` (raises with an install hint when it is missing)."""
     return _module(name).make(**cfg)
+
+
+def scripted_agents(name: str) -> dict:
+    """The backend's scripted reference agents by name (its module's ``AGENTS``; none for most backends)."""
+    return dict(getattr(_module(name), "AGENTS", {}))
 
 
 def availability() -> dict[str, tuple[bool, str]]:

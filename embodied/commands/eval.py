@@ -25,7 +25,7 @@ def settings(cfg: DictConfig) -> EvalSettings:
     """Validate the config at start-up (every error names its key) and resolve defaults."""
     policy = check(cfg, "policy", lambda v: isinstance(v, str) and bool(v),
                    f"one of {list(BUILTIN)} or the path of a checkpoint")
-    choice(cfg, "split", ["train", "val", "test"])
+    choice(cfg, "split", ["train", "val", "test"])  # the house's (checked again below for other backends)
     choice(cfg, "cluster", ["inprocess", "local", "ray"])
     for key in ("trials", "episodes", "chunk_size", "video_size"):
         positive_int(cfg, key)
@@ -43,34 +43,47 @@ def settings(cfg: DictConfig) -> EvalSettings:
     if cfg.workers is not None:
         positive_int(cfg, "workers")
 
-    resolution, task = cfg.resolution, {}
+    env = {"name": "house", "resolution": cfg.resolution}
     if policy not in BUILTIN:
         if not Path(policy).exists():
             raise ConfigError(f"policy={policy!r} is not allowed: not {list(BUILTIN)} and no such checkpoint")
         from embodied.learner.checkpoint import load_policy
 
         _, train_cfg = load_policy(policy, "cpu")  # fails early, naming the file, if it is not a checkpoint
-        if resolution is None:
-            resolution = OmegaConf.select(train_cfg, "env.resolution", default=None)
-        task = trial_variant(train_cfg)
-    resolution = 64 if resolution is None else resolution
-    if not _nonneg_int(resolution) or resolution == 0:
-        raise ConfigError(f"resolution={resolution!r} is invalid; expected a positive integer")
+        env = env_of(train_cfg, cfg.resolution)
+    if env["name"] == "house":
+        env["resolution"] = 64 if env["resolution"] is None else env["resolution"]
+        if not _nonneg_int(env["resolution"]) or env["resolution"] == 0:
+            raise ConfigError(f"resolution={env['resolution']!r} is invalid; expected a positive integer")
+    else:
+        choice(cfg, "split", ["train", "test"])  # the task splits of the other embedded backends
 
+    import envs
+
+    known = [*BUILTIN, *envs.scripted_agents(env["name"])]
     refs = cfg.references
     if refs == "auto":
-        refs = [p for p in BUILTIN if p != policy]
+        refs = [p for p in known if p != policy]
     elif refs in ("none", None):
         refs = []
-    elif isinstance(refs, (list, ListConfig)) and all(r in BUILTIN for r in refs):
+    elif isinstance(refs, (list, ListConfig)) and all(r in known for r in refs):
         refs = list(refs)
     else:
-        raise ConfigError(f"references={refs!r} is not allowed; allowed values: auto, none, or a list of {list(BUILTIN)}")
+        raise ConfigError(f"references={refs!r} is not allowed; allowed values: auto, none, or a list of {known}")
     return EvalSettings(
         policy=policy, split=cfg.split, trials=cfg.trials, episodes=cfg.episodes, fewshot=cfg.fewshot,
-        seed=cfg.seed, resolution=int(resolution), task=task, references=tuple(refs), greedy=bool(cfg.greedy),
+        seed=cfg.seed, env=env, references=tuple(refs), greedy=bool(cfg.greedy),
         cluster=cfg.cluster, address=cfg.address, workers=cfg.workers, chunk_size=cfg.chunk_size,
         record=cfg.record, record_frames=bool(cfg.record_frames), videos=cfg.videos, video_size=cfg.video_size)
+
+
+def env_of(train_cfg: DictConfig, resolution: int | None = None) -> dict:
+    """The env a checkpoint is evaluated on: its training backend and task keys (the house: its resolution,
+    unless ``resolution`` is given, and trial variant; not the training episode cap), without the split."""
+    env = OmegaConf.to_container(train_cfg.env, resolve=True)
+    if env.get("name", "house") == "house":
+        return {"name": "house", "resolution": resolution or env.get("resolution"), **trial_variant(train_cfg)}
+    return {k: v for k, v in env.items() if k not in ("num_envs", "episodes_per_trial", "seed", "split")}
 
 
 def _clashing_keys() -> set[str]:
@@ -105,8 +118,8 @@ def run(cfg: DictConfig) -> int:
     metrics = evaluate(s, out)
     for name, result in metrics["policies"].items():
         curve = result["curve"]
-        succ = " ".join(f"{p['mean']:.2f}" for p in curve["success"])
-        spl = " ".join(f"{p['mean']:.2f}" for p in curve["spl"])
-        print(f"{name:>12s}  success per episode index: {succ}   SPL: {spl}")
+        shown = [m for m in ("success", "spl", "return") if m in curve][:2]
+        print(f"{name:>12s}  per episode index: " + "   ".join(
+            f"{m} " + " ".join(f"{p['mean']:.2f}" for p in curve[m]) for m in shown))
     print(f"report: {out / 'report.html'}")
     return 0

@@ -24,8 +24,9 @@ def run(cfg: DictConfig) -> int:
     check(cfg, "out", lambda v: isinstance(v, str) and v.endswith(".pt"), "a path ending in .pt")
     check(cfg, "encoder.goal", lambda v: isinstance(v, bool), "true or false")
     enc = cfg.encoder
-    encoder = VisualEncoder(choice(cfg, "encoder.name", ENCODERS), enc.feature_dim, bool(enc.use_depth),
-                            list(enc.channels), grid=enc.grid, goal_size=NUM_CATEGORIES if enc.goal else 0)
+    images = {"rgb": 3, **({"depth": 1} if enc.use_depth else {})}
+    encoder = VisualEncoder(choice(cfg, "encoder.name", ENCODERS), enc.feature_dim, images, list(enc.channels),
+                            grid=enc.grid, goal_size=NUM_CATEGORIES if enc.goal else 0)
     torch.set_num_threads(int(cfg.threads))
     start = time.monotonic()
     data = pretrain.collect(cfg.frames, cfg.resolution, "train", cfg.seed, detour=cfg.detour, progress=cfg.progress)

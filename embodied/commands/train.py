@@ -41,7 +41,7 @@ def validate(cfg: DictConfig) -> None:
     check(cfg, "trainer.num_envs", lambda n: n % halves == 0,
           f"a multiple of 2 x cluster.num_workers = {halves} (two halves of the double buffer per worker)")
     check(cfg, "trainer.minibatches", lambda m: m <= cfg.trainer.num_envs, "at most trainer.num_envs")
-    for key in ("trainer.lr", "trainer.clip", "trainer.max_grad_norm"):
+    for key in ("trainer.lr", "trainer.clip", "trainer.max_grad_norm", "trainer.reward_scale"):
         check(cfg, key, lambda v: isinstance(v, (int, float)) and v > 0, "a positive number")
     for key in ("trainer.gamma", "trainer.lam", "trainer.lr_floor"):
         check(cfg, key, lambda v: isinstance(v, (int, float)) and 0 <= v <= 1, "a number in [0, 1]")

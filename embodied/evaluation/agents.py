@@ -1,10 +1,12 @@
-"""What drives the env during evaluation: the oracle, a uniform random policy, or a trained checkpoint.
+"""What drives the env during evaluation: the oracle, a uniform random policy, a backend's scripted
+agent (its module's ``AGENTS``, e.g. Darkroom's ``explorer``), or a trained checkpoint.
 
 All agents act on a whole env batch: ``reset(env, obs)`` after ``env.reset``, ``act(env, obs)`` gives
-the proposed action per env, ``commit(actions)`` tells the agent what was actually taken (few-shot
-imitation overrides the agent with the oracle for the first episodes of a trial, and a recurrent
-policy must see the oracle's actions as its previous actions), ``attention()`` gives per env the
-attention mass of the last step over the earlier steps of the trial, where the policy exposes it.
+the proposed action per env, ``commit(actions, reward)`` after the step tells the agent what was
+actually taken and what it earned (few-shot imitation overrides the agent with the oracle for the first
+episodes of a trial, and a recurrent policy must see the oracle's actions as its previous actions),
+``attention()`` gives per env the attention mass of the last step over the earlier steps of the trial,
+where the policy exposes it.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ class Agent:
     def act(self, env, obs: dict[str, np.ndarray]) -> np.ndarray:
         raise NotImplementedError
 
-    def commit(self, actions: np.ndarray) -> None:
+    def commit(self, actions: np.ndarray, reward: np.ndarray) -> None:
         pass
 
     def attention(self) -> list[np.ndarray | None] | None:
@@ -72,18 +74,21 @@ class PolicyAgent(Agent):
         self.max_steps, self.greedy, self.device = max_steps, greedy, device
         self.gen = torch.Generator(device="cpu").manual_seed(seed)
         self.state = None
-        self.prev_action = None
+        self.prev_action = self.prev_reward = None
 
     def reset(self, env, obs):
         n = len(obs["is_first"])
         self.state = self.policy.initial_state(n, self.max_steps, self.device)
         self.prev_action = np.zeros(n, np.int64)
+        self.prev_reward = np.zeros(n, np.float32)
 
     def act(self, env, obs):
         torch = self.torch
-        self.prev_action[obs["is_trial_first"]] = 0
+        first = np.asarray(obs["is_trial_first"], bool)
+        self.prev_action[first], self.prev_reward[first] = 0, 0.0
         inputs = {k: torch.as_tensor(np.asarray(v), device=self.device) for k, v in obs.items()}
         inputs["prev_action"] = torch.as_tensor(self.prev_action, device=self.device)
+        inputs["prev_reward"] = torch.as_tensor(self.prev_reward, device=self.device)
         reset = torch.as_tensor(np.asarray(obs["is_trial_first"], bool), device=self.device)
         with torch.no_grad():
             logits, _, self.state = self.policy.step(inputs, self.state, reset)
@@ -93,8 +98,9 @@ class PolicyAgent(Agent):
         probs = torch.softmax(logits, -1)
         return torch.multinomial(probs, 1, generator=self.gen).squeeze(-1).numpy().astype(np.int64)
 
-    def commit(self, actions):
+    def commit(self, actions, reward):
         self.prev_action = np.asarray(actions, np.int64).copy()
+        self.prev_reward = np.asarray(reward, np.float32).copy()
 
     def attention(self):
         fn = self._probe.weights if self._probe else getattr(self.policy, "attention_weights", None)
@@ -125,20 +131,26 @@ class FewShot(Agent):
         demo = np.asarray(obs["episode_index"]) < self.n
         return np.where(demo, self.oracle.act(env, obs), own) if demo.any() else own
 
-    def commit(self, actions):
-        self.agent.commit(actions)
+    def commit(self, actions, reward):
+        self.agent.commit(actions, reward)
 
     def attention(self):
         return self.agent.attention()
 
 
 def make_agent(policy: str, seed: int = 0, fewshot: int = 0, max_steps: int = 4096, greedy: bool = False,
-               device: str = "cpu", attention: bool = False) -> Agent:
-    """``"oracle"``, ``"random"`` or a checkpoint path (loaded with the trainer's ``load_policy``)."""
+               device: str = "cpu", attention: bool = False, backend: str = "house") -> Agent:
+    """``"oracle"``, ``"random"``, a scripted agent of ``backend`` or a checkpoint path (loaded with the
+    trainer's ``load_policy``)."""
+    import envs
+
+    scripted = envs.scripted_agents(backend)
     if policy == "oracle":
         agent: Agent = OracleAgent()
     elif policy == "random":
         agent = RandomAgent(seed)
+    elif policy in scripted:
+        agent = scripted[policy](seed=seed)
     else:
         from embodied.learner.checkpoint import load_policy
 

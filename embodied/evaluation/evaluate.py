@@ -24,7 +24,7 @@ from embodied.evaluation.runner import Task, chunks, run_inprocess, run_ray
 from embodied.rollout.cluster import ray_started
 from embodied.replay.html import write_atomic
 
-CURVE_METRICS = ("success", "spl", "soft_spl", "episode_length", "distance_to_goal")
+ROW_KEYS = ("policy", "trial", "episode_index")  # the rest of a row are metrics
 
 
 @dataclasses.dataclass
@@ -35,8 +35,8 @@ class EvalSettings:
     episodes: int = 5
     fewshot: int = 0
     seed: int = 0
-    resolution: int = 64
-    task: dict[str, str] = dataclasses.field(default_factory=dict)  # the house trial variant the policy trained on
+    env: dict[str, Any] = dataclasses.field(default_factory=lambda: {"name": "house", "resolution": 64})
+    # the backend and its keys (the house: resolution and the trial variant the policy trained on), less the split
     references: tuple[str, ...] = ()
     greedy: bool = False
     cluster: str = "local"
@@ -63,7 +63,7 @@ def policy_label(policy: str) -> str:
 
 def run_policy(s: EvalSettings, policy: str, out: Path, progress=None, record: bool = True) -> list[dict]:
     """All trials of one policy; rows sorted by (trial, episode index)."""
-    kw: dict[str, Any] = dict(episodes=s.episodes, seed=s.seed, env={"split": s.split, "resolution": s.resolution, **s.task},
+    kw: dict[str, Any] = dict(episodes=s.episodes, seed=s.seed, env={**s.env, "split": s.split},
                               fewshot=s.fewshot if policy == s.policy else 0,
                               greedy=s.greedy, record=s.record if record else "none",
                               record_dir=str(out / "episodes"), record_frames=s.record_frames)
@@ -78,8 +78,9 @@ def run_policy(s: EvalSettings, policy: str, out: Path, progress=None, record: b
 
 
 def summarise(rows: list[dict], episodes: int) -> dict:
-    return {"curve": stats.curve(rows, [m for m in CURVE_METRICS if any(m in r for r in rows)], episodes),
-            "overall": {m: stats.summarize(m, (r.get(m, float("nan")) for r in rows)) for m in CURVE_METRICS},
+    metrics = sorted({k for r in rows for k in r if k not in ROW_KEYS})
+    return {"curve": stats.curve(rows, metrics, episodes),
+            "overall": {m: stats.summarize(m, (r.get(m, float("nan")) for r in rows)) for m in metrics},
             "episodes": len(rows)}
 
 

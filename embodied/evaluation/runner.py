@@ -1,8 +1,9 @@
 """Run evaluation trials: in this process or as Ray tasks, one chunk of trials per task.
 
 A chunk is a batch of envs, one trial each: every env runs exactly ``episodes`` episodes in its house
-(one trial), and the per-episode metrics come back as rows. Chunks are seeded from the evaluation seed
-and their index, so a run is reproducible whatever the number of workers.
+(one trial), and the per-episode metrics come back as rows: the return and the env's own ``metric_keys``.
+Any backend of the env contract runs (``env['name']``, default house). Chunks are seeded from the
+evaluation seed and their index, so a run is reproducible whatever the number of workers.
 """
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-
-METRICS = ("success", "spl", "soft_spl", "distance_to_goal", "episode_length")
 
 
 @dataclasses.dataclass
@@ -26,7 +25,7 @@ class Task:
     first_trial: int  # global id of the chunk's first trial
     episodes: int
     seed: int
-    env: dict[str, Any]
+    env: dict[str, Any]  # the backend's constructor keys, with its ``name`` (default: house)
     fewshot: int = 0
     greedy: bool = False
     record: str = "none"
@@ -54,10 +53,12 @@ def run_task(task: Task, progress: Callable[[int], None] | None = None) -> list[
     from embodied.replay.recorder import EpisodeRecorder
 
     seed = chunk_seed(task.seed, task.chunk)
-    env = envs.make("house", num_envs=task.trials, seed=seed, episodes_per_trial=task.episodes, **task.env)
+    backend = {"name": "house", **task.env}
+    env = envs.make(**backend, num_envs=task.trials, seed=seed, episodes_per_trial=task.episodes)
     recording = task.record != "none" and bool(task.record_dir)
     agent = make_agent(task.policy, seed=seed, fewshot=task.fewshot, greedy=task.greedy,
-                       max_steps=task.episodes * task.max_episode_steps + 1, attention=recording)
+                       max_steps=task.episodes * task.max_episode_steps + 1, attention=recording,
+                       backend=backend["name"])
     recorder = None
     if recording:
         recorder = EpisodeRecorder(task.record_dir, which=task.record, frames=task.record_frames,
@@ -66,6 +67,7 @@ def run_task(task: Task, progress: Callable[[int], None] | None = None) -> list[
                                          "first_trial": task.first_trial})  # trial id = first_trial + env
     rows: list[dict] = []
     done = np.zeros(task.trials, np.int64)
+    returns = np.zeros(task.trials, np.float64)
     try:
         obs = env.reset(seed=seed)
         agent.reset(env, obs)
@@ -74,18 +76,20 @@ def run_task(task: Task, progress: Callable[[int], None] | None = None) -> list[
         while (done < task.episodes).any():
             episode = np.asarray(obs["episode_index"]).copy()
             action = agent.act(env, obs)
-            agent.commit(action)
             attention = agent.attention() if recorder else None
             obs, reward, last, info = env.step({"action": action})
+            agent.commit(action, reward)
             if recorder:
                 recorder.step(env, action, obs, reward, info, attention=attention)
+            returns += reward
             finished = 0
             for i in np.flatnonzero(np.asarray(obs["is_last"]) & (done < task.episodes)):
                 rows.append({"policy": task.policy, "trial": task.first_trial + int(i),
-                             "episode_index": int(episode[i]),
-                             **{k: float(info[k][i]) for k in METRICS if k in info}})
+                             "episode_index": int(episode[i]), "return": float(returns[i]),
+                             **{k: float(info[k][i]) for k in env.metric_keys}})
                 done[i] += 1
                 finished += 1
+            returns[np.asarray(obs["is_last"], bool)] = 0.0
             if finished and progress:
                 progress(finished)
     finally:

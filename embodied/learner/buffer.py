@@ -18,8 +18,9 @@ class TrialBuffer:
     """``(num_envs, capacity)`` arrays of observations, actions, behaviour log-probs, values and outcomes.
 
     Step ``i`` of env ``n`` holds the observation the action was chosen on, that action, its log-prob
-    and value, and the outcome of taking it (reward, episode end, terminal). ``prev_action`` is not
-    stored: it is derived from the actions so that it stays right after the episodes are shuffled.
+    and value, and the outcome of taking it (reward, episode end, terminal). ``prev_action`` and
+    ``prev_reward`` are not stored: they are derived from the actions and rewards so that they stay
+    right after the episodes are shuffled.
     """
 
     def __init__(self, obs_space: Mapping[str, gymnasium.Space], num_envs: int, capacity: int,
@@ -50,17 +51,18 @@ class TrialBuffer:
         self.done[rows, t] = torch.as_tensor(done, device=self.device).bool()
         self.terminal[rows, t] = torch.as_tensor(terminal, device=self.device).bool()
 
-    def prev_action(self, rows: slice, t: int) -> torch.Tensor:
-        """The ``prev_action`` input for the observation pending at step ``t``."""
+    def previous(self, rows: slice, t: int) -> Batch:
+        """The ``prev_action`` and ``prev_reward`` inputs for the observation pending at step ``t``."""
         if t == 0:
-            return torch.zeros_like(self.action[rows, 0])
-        return self.action[rows, t - 1].clone()
+            return {"prev_action": torch.zeros_like(self.action[rows, 0]),
+                    "prev_reward": torch.zeros_like(self.reward[rows, 0])}
+        return {"prev_action": self.action[rows, t - 1].clone(), "prev_reward": self.reward[rows, t - 1].clone()}
 
     def inputs(self, stop: int, rows: slice | torch.Tensor = slice(None)) -> Batch:
         """Policy inputs ``(B, stop, ...)`` for steps ``[0, stop)``."""
         batch = {k: v[rows, :stop] for k, v in self.obs.items()}
-        actions = self.action[rows, :stop]
-        batch["prev_action"] = torch.cat([torch.zeros_like(actions[:, :1]), actions[:, :-1]], dim=1)
+        for name, values in (("prev_action", self.action[rows, :stop]), ("prev_reward", self.reward[rows, :stop])):
+            batch[name] = torch.cat([torch.zeros_like(values[:, :1]), values[:, :-1]], dim=1)
         return batch
 
     def shuffle_episodes(self, stop: int, rng: np.random.Generator) -> None:

@@ -123,7 +123,16 @@ def read(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str
 
 
 def config_of(data: Mapping[str, Any]) -> DictConfig:
-    return OmegaConf.create(data["config"])
+    """The run's config; one written before the observation-space tokenizer gets that tokenizer's keys with
+    the values that build the same network (goal and GPS widths were then separate keys)."""
+    cfg = OmegaConf.create(data["config"])
+    policy = cfg.get("policy")
+    if policy is not None and "vector_dim" not in policy and "goal_dim" in policy:
+        legacy = {"obs_keys": None, "ignore_keys": [], "vector_dim": policy.pop("goal_dim"), "discrete_dim": 32,
+                  "reward_input": False}
+        policy.pop("gps_dim", None)
+        policy.merge_with(legacy)
+    return cfg
 
 
 def load_policy(path: str | Path, device: str | torch.device = "cpu"):

@@ -36,6 +36,7 @@ class PPOHyper:
     max_grad_norm: float = 0.2
     gamma: float = 0.99
     lam: float = 0.95
+    reward_scale: float = 1.0  # multiplies rewards in the value targets only (the policy's reward input stays raw)
     normalize_advantages: bool = True
     imitation_coef: float = 0.0  # current weight of the oracle-imitation term (the trainer anneals it)
 
@@ -103,8 +104,8 @@ class PPOLearner:
     def update(self, buf: TrialBuffer, start: int, stop: int, bootstrap: torch.Tensor) -> dict[str, float]:
         """PPO epochs with the loss over steps ``[start, stop)`` and the context ``[0, stop)``."""
         hp = self.hp
-        adv, ret = gae(buf.reward[:, :stop], buf.value[:, :stop], buf.done[:, :stop], buf.terminal[:, :stop],
-                       bootstrap, hp.gamma, hp.lam)
+        adv, ret = gae(buf.reward[:, :stop] * hp.reward_scale, buf.value[:, :stop], buf.done[:, :stop],
+                       buf.terminal[:, :stop], bootstrap, hp.gamma, hp.lam)
         if hp.normalize_advantages:
             sel = adv[:, start:stop]
             adv = (adv - sel.mean()) / (sel.std() + 1e-8)

@@ -31,7 +31,7 @@ from embodied.policy import build as build_policy
 from embodied.policy.encoders import FEATURE_KEY
 from embodied.rollout.collector import HALVES, Collector
 from embodied.rollout.pool import WorkerLost, WorkerPool
-from embodied.rollout.worker import FRAME_KEYS, ORACLE_KEY
+from embodied.rollout.worker import ORACLE_KEY
 
 log = logging.getLogger(__name__)
 
@@ -83,16 +83,16 @@ class Trainer:
         self.policy = build_policy(cfg.policy, self.obs_space, self.act_space).to(self.device)
         stored = self.obs_space
         if self.policy.frozen_encoder:  # the workers send the frozen encoder's features instead of frames
-            encoder = self.policy.tokenizer.encoder
+            encoder = self.policy.encoder
             self.pool.use_encoder(encoder.replica())
-            stored = {**{k: v for k, v in self.obs_space.items() if k not in FRAME_KEYS},
+            stored = {**{k: v for k, v in self.obs_space.items() if k not in encoder.image_keys},
                       FEATURE_KEY: gymnasium.spaces.Box(-np.inf, np.inf, (encoder.feature_dim,), np.float32)}
         updates_per_rollout = self.T // self.U
         rollouts = max(1, -(-int(tc.total_steps) // (self.T * self.collector.num_envs * self.world)))
         hp = PPOHyper(lr=tc.lr, warmup_updates=tc.warmup_updates, lr_floor=tc.lr_floor,
                       total_updates=rollouts * updates_per_rollout, epochs=tc.epochs, minibatches=tc.minibatches,
                       clip=tc.clip, value_coef=tc.value_coef, entropy_coef=tc.entropy_coef,
-                      max_grad_norm=tc.max_grad_norm, gamma=tc.gamma, lam=tc.lam,
+                      max_grad_norm=tc.max_grad_norm, gamma=tc.gamma, lam=tc.lam, reward_scale=tc.reward_scale,
                       normalize_advantages=tc.normalize_advantages)
         # Recurrent states hold T steps plus the bootstrap step at T (a KV cache grows in place).
         self.learner = PPOLearner(self.policy, hp, self.T + 1, self.device,
@@ -117,7 +117,7 @@ class Trainer:
     def _act(self, half: int, t: int) -> np.ndarray:
         rows = self.collector.rows[half]
         inputs = to_torch(self._pending[half], self.device)
-        inputs["prev_action"] = self.buffer.prev_action(rows, t)
+        inputs.update(self.buffer.previous(rows, t))
         action, logp, value, self._states[half] = self.learner.act(inputs, self._states[half], self.sampler)
         self.buffer.add(rows, t, self._pending[half], action, logp, value, self._labels[half])
         return action.cpu().numpy()
@@ -141,7 +141,7 @@ class Trainer:
         values = []
         for h in HALVES:
             inputs = to_torch(self._pending[h], self.device)
-            inputs["prev_action"] = self.buffer.prev_action(self.collector.rows[h], stop)
+            inputs.update(self.buffer.previous(self.collector.rows[h], stop))
             _, _, value, _ = self.learner.act(inputs, self._states[h], self.sampler)
             values.append(value)
         return torch.cat(values)

@@ -1,9 +1,11 @@
-"""Visual encoders: frames (``rgb`` uint8 HxWx3, optional ``depth`` HxWx1) -> one feature vector per step.
+"""Visual encoders: the image keys of an observation -> one feature vector per step.
 
-``cnn`` (default) is small and fast on a CPU; ``resnet18`` is the larger option. With ``frozen: true`` the
-encoder's weights (optionally loaded from ``weights``, a state-dict file or the name of one shipped in
-``embodied/policy/weights/``, e.g. the house-pretrained ``house_cnn32`` made by ``embodied pretrain``) never
-train, so rollouts store its features (key ``visual_features``) instead of frames and the policy skips it.
+The images (``H x W x C`` Boxes, e.g. the house's ``rgb`` uint8 and ``depth`` float) are stacked along
+channels, uint8 ones scaled to [0, 1]. ``cnn`` (default) is small and fast on a CPU; ``resnet18`` is the
+larger option. With ``frozen: true`` the encoder's weights (optionally loaded from ``weights``, a state-dict
+file or the name of one shipped in ``embodied/policy/weights/``, e.g. the house-pretrained ``house_cnn32``
+made by ``embodied pretrain``) never train, so rollouts store its features (key ``visual_features``)
+instead of frames and the policy skips it.
 """
 from __future__ import annotations
 
@@ -71,19 +73,21 @@ class SmallCNN(nn.Module):
 class VisualEncoder(nn.Module):
     """Backbone plus a linear map to ``feature_dim``; accepts any leading batch dims."""
 
-    def __init__(self, name: str, feature_dim: int, use_depth: bool, channels: list[int] | None = None,
+    def __init__(self, name: str, feature_dim: int, image_keys: dict[str, int], channels: list[int] | None = None,
                  norm: str = "group", frozen: bool = False, weights: str | None = None, grid: int = 1,
-                 goal_size: int = 0):
+                 goal_size: int = 0, goal_key: str = "goal"):
         super().__init__()
         if name not in ENCODERS:
             raise ValueError(f"encoder.name={name!r} is not allowed; allowed values: {list(ENCODERS)}")
         if goal_size and name != "cnn":
             raise ValueError(f"encoder.goal: true (FiLM goal conditioning) is for encoder.name=cnn, not {name!r}")
-        self.use_depth = use_depth
-        self.goal_conditioned = bool(goal_size)
-        self.args = {"name": name, "feature_dim": feature_dim, "use_depth": use_depth, "channels": channels,
-                     "norm": norm, "grid": grid, "goal_size": goal_size}
-        cin = 4 if use_depth else 3
+        if not image_keys:
+            raise ValueError("a visual encoder needs at least one image key")
+        self.image_keys = dict(image_keys)  # key -> channels, in stacking order
+        self.goal_conditioned, self.goal_key = bool(goal_size), goal_key
+        self.args = {"name": name, "feature_dim": feature_dim, "image_keys": self.image_keys, "channels": channels,
+                     "norm": norm, "grid": grid, "goal_size": goal_size, "goal_key": goal_key}
+        cin = sum(self.image_keys.values())
         self.backbone = SmallCNN(cin, list(channels or [16, 32, 64]), grid, goal_size) if name == "cnn" \
             else ResNet18(cin, norm)
         self.proj = nn.Linear(self.backbone.out_dim, feature_dim)
@@ -102,7 +106,7 @@ class VisualEncoder(nn.Module):
             self.load_state_dict(state)
         except (RuntimeError, KeyError, TypeError, AttributeError) as e:
             raise ValueError(f"encoder weights {path} do not fit policy.encoder (name, channels, grid, feature_dim, "
-                             f"use_depth, goal must be those it was trained with): {str(e).splitlines()[0]}") from e
+                             f"use_depth / image keys {list(self.image_keys)}, goal must be those it was trained with): {str(e).splitlines()[0]}") from e
 
     def replica(self) -> dict[str, Any]:
         """What ``from_replica`` needs to rebuild this encoder, frozen, elsewhere (e.g. in an env worker)."""
@@ -117,24 +121,32 @@ class VisualEncoder(nn.Module):
     @torch.no_grad()
     def features(self, obs: dict[str, np.ndarray]) -> np.ndarray:
         """Features (N, feature_dim) float32 of a batch of observations (NumPy in, NumPy out)."""
-        return self(*(torch.as_tensor(obs[k]) if k in obs else None for k in ("rgb", "depth", "goal"))).float().numpy()
+        goal = torch.as_tensor(obs[self.goal_key]) if self.goal_conditioned else None
+        return self({k: torch.as_tensor(obs[k]) for k in self.image_keys}, goal).float().numpy()
 
     def train(self, mode: bool = True) -> VisualEncoder:
         return super().train(mode and not self.frozen)
 
-    def forward(self, rgb: torch.Tensor, depth: torch.Tensor | None = None,
-                goal: torch.Tensor | None = None) -> torch.Tensor:
-        """Features ``(..., feature_dim)``; ``goal`` (..., G) is used only by a goal-conditioned encoder."""
-        lead = rgb.shape[:-3]
-        x = rgb.reshape(-1, *rgb.shape[-3:]).float().div(255.0)
-        if self.use_depth:
-            if depth is None:
-                raise KeyError("the encoder uses depth (encoder.use_depth: true) but the inputs have no 'depth'")
-            x = torch.cat([x, depth.reshape(-1, *depth.shape[-3:]).float()], dim=-1)
+    def forward(self, images: dict[str, torch.Tensor], goal: torch.Tensor | None = None) -> torch.Tensor:
+        """Features ``(..., feature_dim)`` of ``images`` (key -> ``(..., H, W, C)``); ``goal`` (..., G) is used
+        only by a goal-conditioned encoder."""
+        missing = [k for k in self.image_keys if k not in images]
+        if missing:
+            raise KeyError(f"the visual encoder needs the image keys {missing}; got {sorted(images)}")
+        first = images[next(iter(self.image_keys))]
+        lead = first.shape[:-3]
+        parts = []
+        for k in self.image_keys:
+            img = images[k].reshape(-1, *images[k].shape[-3:])
+            parts.append(img.float().div(255.0) if img.dtype == torch.uint8 else img.float())
+        x = torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0]
         x = x.permute(0, 3, 1, 2).to(self.proj.weight.dtype)
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
             if self.goal_conditioned:
-                feats = self.proj(self.backbone(x, None if goal is None else goal.reshape(-1, goal.shape[-1])))
+                if goal is None:
+                    raise KeyError(f"the encoder is goal-conditioned (encoder.goal: true) but the inputs have no "
+                                   f"{self.goal_key!r}")
+                feats = self.proj(self.backbone(x, goal.reshape(-1, goal.shape[-1])))
             else:
                 feats = self.proj(self.backbone(x))
         return feats.reshape(*lead, self.feature_dim)

@@ -1,7 +1,7 @@
 """RL²-style GRU baseline: one recurrent state carried across all episodes of a trial.
 
-The in-context-RL baseline against the transformer: the same step tokens (visual encoder, goal, GPS,
-previous action, step-in-episode embedding; ``embodied/policy/tokens.py``) feed a GRU instead of
+The in-context-RL baseline against the transformer: the same step tokens (built from the observation
+space, plus the previous action and reward; ``embodied/policy/tokens.py``) feed a GRU instead of
 attention. The hidden state is reset only when a new trial (new house) starts, so what the agent
 learnt about the house in earlier episodes can persist.
 """
@@ -13,12 +13,11 @@ from typing import Any
 
 import gymnasium
 import torch
-from omegaconf import OmegaConf
 from torch import nn
 
-from embodied.config import ConfigError, check, positive_int
-from embodied.policy.encoders import VisualEncoder
+from embodied.config import positive_int
 from embodied.policy.interface import Batch, Policy
+from embodied.policy.settings import TokenSettings, num_actions, policy_root
 from embodied.policy.tokens import StepTokenizer
 
 
@@ -31,24 +30,10 @@ class GRUPolicy(Policy):
     def __init__(self, cfg: Mapping[str, Any], obs_space: Mapping[str, gymnasium.Space],
                  act_space: Mapping[str, gymnasium.Space]):
         super().__init__()
-        root = OmegaConf.create({"policy": OmegaConf.to_container(OmegaConf.create(cfg), resolve=True)})
-        n = {k: positive_int(root, f"policy.{k}") for k in
-             ("hidden", "layers", "token_dim", "goal_dim", "gps_dim", "action_dim", "max_episode_steps",
-              "encoder.feature_dim")}
-        enc = root.policy.encoder
-        check(root, "policy.encoder.use_depth", lambda v: isinstance(v, bool), "true or false")
-        for key in ("rgb", "goal", "gps", *(["depth"] if enc.use_depth else [])):
-            if key not in obs_space:
-                raise ConfigError(f"the observation space lacks {key!r} needed by policy=gru (has "
-                                  f"{sorted(obs_space)}); policy.encoder.use_depth=false if there is no depth")
-        if not isinstance(act_space.get("action"), gymnasium.spaces.Discrete):
-            raise ConfigError(f"act_space['action'] is {act_space.get('action')!r}; policy=gru needs Discrete actions")
-        self.num_actions = int(act_space["action"].n)
-        encoder = VisualEncoder(enc.name, n["encoder.feature_dim"], enc.use_depth, list(enc.channels),
-                                enc.get("norm", "group"), bool(enc.get("frozen", False)), enc.get("weights"),
-                                int(enc.get("grid", 1)), int(obs_space["goal"].shape[0]) if enc.get("goal") else 0)
-        self.tokenizer = StepTokenizer(encoder, int(obs_space["goal"].shape[0]), self.num_actions, n["token_dim"],
-                                     n["goal_dim"], n["gps_dim"], n["action_dim"], n["max_episode_steps"])
+        root = policy_root(cfg)
+        n = {k: positive_int(root, f"policy.{k}") for k in ("hidden", "layers", "token_dim")}
+        self.num_actions = num_actions(act_space)
+        self.tokenizer = StepTokenizer(TokenSettings.from_config(root), obs_space, self.num_actions, n["token_dim"])
         self.gru = nn.GRU(n["token_dim"], n["hidden"], num_layers=n["layers"], batch_first=True)
         self.actor = nn.Linear(n["hidden"], self.num_actions)
         self.critic = nn.Linear(n["hidden"], 1)

@@ -7,9 +7,10 @@ A policy maps one token per step to action logits and a value. It is used two wa
 Both must give the same logits and values for the same inputs.
 
 Inputs are dicts of tensors. ``step`` takes shapes ``(B, ...)``, ``forward`` takes ``(B, T, ...)``.
-Keys: the env observation keys (e.g. ``rgb`` uint8 HxWx3, ``depth`` float HxWx1, ``goal`` one-hot,
-``gps`` float 2, ``episode_index``, ``step_index``, ``is_first``, ``is_trial_first``) plus
-``prev_action`` (int64, the action taken before this step, 0 at the start of a trial).
+Keys: the env observation keys (whatever its space holds, e.g. ``rgb`` uint8 HxWx3, ``goal`` one-hot,
+Darkroom's ``position``; plus the contract's ``episode_index``, ``step_index``, ``is_first``,
+``is_trial_first``), ``prev_action`` (int64, the action taken before this step) and ``prev_reward``
+(float, the reward that action earned); both are ignored at the start of a trial.
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from embodied.policy.encoders import VisualEncoder
+
 Batch = dict[str, torch.Tensor]
 
 
@@ -27,9 +30,14 @@ class Policy(nn.Module, abc.ABC):
     num_actions: int
 
     @property
+    def encoder(self) -> VisualEncoder | None:
+        """The visual encoder of the image observations (None when the observations hold no images)."""
+        return self.tokenizer.encoder
+
+    @property
     def frozen_encoder(self) -> bool:
         """True when rollouts store the encoder's features (key ``visual_features``) instead of frames."""
-        return self.tokenizer.encoder.frozen
+        return self.encoder is not None and self.encoder.frozen
 
     @abc.abstractmethod
     def initial_state(self, batch_size: int, max_steps: int, device: torch.device | str = "cpu") -> Any:

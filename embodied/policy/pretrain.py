@@ -79,11 +79,11 @@ def features_and_targets(encoder: VisualEncoder, frames: Frames, idx: np.ndarray
 
     rgb, depth, labels = (torch.from_numpy(a[idx]) for a in (frames.rgb, frames.depth, frames.labels))
     if not encoder.goal_conditioned:
-        return encoder(rgb, depth), labels
+        return encoder({"rgb": rgb, "depth": depth}), labels
     goal = _goals(frames.labels[idx], rng)
     cols = torch.from_numpy(np.stack([goal + g * NUM_CATEGORIES for g in range(4)] + [np.full_like(goal, -1)], 1))
     onehot = nn.functional.one_hot(torch.from_numpy(goal), NUM_CATEGORIES).float()
-    return encoder(rgb, depth, onehot), labels.gather(1, cols % labels.shape[1])
+    return encoder({"rgb": rgb, "depth": depth}, onehot), labels.gather(1, cols % labels.shape[1])
 
 
 @torch.no_grad()

@@ -1,9 +1,12 @@
-"""Validated settings of the transformer policy, read once from ``cfg.policy`` at start-up.
+"""Validated settings of the policies, read once from ``cfg.policy`` at start-up.
 
 Every bad value fails here with a ``ConfigError`` that names its key (``policy.<key>``) and what is allowed.
+``TokenSettings`` (the per-step token every policy builds from the observation space) is shared by the
+transformer and the GRU.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import gymnasium
@@ -13,7 +16,6 @@ from embodied.config import ConfigError, check, choice, positive_int
 from embodied.kernels import BACKENDS
 from embodied.policy.attention import SINKS
 from embodied.policy.encoders import ENCODERS
-
 
 @dataclass(frozen=True)
 class EncoderSettings:
@@ -29,32 +31,24 @@ class EncoderSettings:
 
 
 @dataclass(frozen=True)
-class TransformerSettings:
-    d_model: int
-    layers: int
-    heads: int
-    head_dim: int
-    mlp_hidden: int
-    sink: str
-    inter_episode: bool
-    rope_theta: float
-    max_episode_steps: int
-    goal_dim: int
-    gps_dim: int
+class TokenSettings:
+    """What goes into the per-step token (``embodied/policy/tokens.py``) and how wide each part is."""
+    obs_keys: list[str] | None  # observation keys to use (None: every key of the space)
+    ignore_keys: list[str]
+    vector_dim: int
+    discrete_dim: int
     action_dim: int
-    attention_backend: str | None
+    reward_input: bool
+    max_episode_steps: int
     encoder: EncoderSettings
-    goal_size: int
-    num_actions: int
 
     @classmethod
-    def from_config(cls, cfg: DictConfig | dict, obs_space: dict[str, gymnasium.Space],
-                    act_space: dict[str, gymnasium.Space]) -> TransformerSettings:
-        root = OmegaConf.create({"policy": OmegaConf.to_container(OmegaConf.create(cfg), resolve=True)})
-        ints = {k: positive_int(root, f"policy.{k}") for k in
-                ("d_model", "layers", "heads", "head_dim", "mlp_hidden", "max_episode_steps",
-                 "goal_dim", "gps_dim", "action_dim")}
+    def from_config(cls, root: DictConfig) -> TokenSettings:
+        """From ``root.policy`` (a config with a ``policy`` node)."""
         is_bool = (lambda v: isinstance(v, bool), "true or false")
+        key_list = (lambda v: v is None or (isinstance(v, Sequence) and not isinstance(v, str)
+                                         and all(isinstance(k, str) for k in v)),
+                    "null or a list of observation key names")
         enc = EncoderSettings(
             name=choice(root, "policy.encoder.name", ENCODERS),
             feature_dim=positive_int(root, "policy.encoder.feature_dim"),
@@ -65,31 +59,51 @@ class TransformerSettings:
             norm=choice(root, "policy.encoder.norm", ("group", "batch")),
             frozen=check(root, "policy.encoder.frozen", *is_bool),
             weights=OmegaConf.select(root, "policy.encoder.weights", default=None),
-            grid=positive_int(root, "policy.encoder.grid") if "grid" in root.policy.encoder else 1,
-            goal=check(root, "policy.encoder.goal", *is_bool) if "goal" in root.policy.encoder else False)
+            grid=positive_int(root, "policy.encoder.grid"),
+            goal=check(root, "policy.encoder.goal", *is_bool))
+        keys = check(root, "policy.obs_keys", *key_list)
+        return cls(obs_keys=None if keys is None else list(keys),
+                   ignore_keys=list(check(root, "policy.ignore_keys", *key_list) or []),
+                   **{k: positive_int(root, f"policy.{k}") for k in
+                      ("vector_dim", "discrete_dim", "action_dim", "max_episode_steps")},
+                   reward_input=check(root, "policy.reward_input", *is_bool), encoder=enc)
+
+
+@dataclass(frozen=True)
+class TransformerSettings:
+    d_model: int
+    layers: int
+    heads: int
+    head_dim: int
+    mlp_hidden: int
+    sink: str
+    inter_episode: bool
+    rope_theta: float
+    attention_backend: str | None
+    tokens: TokenSettings
+    num_actions: int
+
+    @classmethod
+    def from_config(cls, cfg: DictConfig | dict, obs_space: dict[str, gymnasium.Space],
+                    act_space: dict[str, gymnasium.Space]) -> TransformerSettings:
+        root = policy_root(cfg)
+        ints = {k: positive_int(root, f"policy.{k}") for k in ("d_model", "layers", "heads", "head_dim", "mlp_hidden")}
         backend = choice(root, "policy.attention_backend", BACKENDS)
         return cls(**ints, sink=choice(root, "policy.sink", SINKS),
-                   inter_episode=check(root, "policy.inter_episode", *is_bool),
+                   inter_episode=check(root, "policy.inter_episode", lambda v: isinstance(v, bool), "true or false"),
                    rope_theta=float(check(root, "policy.rope_theta",
                                           lambda v: isinstance(v, (int, float)) and v > 1, "a number > 1")),
-                   attention_backend=None if backend == "auto" else backend, encoder=enc,
-                   goal_size=_goal_size(obs_space, enc.use_depth), num_actions=_num_actions(act_space))
+                   attention_backend=None if backend == "auto" else backend, tokens=TokenSettings.from_config(root),
+                   num_actions=num_actions(act_space))
 
 
-def _goal_size(obs_space: dict[str, gymnasium.Space], use_depth: bool) -> int:
-    need = ["rgb", "goal", "gps"] + (["depth"] if use_depth else [])
-    missing = [k for k in need if k not in obs_space]
-    if missing:
-        raise ConfigError(f"the observation space lacks {missing} needed by the transformer policy "
-                          f"(has {sorted(obs_space)}); set policy.encoder.use_depth=false if there is no depth")
-    goal = obs_space["goal"]
-    if len(goal.shape) != 1:
-        raise ConfigError(f"obs_space['goal'] has shape {goal.shape}; the policy expects a one-hot vector (G,)")
-    return int(goal.shape[0])
+def policy_root(cfg: DictConfig | dict) -> DictConfig:
+    """``{"policy": cfg}`` resolved, so that errors name keys as ``policy.<key>``."""
+    return OmegaConf.create({"policy": OmegaConf.to_container(OmegaConf.create(cfg), resolve=True)})
 
 
-def _num_actions(act_space: dict[str, gymnasium.Space]) -> int:
+def num_actions(act_space: dict[str, gymnasium.Space]) -> int:
     space = act_space.get("action")
     if not isinstance(space, gymnasium.spaces.Discrete):
-        raise ConfigError(f"act_space['action'] is {space!r}; the policy needs a Discrete action space")
+        raise ConfigError(f"act_space['action'] is {space!r}; the policies need a Discrete action space")
     return int(space.n)

@@ -13,7 +13,6 @@ from omegaconf import DictConfig
 from torch import nn
 
 from embodied.policy.attention import SinkAttention
-from embodied.policy.encoders import VisualEncoder
 from embodied.policy.interface import Batch, Policy
 from embodied.policy.kv_cache import KVCache
 from embodied.policy.layers import RMSNorm, SwiGLU, upcast
@@ -47,11 +46,7 @@ class SinkKVTransformer(Policy):
         s = TransformerSettings.from_config(cfg, obs_space, act_space)
         self.settings = s
         self.num_actions = s.num_actions
-        enc = s.encoder
-        encoder = VisualEncoder(enc.name, enc.feature_dim, enc.use_depth, enc.channels, enc.norm,
-                                enc.frozen, enc.weights, enc.grid, s.goal_size if enc.goal else 0)
-        self.tokenizer = StepTokenizer(encoder, s.goal_size, s.num_actions, s.d_model, s.goal_dim, s.gps_dim,
-                                       s.action_dim, s.max_episode_steps)
+        self.tokenizer = StepTokenizer(s.tokens, obs_space, s.num_actions, s.d_model)
         self.blocks = nn.ModuleList(Block(s) for _ in range(s.layers))
         self.norm = RMSNorm(s.d_model)
         self.actor = nn.Linear(s.d_model, s.num_actions, bias=False)

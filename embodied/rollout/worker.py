@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 
 ORACLE_KEY = "oracle_action"  # an imitation label beside the observations, never a policy input
-FRAME_KEYS = ("rgb", "depth")  # replaced by the frozen encoder's features when the worker has one
 
 
 class EnvWorker:
@@ -73,7 +72,7 @@ class EnvWorker:
             from embodied.policy.encoders import FEATURE_KEY
 
             features = self.encoder.features(obs)
-            obs = {**{k: v for k, v in obs.items() if k not in FRAME_KEYS}, FEATURE_KEY: features}
+            obs = {**{k: v for k, v in obs.items() if k not in self.encoder.image_keys}, FEATURE_KEY: features}
         return obs
 
     def reset(self, slot: int, seed: int) -> dict[str, np.ndarray]:

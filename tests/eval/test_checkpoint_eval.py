@@ -40,7 +40,7 @@ def test_checkpoint_eval_with_fewshot_and_attention(tmp_path):
     assert cli(["eval", f"policy={run}", "trials=2", "episodes=2", "fewshot=1", "videos=2", "video_size=64",
                 "references=none", "cluster=inprocess", f"out={out}"]) == 0
     m = json.loads((out / "metrics.json").read_text())
-    assert m["agent"] == "train-run" and m["config"]["resolution"] == 32  # resolution from the checkpoint
+    assert m["agent"] == "train-run" and m["config"]["env"]["resolution"] == 32  # resolution from the checkpoint
     assert m["policies"]["train-run"]["curve"]["success"][0]["mean"] == 1.0  # the oracle's demo episode
     files = find([out / "episodes"])
     assert len(files) == 4
@@ -64,7 +64,7 @@ def test_a_checkpoint_is_evaluated_on_the_trial_variant_it_trained_on(tmp_path):
     assert cli(["eval", f"policy={run}", "trials=2", "episodes=3", "videos=0", "references=[oracle]", "record=all",
                 "cluster=inprocess", f"out={out}"]) == 0
     m = json.loads((out / "metrics.json").read_text())
-    assert m["config"]["task"] == {"goal_per": "trial", "gps_frame": "trial"}
+    assert m["config"]["env"] == {"name": "house", "resolution": 16, "goal_per": "trial", "gps_frame": "trial"}
     goals: dict = {}
     for f in find([out / "episodes"]):
         ep = read(f)

@@ -55,6 +55,7 @@ def trial_batch(b: int, t: int, seed: int, max_episode: int = 12) -> dict[str, t
             "goal": torch.nn.functional.one_hot(torch.randint(0, GOALS, (b, t), generator=g), GOALS).float(),
             "gps": torch.randn(b, t, 2, generator=g),
             "prev_action": torch.randint(0, ACTIONS, (b, t), generator=g),
+            "prev_reward": torch.randn(b, t, generator=g),
             "step_index": step, "episode_index": episode, "is_first": is_first, "is_trial_first": trial_first}
 
 

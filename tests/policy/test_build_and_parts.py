@@ -47,11 +47,11 @@ def test_bad_config_values_name_their_key(key, value, match):
         build(cfg, *spaces())
 
 
-def test_missing_depth_is_reported():
-    obs, act = spaces()
-    del obs["depth"]
-    with pytest.raises(ConfigError, match="use_depth=false"):
-        build(OmegaConf.load(CONFIGS / "relic_small.yaml"), obs, act)
+def test_unknown_input_keys_are_reported():
+    cfg = OmegaConf.load(CONFIGS / "relic_small.yaml")
+    cfg.obs_keys = ["rgb", "compass"]
+    with pytest.raises(ConfigError, match=r"policy.obs_keys names \['compass'\], not in the env's observation space"):
+        build(cfg, *spaces())
 
 
 def test_resnet18_has_the_published_parameter_count():
@@ -64,10 +64,10 @@ def test_resnet18_has_the_published_parameter_count():
 def test_frozen_encoder_features_replace_frames(seed):
     policy = small_policy(seed, encoder={"frozen": True})
     policy.train()
-    assert policy.frozen_encoder and not policy.tokenizer.encoder.training
-    assert not any(p.requires_grad for p in policy.tokenizer.encoder.parameters())
+    assert policy.frozen_encoder and not policy.encoder.training
+    assert not any(p.requires_grad for p in policy.encoder.parameters())
     inputs = trial_batch(2, 10, seed)
-    replica = type(policy.tokenizer.encoder).from_replica(policy.tokenizer.encoder.replica())  # as a worker has it
+    replica = type(policy.encoder).from_replica(policy.encoder.replica())  # as a worker has it
     feats = torch.as_tensor(replica.features({k: v.numpy() for k, v in inputs.items()}))
     stored = {k: v for k, v in inputs.items() if k not in ("rgb", "depth")} | {FEATURE_KEY: feats}
     logits, values = policy(inputs)

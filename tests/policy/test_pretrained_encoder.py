@@ -10,7 +10,7 @@ from embodied.cli import main as cli
 from embodied.policy import build, pretrain
 from embodied.policy.encoders import VisualEncoder, weights_path
 
-SHIPPED = {"name": "cnn", "feature_dim": 128, "use_depth": True, "channels": [16, 32, 64], "grid": 4, "goal_size": 20}
+SHIPPED = {"name": "cnn", "feature_dim": 128, "image_keys": {"rgb": 3, "depth": 1}, "channels": [16, 32, 64], "grid": 4, "goal_size": 20}
 
 
 def _stop_f1(encoder: VisualEncoder, train: pretrain.Frames, test: pretrain.Frames, seed: int) -> float:

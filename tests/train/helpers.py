@@ -13,21 +13,22 @@ from embodied.learner.ppo import PPOHyper, PPOLearner
 from embodied.policy import build
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
-TINY_GRU = {"name": "gru", "hidden": 16, "layers": 1, "token_dim": 16, "max_episode_steps": 32, "goal_dim": 4,
-            "gps_dim": 4, "action_dim": 4,
+TINY_GRU = {"name": "gru", "hidden": 16, "layers": 1, "token_dim": 16, "max_episode_steps": 32, "obs_keys": None,
+            "ignore_keys": [], "vector_dim": 4, "discrete_dim": 4, "action_dim": 4, "reward_input": False,
             "encoder": {"name": "cnn", "feature_dim": 8, "use_depth": False, "channels": [4, 4], "norm": "group",
-                        "frozen": False, "weights": None}}
+                        "frozen": False, "weights": None, "grid": 1, "goal": False}}
 
 
-def tiny_policy(env: LineEnv, seed: int = 0):
+def tiny_policy(env: LineEnv, seed: int = 0, **overrides):
     torch.manual_seed(seed)
-    return build(OmegaConf.create(TINY_GRU), env.obs_space, env.act_space)
+    return build(OmegaConf.create({**TINY_GRU, **overrides}), env.obs_space, env.act_space)
 
 
-def filled_buffer(num_envs: int = 4, capacity: int = 16, stop: int = 12, seed: int = 0):
-    """Run the line env with a tiny policy for ``stop`` steps; returns (env, policy, learner, buffer, pending obs)."""
+def filled_buffer(num_envs: int = 4, capacity: int = 16, stop: int = 12, seed: int = 0, **policy):
+    """Run the line env with a tiny policy (``policy``: config overrides) for ``stop`` steps; returns
+    (env, policy, learner, buffer, pending obs, state)."""
     env = LineEnv(num_envs=num_envs, seed=seed, episodes_per_trial=capacity, max_steps=5)
-    policy = tiny_policy(env, seed)
+    policy = tiny_policy(env, seed, **policy)
     learner = PPOLearner(policy, PPOHyper(epochs=2, minibatches=2, lr=1e-2, warmup_updates=0), capacity + 1)
     buf = TrialBuffer(env.obs_space, num_envs, capacity)
     obs = env.reset(seed=seed)
@@ -36,7 +37,7 @@ def filled_buffer(num_envs: int = 4, capacity: int = 16, stop: int = 12, seed: i
     rows = slice(0, num_envs)
     for t in range(stop):
         inputs = {k: torch.as_tensor(v) for k, v in obs.items()}
-        inputs["prev_action"] = buf.prev_action(rows, t)
+        inputs.update(buf.previous(rows, t))
         action, logp, value, state = learner.act(inputs, state, gen)
         buf.add(rows, t, obs, action, logp, value)
         obs, reward, done, _ = env.step({"action": action.numpy()})
@@ -44,10 +45,9 @@ def filled_buffer(num_envs: int = 4, capacity: int = 16, stop: int = 12, seed: i
     return env, policy, learner, buf, obs, state
 
 
-def np_inputs(obs, prev_action):
-    inputs = {k: torch.as_tensor(np.asarray(v)) for k, v in obs.items()}
-    inputs["prev_action"] = prev_action
-    return inputs
+def np_inputs(obs, previous):
+    """Policy inputs from a batch of observations and ``TrialBuffer.previous``."""
+    return {**{k: torch.as_tensor(np.asarray(v)) for k, v in obs.items()}, **previous}
 
 
 def line_train_cfg(cluster: str = "inprocess", **trainer):

@@ -93,14 +93,16 @@ def test_shuffle_keeps_episodes_whole_and_running_last():
         assert np.all(np.diff(ep) == buf.done[n, :23].numpy())
         assert buf.obs["is_trial_first"][n, 0] and not buf.obs["is_trial_first"][n, 1:24].any()
     assert moved > 0
-    # prev_action follows the new order
+    # prev_action and prev_reward follow the new order
     inputs = buf.inputs(24)
     assert torch.equal(inputs["prev_action"][:, 1:], buf.action[:, :23])
+    assert torch.equal(inputs["prev_reward"][:, 1:], buf.reward[:, :23])
 
 
+@pytest.mark.parametrize("reward_input", [False, True])
 @pytest.mark.parametrize("shuffle", [False, True])
-def test_refresh_recomputes_values_and_a_state_that_continues_the_buffer(shuffle):
-    _, policy, learner, buf, pending, _ = filled_buffer()
+def test_refresh_recomputes_values_and_a_state_that_continues_the_buffer(shuffle, reward_input):
+    _, policy, learner, buf, pending, _ = filled_buffer(reward_input=reward_input)
     learner.update(buf, START, STOP, torch.zeros(buf.num_envs))
     if shuffle:
         buf.shuffle_episodes(STOP, np.random.default_rng(0))
@@ -112,7 +114,7 @@ def test_refresh_recomputes_values_and_a_state_that_continues_the_buffer(shuffle
         logp = torch.log_softmax(logits, -1).gather(-1, buf.action[:, :STOP, None])[..., 0]
         assert torch.allclose(buf.logprob[:, :STOP], logp, atol=1e-5)
         for rows, state in zip(halves, states):
-            nxt = np_inputs({k: v[rows] for k, v in pending.items()}, buf.prev_action(rows, STOP))
+            nxt = np_inputs({k: v[rows] for k, v in pending.items()}, buf.previous(rows, STOP))
             step_logits, step_value, _ = policy.step(nxt, state)
             seq = {k: torch.cat([v[rows], nxt[k][:, None].to(v.dtype)], 1) for k, v in buf.inputs(STOP).items()}
             full_logits, full_values = policy(seq)
