@@ -5,7 +5,8 @@ from pathlib import Path
 
 from embodied.replay.html import esc, fmt, page, table, video_card, write_atomic
 
-_COLUMNS = (("success", "success"), ("spl", "SPL"), ("soft_spl", "soft-SPL"), ("episode_length", "length"))
+_LABELS = {"success": "success", "spl": "SPL", "soft_spl": "soft-SPL", "episode_length": "length"}
+_INTEGERS = ("episode_length", "steps_to_goal", "return")  # shown with one decimal
 
 
 def _ci(s: dict | None, digits: int = 3) -> str:
@@ -17,15 +18,16 @@ def _ci(s: dict | None, digits: int = 3) -> str:
 def curve_table(result: dict) -> str:
     """Rows: episode index within the trial; cells: mean [95% CI]."""
     curve = result["curve"]
+    # the house's columns first, in their usual order, then whatever else the env reports
+    columns = [m for m in _LABELS if m in curve] + sorted(m for m in curve if m not in _LABELS)
     n = len(next(iter(curve.values()))) if curve else 0
     rows = []
     for e in range(n):
-        cells = [_ci(curve[m][e], 1 if m == "episode_length" else 3) if m in curve else "–" for m, _ in _COLUMNS]
-        rows.append([str(e + 1), *cells, str(curve["success"][e]["n"]) if "success" in curve else "–"])
+        cells = [_ci(curve[m][e], 1 if m in _INTEGERS else 3) for m in columns]
+        rows.append([str(e + 1), *cells, str(curve[columns[0]][e]["n"]) if columns else "–"])
     overall = result["overall"]
-    rows.append(["all", *[_ci(overall.get(m), 1 if m == "episode_length" else 3) for m, _ in _COLUMNS],
-                 str(result["episodes"])])
-    return table(["episode", *[label for _, label in _COLUMNS], "n"], rows)
+    rows.append(["all", *[_ci(overall.get(m), 1 if m in _INTEGERS else 3) for m in columns], str(result["episodes"])])
+    return table(["episode", *[_LABELS.get(m, m.replace("_", " ")) for m in columns], "n"], rows)
 
 
 def write_report(out: Path, metrics: dict) -> Path:

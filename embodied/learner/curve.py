@@ -1,9 +1,10 @@
-"""The learning curve of a run (success, SPL, soft SPL against wall time and env steps) as PNG + CSV.
+"""The learning curve of a run (its episode metrics against wall time and env steps) as PNG + CSV.
 
-    python -m embodied.learner.curve RUN_DIR OUT.png [--title TEXT]
+    python -m embodied.learner.curve RUN_DIR OUT.png [--title TEXT] [--metrics return success ...]
 
 Reads ``RUN_DIR/metrics.csv`` (written by the trainer at every update) and writes ``OUT.png`` and
-``OUT.csv`` (the columns plotted), so a README can show how a run learnt.
+``OUT.csv`` (the columns plotted), so a README can show how a run learnt. By default it plots the env's
+rates in [0, 1] (success, SPL, soft SPL, return over optimal) when it has any, else the episode return.
 """
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ import os
 import tempfile
 from pathlib import Path
 
-COLUMNS = ("env_steps", "perf/wall_s", "episode/success", "episode/spl", "episode/soft_spl", "episode/episode_length",
-           "perf/fps")
+BASE = ("env_steps", "perf/wall_s", "perf/fps")
+RATES = ("success", "spl", "soft_spl", "return_over_optimal")
 
 
-def read_metrics(run_dir: str | Path) -> dict[str, list[float]]:
+def read_metrics(run_dir: str | Path, metrics: list[str] | None = None) -> dict[str, list[float]]:
+    """The base columns and ``episode/<metric>`` for each of ``metrics`` (default: see the module docstring)."""
     path = Path(run_dir) / "metrics.csv"
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: not a training run directory?")
@@ -26,30 +28,35 @@ def read_metrics(run_dir: str | Path) -> dict[str, list[float]]:
         rows = list(csv.DictReader(f))
     if not rows:
         raise ValueError(f"{path} has no rows yet")
-    missing = [c for c in COLUMNS if c not in rows[0]]
+    if metrics is None:
+        metrics = [m for m in RATES if f"episode/{m}" in rows[0]] or ["return"]
+    columns = [*BASE, *(f"episode/{m}" for m in metrics)]
+    missing = [c for c in columns if c not in rows[0]]
     if missing:
         raise ValueError(f"{path} lacks columns {missing}")
-    return {c: [float(r[c]) if r[c] not in ("", None) else math.nan for r in rows] for c in COLUMNS}
+    return {c: [float(r[c]) if r[c] not in ("", None) else math.nan for r in rows] for c in columns}
 
 
-def write_curve(run_dir: str | Path, out_png: str | Path, title: str | None = None) -> Path:
+def write_curve(run_dir: str | Path, out_png: str | Path, title: str | None = None,
+                metrics: list[str] | None = None) -> Path:
     """Plot the run's curve to ``out_png`` (and the data to the same name with ``.csv``)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    data = read_metrics(run_dir)
+    data = read_metrics(run_dir, metrics)
+    plotted = [c for c in data if c.startswith("episode/")]
     out_png = Path(out_png)
     out_png.parent.mkdir(parents=True, exist_ok=True)
     minutes = [s / 60 for s in data["perf/wall_s"]]
     fig, (ax_t, ax_s) = plt.subplots(1, 2, figsize=(10, 3.8))
     for ax, x, label in ((ax_t, minutes, "wall time (min)"), (ax_s, data["env_steps"], "env steps")):
-        ax.plot(x, data["episode/success"], label="success")
-        ax.plot(x, data["episode/spl"], label="SPL")
-        ax.plot(x, data["episode/soft_spl"], label="soft SPL", linestyle="--")
+        for c in plotted:
+            ax.plot(x, data[c], label=c.split("/", 1)[1].replace("_", " "))
         ax.set_xlabel(label)
-        ax.set_ylim(0, 1)
+        if all(c.split("/", 1)[1] in RATES for c in plotted):
+            ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
     ax_t.set_ylabel("training episodes (sliding window)")
     ax_t.legend(loc="upper left")
@@ -63,8 +70,8 @@ def write_curve(run_dir: str | Path, out_png: str | Path, title: str | None = No
     fd, tmp = tempfile.mkstemp(dir=out_png.parent, suffix=".csv")
     with os.fdopen(fd, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(COLUMNS)
-        w.writerows(zip(*(data[c] for c in COLUMNS)))
+        w.writerow(list(data))
+        w.writerows(zip(*data.values()))
     os.replace(tmp, out_png.with_suffix(".csv"))
     return out_png
 
@@ -74,8 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("run_dir")
     parser.add_argument("out_png")
     parser.add_argument("--title", default=None)
+    parser.add_argument("--metrics", nargs="+", default=None, help="episode metrics to plot (default: the rates)")
     args = parser.parse_args(argv)
-    print(write_curve(args.run_dir, args.out_png, args.title))
+    print(write_curve(args.run_dir, args.out_png, args.title, args.metrics))
     return 0
 
 
