@@ -29,6 +29,13 @@ def make(name: str, **cfg) -> Env:
     return _module(name).make(**cfg)
 
 
+def takes(name: str, key: str) -> bool:
+    """Whether backend ``name``'s ``make`` has the keyword ``key`` (e.g. ``split``: not every world has splits)."""
+    import inspect
+
+    return key in inspect.signature(_module(name).make).parameters
+
+
 def scripted_agents(name: str) -> dict:
     """The backend's scripted reference agents by name (its module's ``AGENTS``; none for most backends)."""
     return dict(getattr(_module(name), "AGENTS", {}))

@@ -25,7 +25,7 @@ def settings(cfg: DictConfig) -> EvalSettings:
     """Validate the config at start-up (every error names its key) and resolve defaults."""
     policy = check(cfg, "policy", lambda v: isinstance(v, str) and bool(v),
                    f"one of {list(BUILTIN)} or the path of a checkpoint")
-    choice(cfg, "split", ["train", "val", "test"])  # the house's (checked again below for other backends)
+    check(cfg, "split", lambda v: isinstance(v, str) and bool(v), "a split name (house: train, val, test)")
     choice(cfg, "cluster", ["inprocess", "local", "ray"])
     for key in ("trials", "episodes", "chunk_size", "video_size"):
         positive_int(cfg, key)
@@ -52,15 +52,25 @@ def settings(cfg: DictConfig) -> EvalSettings:
         _, train_cfg = load_policy(policy, "cpu")  # fails early, naming the file, if it is not a checkpoint
         env = env_of(train_cfg, cfg.resolution)
     if env["name"] == "house":
+        choice(cfg, "split", ["train", "val", "test"])
         env["resolution"] = 64 if env["resolution"] is None else env["resolution"]
         if not _nonneg_int(env["resolution"]) or env["resolution"] == 0:
             raise ConfigError(f"resolution={env['resolution']!r} is invalid; expected a positive integer")
-    else:
-        choice(cfg, "split", ["train", "test"])  # the task splits of the other embedded backends
-
     import envs
 
+    if envs.takes(env["name"], "split"):
+        env["split"] = cfg.split  # the backend's own check names allowed splits (house: train, val, test)
     known = [*BUILTIN, *envs.scripted_agents(env["name"])]
+    if env["name"] != "house":  # the oracle only where the backend has one
+        try:
+            probe = envs.make(**env, num_envs=1, seed=0, episodes_per_trial=1)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
+        if not hasattr(probe, "oracle_action"):
+            known.remove("oracle")
+        probe.close()
+        if cfg.fewshot > 0 and "oracle" not in known:
+            raise ConfigError(f"fewshot={cfg.fewshot} is invalid: env {env['name']!r} has no oracle to demonstrate")
     refs = cfg.references
     if refs == "auto":
         refs = [p for p in known if p != policy]

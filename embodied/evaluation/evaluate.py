@@ -36,7 +36,7 @@ class EvalSettings:
     fewshot: int = 0
     seed: int = 0
     env: dict[str, Any] = dataclasses.field(default_factory=lambda: {"name": "house", "resolution": 64})
-    # the backend and its keys (the house: resolution and the trial variant the policy trained on), less the split
+    # the backend and its keys (the house: split, resolution and the trial variant the policy trained on)
     references: tuple[str, ...] = ()
     greedy: bool = False
     cluster: str = "local"
@@ -63,7 +63,7 @@ def policy_label(policy: str) -> str:
 
 def run_policy(s: EvalSettings, policy: str, out: Path, progress=None, record: bool = True) -> list[dict]:
     """All trials of one policy; rows sorted by (trial, episode index)."""
-    kw: dict[str, Any] = dict(episodes=s.episodes, seed=s.seed, env={**s.env, "split": s.split},
+    kw: dict[str, Any] = dict(episodes=s.episodes, seed=s.seed, env=s.env,
                               fewshot=s.fewshot if policy == s.policy else 0,
                               greedy=s.greedy, record=s.record if record else "none",
                               record_dir=str(out / "episodes"), record_frames=s.record_frames)

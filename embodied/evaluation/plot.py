@@ -18,7 +18,8 @@ import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 PANELS = (("success", "success rate"), ("spl", "SPL"), ("soft_spl", "soft-SPL"),
-          ("episode_length", "episode length (steps)"))
+          ("episode_length", "episode length (steps)"))  # the house's; other envs: their first four metrics
+RATES = ("success", "spl", "soft_spl", "return_over_optimal")  # drawn on [0, 1]
 _REF_STYLE = {"oracle": ("tab:green", "--"), "random": ("tab:gray", ":")}
 
 
@@ -27,8 +28,12 @@ def plot_curves(curves: dict[str, dict], agent: str, path: str | os.PathLike, ti
     """Write the PNG. ``curves[policy][metric]`` is the list of per-episode-index summaries
     (``mean``/``lo``/``hi``) from :func:`embodied.evaluation.stats.curve`."""
     path = Path(path)
+    have = sorted({m for c in curves.values() for m in c})
+    first = [m for m in ("return_over_optimal", "success", "return", "achievements", "length") if m in have]
+    panels = PANELS if "spl" in have else [(m, m.replace("_", " ")) for m in
+                                           first + [m for m in have if m not in first]][:4]
     fig, axes = plt.subplots(2, 2, figsize=(11, 7), dpi=100)
-    for ax, (metric, label) in zip(axes.flat, PANELS):
+    for ax, (metric, label) in zip(axes.flat, panels):
         for name, curve in curves.items():
             if metric not in curve:
                 continue
@@ -49,7 +54,7 @@ def plot_curves(curves: dict[str, dict], agent: str, path: str | os.PathLike, ti
             ax.axvspan(0.5, fewshot + 0.5, color="tab:green", alpha=0.06, lw=0)
         ax.set_xlabel("episode index within trial")
         ax.set_ylabel(label)
-        if metric != "episode_length":
+        if metric in RATES:
             ax.set_ylim(-0.03, 1.03)
         else:
             ax.set_ylim(bottom=0)
