@@ -38,6 +38,10 @@ def spaces_to_spec(spaces: Mapping[str, gymnasium.Space]) -> dict[str, dict[str,
     for key, s in spaces.items():
         if isinstance(s, gymnasium.spaces.Discrete):
             spec[key] = {"type": "discrete", "n": int(s.n), "start": int(s.start)}
+        elif isinstance(s, gymnasium.spaces.MultiDiscrete):
+            spec[key] = {"type": "multi_discrete", "nvec": torch.from_numpy(np.array(s.nvec, np.int64))}
+        elif isinstance(s, gymnasium.spaces.MultiBinary):
+            spec[key] = {"type": "multi_binary", "n": int(s.n) if np.ndim(s.n) == 0 else [int(n) for n in s.n]}
         elif isinstance(s, gymnasium.spaces.Box):
             spec[key] = {"type": "box", "low": torch.from_numpy(np.array(s.low)),
                          "high": torch.from_numpy(np.array(s.high)), "dtype": np.dtype(s.dtype).name}
@@ -51,6 +55,10 @@ def spaces_from_spec(spec: Mapping[str, Mapping[str, Any]]) -> dict[str, gymnasi
     for key, s in spec.items():
         if s["type"] == "discrete":
             out[key] = gymnasium.spaces.Discrete(s["n"], start=s["start"])
+        elif s["type"] == "multi_discrete":
+            out[key] = gymnasium.spaces.MultiDiscrete(s["nvec"].numpy())
+        elif s["type"] == "multi_binary":
+            out[key] = gymnasium.spaces.MultiBinary(s["n"])
         else:
             dtype = np.dtype(s["dtype"])
             out[key] = gymnasium.spaces.Box(s["low"].numpy().astype(dtype), s["high"].numpy().astype(dtype),

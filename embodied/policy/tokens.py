@@ -75,10 +75,10 @@ class StepTokenizer(nn.Module):
         images = image_order(keys, obs_space)
         enc = s.encoder
         goal_size = 0
-        if enc.goal:
-            if "goal" not in keys or images == {}:
-                raise ConfigError("policy.encoder.goal: true (FiLM goal conditioning) needs image and 'goal' "
-                                  f"observations; the policy reads {keys}")
+        if enc.goal and images:  # (without images there is no encoder to condition)
+            if "goal" not in keys:
+                raise ConfigError("policy.encoder.goal: true (FiLM goal conditioning) needs a 'goal' observation; "
+                                  f"the policy reads {keys}")
             goal_size = int(np.prod(obs_space["goal"].shape))
         self.encoder = VisualEncoder(enc.name, enc.feature_dim, images, enc.channels, enc.norm, enc.frozen,
                                      enc.weights, enc.grid, goal_size) if images else None

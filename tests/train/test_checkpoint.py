@@ -6,6 +6,7 @@ import signal
 import threading
 
 import line_env
+import numpy as np
 import pytest
 import torch
 from helpers import line_train_cfg
@@ -109,3 +110,18 @@ def test_foreign_checkpoints_are_rejected(tmp_path, run_dir, content):
         match = "version 99"
     with pytest.raises(checkpoint.CheckpointError, match=match):
         checkpoint.load_policy(path)
+
+
+def test_every_readable_space_round_trips_through_a_checkpoint(tmp_path):
+    import gymnasium
+
+    from embodied.learner import checkpoint
+
+    spaces = {"a": gymnasium.spaces.Discrete(5, start=2), "b": gymnasium.spaces.MultiDiscrete([3, 7]),
+              "c": gymnasium.spaces.MultiBinary(4), "d": gymnasium.spaces.Box(0, 255, (2, 2, 3), np.uint8),
+              "e": gymnasium.spaces.Box(-1.5, 2.5, (3,), np.float32)}
+    torch.save(checkpoint.spaces_to_spec(spaces), tmp_path / "s.pt")
+    back = checkpoint.spaces_from_spec(torch.load(tmp_path / "s.pt", weights_only=True))
+    assert back == spaces
+    with pytest.raises(TypeError, match="'t' of type Text cannot be stored"):
+        checkpoint.spaces_to_spec({"t": gymnasium.spaces.Text(3)})
