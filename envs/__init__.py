@@ -15,6 +15,8 @@ BACKENDS = {
     "crafter": "envs.crafter",
     "habitat": "envs.habitat",
     "minedojo": "envs.minedojo",
+    "gym": "envs.gym",
+    "darkroom": "envs.darkroom",
 }
 
 

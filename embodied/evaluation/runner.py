@@ -55,7 +55,8 @@ def run_task(task: Task, progress: Callable[[int], None] | None = None) -> list[
     seed = chunk_seed(task.seed, task.chunk)
     backend = {"name": "house", **task.env}
     env = envs.make(**backend, num_envs=task.trials, seed=seed, episodes_per_trial=task.episodes)
-    recording = task.record != "none" and bool(task.record_dir)
+    # episode files replay through the simulator: only backends that describe their episodes can record
+    recording = task.record != "none" and bool(task.record_dir) and hasattr(env, "episode_spec")
     agent = make_agent(task.policy, seed=seed, fewshot=task.fewshot, greedy=task.greedy,
                        max_steps=task.episodes * task.max_episode_steps + 1, attention=recording,
                        backend=backend["name"])

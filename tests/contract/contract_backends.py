@@ -12,6 +12,7 @@ SMALL = {
     "crafter": {"num_envs": 2, "episodes_per_trial": 2, "length": 12, "size": 36},
     "habitat": {"num_envs": 2, "episodes_per_trial": 2, "resolution": 32, "max_steps": 12, "split": "val"},
     "minedojo": {"num_envs": 1, "episodes_per_trial": 2, "task": "harvest_1_log", "image_size": [32, 48]},
+    "darkroom": {"num_envs": 3, "episodes_per_trial": 2, "size": 4, "horizon": 8},
 }
 DEFAULT = {"num_envs": 2, "episodes_per_trial": 2}
 # What a backend's install message must name when it is not installed (any one of them).
