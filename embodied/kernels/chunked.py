@@ -121,12 +121,16 @@ def backward(do, q, k, v, k_sink, v_sink, out, lse, q_offset, lengths, key_start
 
 
 def chunked_decode(q, k, v, lengths, k_sink, v_sink, key_start, scale, k_chunk: int = 8192):
-    """One query per sequence at position ``lengths - 1`` over a cache: ``q (B, H, D)`` -> ``(B, H, D)``."""
+    """One query per sequence at position ``lengths - 1`` over a cache: ``q (B, H, D)`` -> ``(B, H, D)``.
+
+    Scores and weighted sums are batched matrix products on the cache slices (no copies); chunks that every
+    sequence sees whole (the rollout's common case: all envs at the same step, no episode windows) skip the mask.
+    """
     b, h, d = q.shape
-    qf = _acc(q)
-    dt = qf.dtype
+    qs = _acc(q)[:, :, None] * scale  # (B, H, 1, D)
+    dt = qs.dtype
     if k_sink is not None:
-        m = torch.einsum("bhd,hd->bh", qf, _acc(k_sink)) * scale
+        m = (qs[:, :, 0] * _acc(k_sink)).sum(-1)
         l = torch.ones_like(m)
         acc = (torch.zeros(b, h, d, device=q.device, dtype=dt) if v_sink is None
                else _acc(v_sink)[None].expand(b, h, d).clone())
@@ -134,21 +138,23 @@ def chunked_decode(q, k, v, lengths, k_sink, v_sink, key_start, scale, k_chunk: 
         m = torch.full((b, h), float("-inf"), device=q.device, dtype=dt)
         l = torch.zeros_like(m)
         acc = torch.zeros(b, h, d, device=q.device, dtype=dt)
-    hi = int(lengths.max())
+    hi, min_len = int(lengths.max()), int(lengths.min())
     lo = 0 if key_start is None else (int(key_start.min()) // k_chunk) * k_chunk
+    max_start = 0 if key_start is None else int(key_start.max())
     for c0 in range(lo, hi, k_chunk):
         c1 = min(c0 + k_chunk, hi)
-        pos = torch.arange(c0, c1, device=q.device)
-        ok = pos[None] < lengths[:, None]
-        if key_start is not None:
-            ok = ok & (pos[None] >= key_start[:, None])
-        sc = torch.einsum("bhd,bhsd->bhs", qf, _acc(k[:, :, c0:c1])) * scale
-        sc = sc.masked_fill(~ok[:, None], float("-inf"))
+        sc = (qs @ _acc(k[:, :, c0:c1]).transpose(-1, -2))[:, :, 0]
+        if c1 > min_len or c0 < max_start:
+            pos = torch.arange(c0, c1, device=q.device)
+            ok = pos[None] < lengths[:, None]
+            if key_start is not None:
+                ok = ok & (pos[None] >= key_start[:, None])
+            sc = sc.masked_fill_(~ok[:, None], float("-inf"))
         m_new = torch.maximum(m, sc.amax(-1))
-        m_safe = m_new.masked_fill(torch.isinf(m_new), 0.0)
+        m_safe = m_new if k_sink is not None else m_new.masked_fill(torch.isinf(m_new), 0.0)  # finite with a sink
         alpha = torch.exp(m - m_safe)
-        p = torch.exp(sc - m_safe[..., None])
+        p = sc.sub_(m_safe[..., None]).exp_()
         l = l * alpha + p.sum(-1)
-        acc = acc * alpha[..., None] + torch.einsum("bhs,bhsd->bhd", p, _acc(v[:, :, c0:c1]))
+        acc = acc * alpha[..., None] + (p[:, :, None] @ _acc(v[:, :, c0:c1]))[:, :, 0]
         m = m_new
     return (acc / l.clamp_min(1e-30)[..., None]).to(q.dtype)

@@ -1,17 +1,21 @@
-"""The one entry point the model calls: checks arguments and picks Triton on CUDA, the chunked CPU
-path elsewhere (or the path named by ``backend`` / ``EMBODIED_ATTENTION``, for tests and benchmarks)."""
+"""The one entry point the model calls: checks arguments and picks Triton on CUDA, the CPU paths elsewhere
+(or the path named by ``backend`` / ``EMBODIED_ATTENTION``, for tests and benchmarks).
+
+On the CPU, ``sdpa`` (the default) runs torch's fused flash kernel (``sdpa.py``): always for whole sequences
+without episode windows (the training pass, the prefill), otherwise while its explicit mask stays small; the
+chunked path takes the rest, and decoding. ``chunked`` always runs the chunked path."""
 from __future__ import annotations
 
 import os
 
 import torch
 
-from embodied.kernels import chunked
+from embodied.kernels import chunked, sdpa
 from embodied.kernels.chunked import chunked_decode
 from embodied.kernels.function import SinkAttentionFunction
 from embodied.kernels.reference import reference_attention, reference_decode
 
-BACKENDS = ("auto", "triton", "chunked", "reference")
+BACKENDS = ("auto", "triton", "sdpa", "chunked", "reference")
 
 
 def _backend(backend: str | None, device: torch.device) -> str:
@@ -19,7 +23,7 @@ def _backend(backend: str | None, device: torch.device) -> str:
     if backend not in BACKENDS:
         raise ValueError(f"attention backend {backend!r} is unknown; allowed: {list(BACKENDS)}")
     if backend == "auto":
-        return "triton" if device.type == "cuda" else "chunked"
+        return "triton" if device.type == "cuda" else "sdpa"
     return backend
 
 
@@ -71,6 +75,8 @@ def sink_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
         q, k, v = (t.contiguous() if t.stride(-1) != 1 else t for t in (q, k, v))
         return SinkAttentionFunction.apply(triton_attention, q, k, v, _contig(k_sink), _contig(v_sink), q_offset,
                                            _int32(lengths), _int32(key_start), scale)
+    if path == "sdpa" and sdpa.applies(b, n, s, key_start):
+        return sdpa.attention(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale)
     return SinkAttentionFunction.apply(chunked, q, k, v, k_sink, v_sink, q_offset, lengths.long(),
                                        None if key_start is None else key_start.long(), scale)
 

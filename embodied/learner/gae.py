@@ -12,17 +12,18 @@ def gae(rewards: torch.Tensor, values: torch.Tensor, dones: torch.Tensor, termin
     after it). A truncated episode (done, not terminal) is bootstrapped with its own last value, since
     with same-step auto-reset the observation after the cap is never seen. ``bootstrap`` ``(N,)`` is the
     value of the pending observation at ``t`` that continues step ``t - 1``'s episode.
+
+    Everything but the recursion ``adv_i = delta_i + gamma lam (1 - done_i) adv_{i+1}`` is computed for all
+    steps at once; the loop left over the steps is one multiply-add (the same operations in the same order).
     """
-    n, t = rewards.shape
-    adv = torch.zeros_like(values)
-    last = torch.zeros(n, dtype=values.dtype, device=values.device)
-    next_value = bootstrap.to(values.dtype)
-    for i in range(t - 1, -1, -1):
-        done = dones[:, i].bool()
-        cut_value = torch.where(terminals[:, i].bool(), torch.zeros_like(last), values[:, i])
-        nv = torch.where(done, cut_value, next_value)
-        delta = rewards[:, i] + gamma * nv - values[:, i]
-        last = delta + gamma * lam * (~done).to(values.dtype) * last
+    next_values = torch.cat([values[:, 1:], bootstrap.to(values.dtype)[:, None]], dim=1)
+    done = dones.bool()
+    cut_values = torch.where(terminals.bool(), torch.zeros_like(values), values)
+    deltas = rewards + gamma * torch.where(done, cut_values, next_values) - values
+    carry = gamma * lam * (~done).to(values.dtype)
+    adv = torch.empty_like(values)
+    last = torch.zeros_like(values[:, 0])
+    for i in range(rewards.shape[1] - 1, -1, -1):
+        last = deltas[:, i] + carry[:, i] * last
         adv[:, i] = last
-        next_value = values[:, i]
     return adv, adv + values

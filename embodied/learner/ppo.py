@@ -9,6 +9,7 @@ recomputed with the new weights. At ``T`` one full update covers all steps.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,7 @@ class PPOHyper:
     reward_scale: float = 1.0  # multiplies rewards in the value targets only (the policy's reward input stays raw)
     normalize_advantages: bool = True
     imitation_coef: float = 0.0  # current weight of the oracle-imitation term (the trainer anneals it)
+    update_threads: int = 0  # torch intra-op threads during update and refresh (0: the process's setting)
 
 
 def ppo_loss(logits: torch.Tensor, values: torch.Tensor, actions: torch.Tensor, old_logprob: torch.Tensor,
@@ -83,6 +85,19 @@ def window_loss(logits: torch.Tensor, values: torch.Tensor, actions: torch.Tenso
     return loss, stats
 
 
+@contextlib.contextmanager
+def _threads(count: int) -> Iterator[None]:
+    """``count`` torch intra-op threads inside the block (0: unchanged). Updates and refreshes run while the
+    env workers wait for them, so they may use the cores that collection shares with the workers."""
+    before = torch.get_num_threads()
+    if count > 0:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def _autocast(device: torch.device):
     if device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
@@ -96,13 +111,23 @@ class PPOLearner:
                  train_module: nn.Module | None = None):
         self.policy, self.hp, self.capacity, self.device = policy, hp, capacity, torch.device(device)
         self.module = train_module or policy  # a DDP wrapper when training over several GPUs
-        self.optimizer = torch.optim.Adam(policy.parameters(), lr=hp.lr, eps=1e-5)
+        # fused: one kernel per step for all parameters instead of a dozen small ops per parameter
+        self.optimizer = torch.optim.Adam(policy.parameters(), lr=hp.lr, eps=1e-5, fused=True)
         steps_per_update = hp.epochs * hp.minibatches
         self.scheduler = make_scheduler(self.optimizer, hp.warmup_updates * steps_per_update,
                                         hp.total_updates * steps_per_update, hp.lr_floor)
 
+    def _mode(self, training: bool) -> None:
+        """Train / eval mode, switched only when it changes (``Module.train`` walks every submodule, per step)."""
+        if self.policy.training != training:
+            self.policy.train(training)
+
     def update(self, buf: TrialBuffer, start: int, stop: int, bootstrap: torch.Tensor) -> dict[str, float]:
         """PPO epochs with the loss over steps ``[start, stop)`` and the context ``[0, stop)``."""
+        with _threads(self.hp.update_threads):
+            return self._update(buf, start, stop, bootstrap)
+
+    def _update(self, buf: TrialBuffer, start: int, stop: int, bootstrap: torch.Tensor) -> dict[str, float]:
         hp = self.hp
         adv, ret = gae(buf.reward[:, :stop] * hp.reward_scale, buf.value[:, :stop], buf.done[:, :stop],
                        buf.terminal[:, :stop], bootstrap, hp.gamma, hp.lam)
@@ -111,7 +136,7 @@ class PPOLearner:
             adv = (adv - sel.mean()) / (sel.std() + 1e-8)
         inputs = buf.inputs(stop)
         totals: dict[str, float] = {}
-        self.policy.train()
+        self._mode(training=True)
         for _ in range(hp.epochs):
             for rows in torch.randperm(buf.num_envs).chunk(hp.minibatches):
                 batch = {k: v[rows] for k, v in inputs.items()}
@@ -139,19 +164,20 @@ class PPOLearner:
         Uses the policy's ``prefill`` (forward that also returns the recurrent state / KV cache) when it
         has one, else replays ``step`` over the buffer.
         """
-        self.policy.eval()
+        self._mode(training=False)
         states = []
-        for rows in halves:
-            inputs = buf.inputs(stop, rows)
-            with _autocast(self.device):
-                if hasattr(self.policy, "prefill"):
-                    logits, values, state = self.policy.prefill(inputs, max_steps=self.capacity)
-                else:
-                    logits, values, state = self._replay(inputs, rows.stop - rows.start, stop)
-            logp = torch.log_softmax(logits.float(), -1).gather(-1, buf.action[rows, :stop].unsqueeze(-1))
-            buf.value[rows, :stop] = values.float()
-            buf.logprob[rows, :stop] = logp.squeeze(-1)
-            states.append(state)
+        with _threads(self.hp.update_threads):
+            for rows in halves:
+                inputs = buf.inputs(stop, rows)
+                with _autocast(self.device):
+                    if hasattr(self.policy, "prefill"):
+                        logits, values, state = self.policy.prefill(inputs, max_steps=self.capacity)
+                    else:
+                        logits, values, state = self._replay(inputs, rows.stop - rows.start, stop)
+                logp = torch.log_softmax(logits.float(), -1).gather(-1, buf.action[rows, :stop].unsqueeze(-1))
+                buf.value[rows, :stop] = values.float()
+                buf.logprob[rows, :stop] = logp.squeeze(-1)
+                states.append(state)
         return states
 
     def _replay(self, inputs: Batch, batch: int, stop: int):
@@ -166,7 +192,7 @@ class PPOLearner:
     @torch.no_grad()
     def act(self, inputs: Batch, state: Any, generator: torch.Generator | None = None):
         """Sample actions for one step per env: ``(action, logprob, value, new_state)``."""
-        self.policy.eval()
+        self._mode(training=False)
         with _autocast(self.device):
             logits, value, state = self.policy.step(inputs, state)
         logp_all = torch.log_softmax(logits.float(), -1)

@@ -93,7 +93,7 @@ class Trainer:
                       total_updates=rollouts * updates_per_rollout, epochs=tc.epochs, minibatches=tc.minibatches,
                       clip=tc.clip, value_coef=tc.value_coef, entropy_coef=tc.entropy_coef,
                       max_grad_norm=tc.max_grad_norm, gamma=tc.gamma, lam=tc.lam, reward_scale=tc.reward_scale,
-                      normalize_advantages=tc.normalize_advantages)
+                      normalize_advantages=tc.normalize_advantages, update_threads=int(tc.update_threads))
         # Recurrent states hold T steps plus the bootstrap step at T (a KV cache grows in place).
         self.learner = PPOLearner(self.policy, hp, self.T + 1, self.device,
                                   distributed.wrap(self.policy, self.device) if rank else None)

@@ -14,7 +14,7 @@ from torch import nn
 
 from embodied.kernels import sink_attention, sink_decode
 from embodied.policy.kv_cache import KVCache
-from embodied.policy.layers import rotate
+from embodied.policy.layers import rope, rotate
 
 SINKS = ("none", "token", "k", "kv", "zero")
 
@@ -50,18 +50,31 @@ class SinkAttention(nn.Module):
             return self.wq.weight.new_zeros(self.heads, self.head_dim), None
         return None, None
 
-    def _project(self, x: torch.Tensor, rope_pos: torch.Tensor):
-        b, t, _ = x.shape
-        q, k, v = (w(x).view(b, t, self.heads, self.head_dim).transpose(1, 2) for w in (self.wq, self.wk, self.wv))
-        return rotate(q, rope_pos, self.rope_theta), rotate(k, rope_pos, self.rope_theta), v
+    def _project(self, x: torch.Tensor, rope_pos: torch.Tensor, queries_from: int = 0):
+        """Rotated ``q`` of steps ``[queries_from, T)`` and ``k``, ``v`` of all steps, each ``(B, H, ., D)``."""
+        b = x.shape[0]
 
-    def forward(self, x: torch.Tensor, rope_pos: torch.Tensor, lengths: torch.Tensor,
-                key_start: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Causal attention over ``x (B, T, d)``; also returns this layer's ``k, v (B, H, T, D)`` (for caches)."""
-        q, k, v = self._project(x, rope_pos)
+        def heads(y: torch.Tensor) -> torch.Tensor:
+            return y.view(b, y.shape[1], self.heads, self.head_dim).transpose(1, 2)
+
+        q, k, v = heads(self.wq(x[:, queries_from:])), heads(self.wk(x)), heads(self.wv(x))
+        cos, sin = rope(rope_pos, self.head_dim, self.rope_theta, q.dtype)
+        return rotate(q, cos[:, :, queries_from:], sin[:, :, queries_from:]), rotate(k, cos, sin), v
+
+    def forward(self, x: torch.Tensor, rope_pos: torch.Tensor, lengths: torch.Tensor, key_start: torch.Tensor | None,
+                queries_from: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Causal attention over ``x (B, T, d)``; also returns this layer's ``k, v (B, H, T, D)`` (for caches).
+
+        Outputs cover steps ``[queries_from, T)`` only (all steps are keys): a last layer whose earlier outputs
+        nothing reads (the context of a loss window) skips their queries.
+        """
+        q, k, v = self._project(x, rope_pos, queries_from)
         ks, vs = self.sink_kv()
-        out = sink_attention(q, k, v, ks, vs, lengths=lengths, key_start=key_start, backend=self.backend)
-        return self.wo(out.transpose(1, 2).reshape(x.shape[0], x.shape[1], -1)), k, v
+        if key_start is not None:
+            key_start = key_start[:, queries_from:]
+        out = sink_attention(q, k, v, ks, vs, q_offset=queries_from, lengths=lengths, key_start=key_start,
+                             backend=self.backend)
+        return self.wo(out.transpose(1, 2).reshape(x.shape[0], q.shape[2], -1)), k, v
 
     def step(self, x: torch.Tensor, rope_pos: torch.Tensor, cache: KVCache, layer: int,
              slots: torch.Tensor) -> torch.Tensor:

@@ -7,8 +7,8 @@ import torch
 from embodied.kernels import dispatch, sink_attention, sink_decode
 
 
-def test_cpu_tensors_take_the_chunked_path(monkeypatch):
-    assert dispatch._backend(None, torch.device("cpu")) == "chunked"
+def test_cpu_tensors_take_the_cpu_paths(monkeypatch):
+    assert dispatch._backend(None, torch.device("cpu")) == "sdpa"  # the chunked path where sdpa does not apply
     assert dispatch._backend(None, torch.device("cuda")) == "triton"
     monkeypatch.setenv("EMBODIED_ATTENTION", "reference")
     assert dispatch._backend(None, torch.device("cuda")) == "reference"
