@@ -188,7 +188,7 @@ def table(results: dict, refs: dict, runs: dict) -> str:
 def main(argv: list[str]) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="*", help="NAME=RUN_DIR (NAME one of %s); default: runs/<name>" % list(AGENTS))
-    parser.add_argument("--trials", type=int, default=200)
+    parser.add_argument("--trials", type=int, default=200, help="trials per agent (>= 100 for the claims)")
     parser.add_argument("--seed", type=int, default=12345, help="evaluation seed (trials differ from training's)")
     parser.add_argument("--chunk-size", type=int, default=50)
     parser.add_argument("--probe-trials", type=int, default=32)
