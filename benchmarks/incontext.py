@@ -7,7 +7,13 @@ resolution and episode cap, and reports:
 - for every variant: success per episode index within a trial (20 episodes in one unseen house) with 95%
   Wilson intervals, plus the oracle and random references on the same houses;
 - ``gain_11_20_over_1`` for the main agent: mean success over episodes 11-20 minus episode 1 (paired per
-  trial, Student-t 95% interval), each side's interval and whether they overlap;
+  trial, Student-t 95% interval), each side's interval and whether they overlap; the same for the scripted
+  memory references (``explorer_memory_gain_11_20_over_1``, ``explorer_gain_11_20_over_1``: the frontier
+  explorer with and without its map across episodes, the gain memory makes possible);
+- ``main_minus_control_11_20``: the main agent's success over episodes 11-20 minus the no-inter-episode
+  control's (paired per trial: both run the same houses, goals and starts), with its interval;
+- the attention probe: per layer, the share of the main agent's attention (of steps in episodes 2+) that
+  goes to earlier episodes of the trial, beside the share uniform attention would give;
 - context extrapolation: the main agent, trained on trials of T steps, run on trials of about 4T steps;
   success of the episodes that start in each quarter [0,T), [T,2T), [2T,3T), [3T,4T) of the trial, and the
   last quarter minus episode 1.
@@ -42,7 +48,8 @@ SHIPPED = RESULTS / "incontext_house.pt"  # the small checkpoint the README's co
 # Variant name -> run directory of `embodied train +experiment=incontext_house name=<dir>` (see the yaml header).
 VARIANTS = {"main": "incontext_house", "no_inter_episode": "incontext_house_intra", "gru": "incontext_house_gru",
             "sink_none": "incontext_house_sink_none", "sink_kv": "incontext_house_sink_kv"}
-REFERENCES = ("oracle", "random")
+REFERENCES = ("oracle", "random", "explorer", "explorer_memory")  # explorers: envs/house/explorer.py
+CONTROL = "no_inter_episode"
 
 
 class MissingCheckpoints(RuntimeError):
@@ -163,6 +170,78 @@ def extrapolation(rows: list[dict], T: int, factor: int) -> dict:
             "collapsed": bool(last["n"] == 0 or last["mean"] < one["mean"])}
 
 
+def main_minus_control(main: np.ndarray, control: np.ndarray) -> dict:
+    """Mean success over episodes 11-20, main minus control, paired per trial, with its 95% interval."""
+    diff = np.nanmean(main[:, 10:20], axis=1) - np.nanmean(control[:, 10:20], axis=1)
+    diff = diff[~np.isnan(diff)]
+    lo, hi = stats.t_interval(diff)
+    return {"mean": float(np.mean(diff)), "lo": lo, "hi": hi, "n": int(len(diff)),
+            "meets_issue_bar": bool(np.mean(diff) >= 0.10 and lo > 0)}
+
+
+def attention_by_layer(file: Path, env: dict, trials: int, episodes: int, seed: int) -> dict | None:
+    """Per layer: the share of attention that steps of episodes 2+ put on earlier episodes of the trial
+    (mean over steps and envs), and the share uniform attention over the visible steps would give. Runs
+    each env until the first trial ends. None when the policy has no attention to probe."""
+    import envs
+    from embodied.evaluation.agents import PolicyAgent
+    from embodied.evaluation.attention_probe import AttentionProbe, supports
+
+    net, _ = checkpoint.load_policy(file)
+    if not supports(net):
+        return None
+    probe = AttentionProbe(net)
+    agent = PolicyAgent(net, max_steps=episodes * int(env["max_steps"]) + 1, seed=seed)
+    sim = envs.make(**{"name": "house", **env}, num_envs=trials, seed=seed, episodes_per_trial=episodes)
+    obs = sim.reset(seed=seed)
+    agent.reset(sim, obs)
+    history: list[np.ndarray] = []  # episode index of every step so far, per env (slot t = step t of the trial)
+    shares: list[list[float]] = [[] for _ in net.blocks]
+    uniform: list[float] = []
+    while True:
+        episode = np.asarray(obs["episode_index"]).copy()
+        action = agent.act(sim, obs)
+        history.append(episode)
+        layers = probe.layer_weights()
+        past = np.stack(history, 1)  # (B, t + 1)
+        for b in np.flatnonzero(episode > 0):
+            earlier = past[b] < episode[b]
+            for layer, w in enumerate(layers):
+                mass = w[b].float().numpy()[:len(earlier)]
+                if mass.sum() > 0:
+                    shares[layer].append(float(mass[earlier].sum() / mass.sum()))
+            uniform.append(float(earlier.mean()))
+        obs, reward, _, _ = sim.step({"action": action})
+        agent.commit(action, reward)
+        if np.asarray(obs["is_trial_first"]).any():
+            break
+    sim.close()
+    return {"share_to_earlier_episodes": [stats.summarize("share", s) for s in shares],
+            "uniform_share": stats.summarize("share", uniform), "steps": len(history), "trials": trials}
+
+
+def plot_attention(probe: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    layers = probe["share_to_earlier_episodes"]
+    x = np.arange(len(layers))
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    mean = np.array([s["mean"] for s in layers])
+    err = np.array([[s["mean"] - s["lo"], s["hi"] - s["mean"]] for s in layers]).T
+    ax.bar(x, mean, yerr=err, capsize=4, label="main agent")
+    ax.axhline(probe["uniform_share"]["mean"], color="k", ls="--", lw=1, label="uniform over visible steps")
+    ax.set_xticks(x, [f"layer {i + 1}" for i in x])
+    ax.set(ylabel="attention share to earlier episodes", ylim=(0, 1),
+           title=f"steps of episodes 2+ ({probe['trials']} test trials)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    write_atomic(path, lambda tmp: fig.savefig(tmp, format="png"))
+    plt.close(fig)
+
+
 def plot(curves: dict[str, list[dict]], extra: dict | None, path: Path, title: str) -> None:
     import matplotlib
 
@@ -208,6 +287,18 @@ def table(result: dict) -> str:
         g = v["gain_11_20_over_1"]
         lines.append(f"| {name} ({v['policy']}) | {v['env_steps']} | {_ci(g['episode_1'])} | "
                      f"{_ci(g['episodes_11_20'])} | {_ci(g)} |")
+    for ref in REFERENCES:
+        g = result.get(f"{ref}_gain_11_20_over_1")
+        if g:
+            lines.append(f"| {ref} (scripted) | - | {_ci(g['episode_1'])} | {_ci(g['episodes_11_20'])} | {_ci(g)} |")
+    d = result.get("main_minus_control_11_20")
+    if d:
+        lines += ["", f"Main minus control ({CONTROL}) over episodes 11-20, paired per trial: {_ci(d)}."]
+    probe = result.get("attention_probe")
+    if probe:
+        shares = ", ".join(f"layer {i + 1} {_ci(s)}" for i, s in enumerate(probe["share_to_earlier_episodes"]))
+        lines += ["", f"Attention share to earlier episodes (main, steps of episodes 2+): {shares}; uniform "
+                      f"attention over the visible steps would give {probe['uniform_share']['mean']:.3f}."]
     ex = result.get("extrapolation")
     if ex:
         segs = ", ".join(f"{s['mean']:.3f} (n={s['n']})" for s in ex["success_by_segment"])
@@ -240,6 +331,7 @@ def evaluate(args: argparse.Namespace) -> dict:
     result: dict = {"split": args.split, "trials": args.trials, "episodes": args.episodes, "env": env,
                     "main": main, "variants": {}, "references": {}}
     curves: dict[str, list[dict]] = {}
+    matrices: dict[str, np.ndarray] = {}
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("episodes"),
                   TimeElapsedColumn(), console=None, transient=False) as bar:
         def job(label: str, policy: str, run_env: dict, trials: int, episodes: int) -> list[dict]:
@@ -255,15 +347,22 @@ def evaluate(args: argparse.Namespace) -> dict:
             result["variants"][name] = {**info[name], "success": curve["success"],
                                         "episode_length": [p["mean"] for p in curve["episode_length"]],
                                         "gain_11_20_over_1": gain(success_matrix(rows, args.episodes))}
+            matrices[name] = success_matrix(rows, args.episodes)
         for ref in () if args.no_references else REFERENCES:
             rows = job(f"{ref} on {args.split}", ref, env, args.trials, args.episodes)
             curves[ref] = result["references"][ref] = stats.curve(rows, ["success"], args.episodes)["success"]
+            if ref.startswith("explorer"):
+                result[f"{ref}_gain_11_20_over_1"] = gain(success_matrix(rows, args.episodes))
+        if CONTROL in matrices and main != CONTROL:
+            result["main_minus_control_11_20"] = main_minus_control(matrices[main], matrices[CONTROL])
         if args.long_trials:
             T = base["context_T"]
             mean_len = np.nanmean(result["variants"][main]["episode_length"])
             episodes = int(min(args.long_max_episodes, math.ceil(1.25 * args.long_factor * T / max(1.0, mean_len))))
             rows = job(f"{main} on {args.long_factor}T-step trials", str(found[main]), env, args.long_trials, episodes)
             result["extrapolation"] = {**extrapolation(rows, T, args.long_factor), "episodes_run": episodes}
+    if args.probe_trials:
+        result["attention_probe"] = attention_by_layer(found[main], env, args.probe_trials, args.episodes, args.seed)
     if args.ship and found[main] != SHIPPED:
         result["shipped"] = str(export_for_eval(found[main], SHIPPED).relative_to(ROOT))
     result["seconds"] = round(time.time() - started, 1)
@@ -275,6 +374,8 @@ def evaluate(args: argparse.Namespace) -> dict:
         write_atomic(out / "table.md", lambda tmp: tmp.write_text(table(result)))
         plot(curves, result.get("extrapolation"), out / "incontext.png",
              f"{args.split} houses: {args.trials} trials x {args.episodes} episodes")
+        if result.get("attention_probe"):
+            plot_attention(result["attention_probe"], out / "attention.png")
     return result
 
 
@@ -285,6 +386,13 @@ def summary(result: dict) -> dict:
            "reference_success_per_episode": {n: [round(p["mean"], 4) for p in c] for n, c in result["references"].items()},
            "env_steps": {n: v["env_steps"] for n, v in result["variants"].items()},
            "gain_11_20_over_1": result["gain_11_20_over_1"], "seconds": result["seconds"]}
+    for key in ("main_minus_control_11_20", "explorer_memory_gain_11_20_over_1", "explorer_gain_11_20_over_1"):
+        if key in result:
+            out[key] = {k: result[key][k] for k in ("mean", "lo", "hi", "n")}
+    if result.get("attention_probe"):
+        probe = result["attention_probe"]
+        out["attention_share_to_earlier_episodes"] = [round(s["mean"], 4) for s in probe["share_to_earlier_episodes"]]
+        out["attention_uniform_share"] = round(probe["uniform_share"]["mean"], 4)
     if "extrapolation" in result:
         ex = result["extrapolation"]
         out["extrapolation"] = {k: ex[k] for k in ("context_T", "trial_steps", "trials", "trials_reaching_end",
@@ -304,6 +412,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--long-trials", type=int, default=8, help="trials of the extrapolation run (0: skip it)")
     p.add_argument("--long-factor", type=int, default=4, help="extrapolation trials span this many times T steps")
     p.add_argument("--long-max-episodes", type=int, default=400)
+    p.add_argument("--probe-trials", type=int, default=8, help="test trials of the attention probe (0: skip it)")
     p.add_argument("--max-steps", type=int, default=None, help="episode cap; default: the training run's")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--greedy", action="store_true", help="arg-max actions instead of sampling")

@@ -1,4 +1,5 @@
-"""``embodied sim``: run a built-in policy (``oracle`` or ``random``) on a split of houses.
+"""``embodied sim``: run a built-in policy on a split of houses: ``oracle``, ``random``, or a scripted frontier
+explorer without (``explorer``) or with (``explorer_memory``) its map across the episodes of a trial.
 
     embodied sim policy=oracle split=val episodes=200 [video=PATH.mp4] [metrics=PATH.json]
 
@@ -20,7 +21,6 @@ from omegaconf import DictConfig, OmegaConf
 
 from embodied.config import check, choice, positive_int
 
-POLICIES = ("oracle", "random")
 SPLITS = ("train", "val", "test")
 
 
@@ -53,9 +53,9 @@ def main(argv: list[str]) -> int:
 
 def run(cfg: DictConfig) -> int:
     import envs
-    from envs.house.task import NUM_ACTIONS
+    from embodied.evaluation.agents import BUILTIN, make_agent
 
-    policy = choice(cfg, "policy", POLICIES)
+    policy = choice(cfg, "policy", [*BUILTIN, *envs.scripted_agents("house")])
     split = choice(cfg, "split", SPLITS)
     episodes = positive_int(cfg, "episodes")
     num_envs = positive_int(cfg, "num_envs")
@@ -75,11 +75,12 @@ def run(cfg: DictConfig) -> int:
     env = envs.make(**env_cfg)
     n = env.num_envs
     quota = np.full(n, episodes // n) + (np.arange(n) < episodes % n)
-    rng = np.random.default_rng([seed, 12345])
+    agent = make_agent(policy, seed=seed)
     records: list[dict] = []
     counted = np.zeros(n, int)
     start = time.perf_counter()
     obs = env.reset(seed=seed)
+    agent.reset(env, obs)
     specs = [env.episode_spec(i) for i in range(n)]
     recorder = _Video(video, video_size, video_fps) if video else None
     from rich.progress import Progress
@@ -88,10 +89,11 @@ def run(cfg: DictConfig) -> int:
         task = bar.add_task(f"sim {policy} on {split}", total=episodes)
         steps = 0
         while (counted < quota).any():
-            action = env.oracle_action() if policy == "oracle" else rng.integers(0, NUM_ACTIONS, n)
+            action = agent.act(env, obs)
             if recorder:
                 recorder.before(env, obs, int(action[0]))
             obs, reward, done, info = env.step({"action": action})
+            agent.commit(action, reward)
             steps += 1
             if recorder:
                 recorder.after(env, obs, float(reward[0]), bool(done[0]), bool(info["success"][0] == 1))

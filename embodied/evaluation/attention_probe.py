@@ -48,6 +48,13 @@ class AttentionProbe:
 
         attn.step = step
 
+    def layer_weights(self) -> list[list[torch.Tensor]] | None:
+        """Per layer, per env: mass of the latest step over slots ``0 .. t`` of its trial (heads averaged)."""
+        if not self._mass:
+            return None
+        lengths = self._lengths.tolist()
+        return [[m[b, :int(n)] for b, n in enumerate(lengths)] for m in self._mass]
+
     def weights(self) -> list[torch.Tensor] | None:
         """Per env: mass of the latest step over slots ``0 .. t`` of its trial (heads and layers averaged)."""
         if not self._mass:

@@ -75,3 +75,13 @@ def from_spec(spec: dict, resolution: int | None = None):
                    max_steps=int(spec["max_steps"]), houses=houses, spec=dict(spec),
                    gps_frame=str(spec.get("gps_frame", "episode")))
     return env
+
+
+def __getattr__(name: str):
+    """``AGENTS``: the scripted frontier explorers (``explorer``, ``explorer_memory``), imported on first use
+    (they need Numba, which ``availability`` reports on)."""
+    if name == "AGENTS":
+        from envs.house.explorer import AGENTS
+
+        return AGENTS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

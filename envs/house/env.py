@@ -250,6 +250,13 @@ class HouseEnv(Env):
                       self._heights, self._pos, self._heading, self._pitch, out)
         return out
 
+    def world(self) -> dict[str, np.ndarray]:
+        """The batch's live state arrays (read-only by convention) for scripted agents that map the house:
+        ``grid`` (N, G, G) cell codes, ``objects`` (N, M, 3) x, y, category, ``nobj``, ``heights`` per category,
+        ``pos`` (N, 2) m, ``heading``, ``pitch``, ``goal`` category."""
+        return {"grid": self._grid, "objects": self._objects, "nobj": self._nobj, "heights": self._heights,
+                "pos": self._pos, "heading": self._heading, "pitch": self._pitch, "goal": self._goal}
+
     def perception_labels(self) -> np.ndarray:
         """``(num_envs, perception.NUM_LABELS)`` float32: what each camera can know (envs/house/perception.py)."""
         out = np.zeros((self.num_envs, perception.NUM_LABELS), np.float32)

@@ -77,7 +77,7 @@ def test_sim_command_writes_metrics_and_video(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["policy=walk"], "policy='walk' is not allowed; allowed values: ['oracle', 'random']"),
+    (["policy=walk"], "policy='walk' is not allowed; allowed values: ['oracle', 'random', 'explorer', 'explorer_memory']"),
     (["split=dev"], "split='dev' is not allowed; allowed values: ['train', 'val', 'test']"),
     (["episodes=0"], "episodes=0 is invalid; expected a positive integer"),
     (["video=out.avi"], "video='out.avi' is invalid; expected null or a path ending in .mp4"),
