@@ -74,3 +74,7 @@ def test_probe_on_a_policy_leaves_its_outputs_unchanged():
         w = probe.weights()
         assert [len(x) for x in w] == [t + 1, t + 1]
         assert all(bool((x >= 0).all()) and float(x.sum()) <= 1 + 1e-6 for x in w)
+        per_layer = probe.layer_weights()
+        assert len(per_layer) == cfg.layers
+        for env in range(2):  # the layer average is what weights() reports
+            torch.testing.assert_close(torch.stack([layer[env] for layer in per_layer]).mean(0), w[env])

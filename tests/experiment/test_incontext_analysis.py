@@ -94,3 +94,36 @@ def test_cli_fails_without_inventing_numbers(tmp_path, capsys):
 def test_cli_needs_twenty_episodes():
     with pytest.raises(SystemExit):
         bench.parse(["--episodes", "10"])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_main_minus_control_is_a_paired_t_interval(seed):
+    rng = np.random.default_rng(seed)
+    trials = int(rng.integers(5, 80))
+    main = (rng.uniform(size=(trials, 20)) < 0.5).astype(float)
+    control = (rng.uniform(size=(trials, 20)) < 0.3).astype(float)
+    d = bench.main_minus_control(main, control)
+    diff = main[:, 10:20].mean(1) - control[:, 10:20].mean(1)
+    lo, hi = st.t.interval(0.95, trials - 1, loc=diff.mean(), scale=st.sem(diff))
+    assert d["mean"] == pytest.approx(diff.mean()) and (d["lo"], d["hi"]) == pytest.approx((lo, hi))
+    assert d["meets_issue_bar"] == (diff.mean() >= 0.10 and lo > 0)
+
+
+def test_attention_probe_sees_no_earlier_episode_in_the_control(tmp_path):
+    """The shipped main agent attends to earlier episodes; the same weights with inter-episode attention
+    switched off cannot put any mass there."""
+    import torch
+
+    from embodied.learner import checkpoint
+
+    data = checkpoint.read(bench.SHIPPED)
+    data["config"]["policy"]["inter_episode"] = False
+    control = tmp_path / "control.pt"
+    torch.save(data, control)
+    env = {"split": "test", "resolution": 32, "max_steps": 12}
+    main = bench.attention_by_layer(bench.SHIPPED, env, trials=3, episodes=3, seed=0)
+    ctrl = bench.attention_by_layer(control, env, trials=3, episodes=3, seed=0)
+    assert len(main["share_to_earlier_episodes"]) == len(ctrl["share_to_earlier_episodes"]) >= 1
+    assert all(s["mean"] == 0 for s in ctrl["share_to_earlier_episodes"])
+    assert all(s["mean"] > 0 for s in main["share_to_earlier_episodes"])
+    assert 0 < main["uniform_share"]["mean"] < 1
