@@ -112,6 +112,9 @@ def test_sink_parameter_gradients(sink, seed):
 def test_step_resets_only_envs_starting_a_trial(seed):
     policy = small_policy(seed)
     inputs = trial_batch(2, 6, seed, max_episode=100)
+    # one episode per env over the six steps: only the forced trial start below may reset a cache
+    inputs["is_first"][:, 1:] = inputs["is_trial_first"][:, 1:] = False
+    inputs["step_index"], inputs["episode_index"] = torch.arange(6).expand(2, 6), torch.zeros(2, 6, dtype=torch.long)
     state = policy.initial_state(2, 16)
     with torch.no_grad():
         for i in range(5):
