@@ -17,6 +17,8 @@ import torch
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 if DEVICE == "cpu":
     os.environ["TRITON_INTERPRET"] = "1"
+elif os.environ.get("TRITON_INTERPRET") == "1":  # tests/conftest.py sets it unless told otherwise
+    raise RuntimeError("a CUDA device is present: run with TRITON_INTERPRET=0 to compile the kernels for it")
 
 import pytest  # noqa: E402
 from triton.runtime.errors import OutOfResources  # noqa: E402
