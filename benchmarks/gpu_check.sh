@@ -64,11 +64,11 @@ step imports 60 "$PY" -c "import hydra, omegaconf, gymnasium, torch, triton, emb
 if [ "$MODE" = full ]; then
   XDIST=()
   "$PY" -c "import xdist" 2>/dev/null && XDIST=(-n 8)
-  step kernels 240 env EMBODIED_GPU_CHECK=full EMBODIED_TRITON_AUTOTUNE=0 "$PY" -m pytest tests/kernels/check_triton_sizes.py \
+  step kernels 180 env EMBODIED_GPU_CHECK=full EMBODIED_TRITON_AUTOTUNE=0 "$PY" -m pytest tests/kernels/check_triton_sizes.py \
     -q -p no:cacheprovider "${XDIST[@]}" --junitxml="$OUT/kernels.xml"
-  step attention 180 "$PY" benchmarks/attention.py --no-cpu --kernel-lengths 4096 16384 --decode-keys 65536
-  step rollout 120 "$PY" benchmarks/kv_rollout.py --steps 65536
-  step train 240 "$PY" -m torch.distributed.run --nproc_per_node=1 benchmarks/amp_ddp_train.py \
+  step attention 150 "$PY" benchmarks/attention.py --no-cpu --kernel-lengths 4096 16384 --decode-keys 65536
+  step rollout 90 "$PY" benchmarks/kv_rollout.py --steps 65536
+  step train 160 "$PY" -m torch.distributed.run --nproc_per_node=1 benchmarks/amp_ddp_train.py \
     --seconds "${GPU_CHECK_TRAIN_SECONDS:-120}"
 else
   step kernels 240 env EMBODIED_GPU_CHECK=dry "$PY" -m pytest tests/kernels/check_triton_sizes.py -q -p no:cacheprovider \
