@@ -11,6 +11,7 @@
 #   3. benchmarks/kv_rollout.py: the policy's KV-cache rollout at 64k steps (equivalence, memory per step)
 #   4. benchmarks/amp_ddp_train.py: 2 minutes of incontext_house_gpu-shaped training, AMP bf16, torchrun DDP
 # --dry-run: the same steps on the CPU at tiny sizes (Triton interpreter, gloo), as CI runs it.
+# GPU_CHECK_STEPS="kernels attention" reruns only those of steps 1-4 (a second try inside the same device budget).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 MODE=full
@@ -20,12 +21,14 @@ case "${1:-}" in
   *) echo "usage: benchmarks/gpu_check.sh [--dry-run]  (unknown argument: $1)" >&2; exit 2 ;;
 esac
 PY=${PYTHON:-python3}
+SELECTED=${GPU_CHECK_STEPS:-kernels attention rollout train}
 OUT=${OUT:-out/gpu_check}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 STEPS=$(mktemp -d)
 LOG="$OUT/gpu_check.log"
 : >"$LOG"
+rm -f "$OUT/kernels.xml" "$OUT/gpu_check.json" "$OUT/RESULTS.md"
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 if [ "$MODE" = dry ]; then
   export TRITON_INTERPRET=1 CUDA_VISIBLE_DEVICES=""
@@ -39,6 +42,10 @@ say() { echo "[gpu_check $(date -u +%H:%M:%S)] $*" | tee -a "$LOG"; }
 step() {
   local name=$1 limit=$2 start rc
   shift 2
+  if [[ "$name" != wheels && "$name" != imports && " $SELECTED " != *" $name "* ]]; then
+    say "step $name: not selected (GPU_CHECK_STEPS=$SELECTED)"
+    return
+  fi
   say "step $name (limit ${limit}s): $*"
   start=$(date +%s)
   timeout --kill-after=10 "$limit" "$@" >"$STEPS/$name.out" 2>"$STEPS/$name.err"

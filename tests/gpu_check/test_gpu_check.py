@@ -131,6 +131,29 @@ def test_report_fails_on_a_failed_step_or_a_missed_correctness_target(tmp_path):
     assert "| train_loss_finite |" in (out / "RESULTS.md").read_text()
 
 
+def test_report_leaves_steps_that_did_not_run_unjudged(tmp_path):
+    """A rerun of some steps (GPU_CHECK_STEPS=kernels): the others are neither met nor missed."""
+    steps, out = tmp_path / "steps", tmp_path / "out"
+    steps.mkdir()
+    out.mkdir()
+    for name, text in (("kernels", "1 passed\n"), ("attention", json.dumps(
+            {"gpu": {"device": "NVIDIA H200", "dtype": "bfloat16", "decode_keys": 65536, "decode_batch": 16,
+                 "fwd_bwd": {"4096": {"batch": 8, "triton_tflops": 120.0, "sdpa_tflops": 100.0, "speedup": 1.2}},
+                 "triton_decode_us": 60.0, "sdpa_decode_us": 80.0, "decode_bandwidth_gbs": 3500.0,
+                 "copy_bandwidth_gbs": 4300.0, "decode_bandwidth_fraction": 0.81}}) + "\n")):
+        (steps / f"{name}.rc").write_text("0")
+        (steps / f"{name}.s").write_text("3")
+        (steps / f"{name}.out").write_text(text)
+    (out / "kernels.xml").write_text('<testsuite><testcase name="test_a"/></testsuite>')
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu_check_report.py"), "--mode", "full",
+                          "--steps", str(steps), "--out", str(out)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    targets = json.loads((out / "gpu_check.json").read_text())["targets"]
+    assert {k: t["met"] for k, t in targets.items()} == {
+        "fwd_bwd_speedup_T4096_bf16": False, "decode_bandwidth_fraction": True, "kernel_tests_within_tolerance": True,
+        "rollout_cache_equivalent": None, "train_loss_finite": None}
+
+
 def _device_tags() -> set[Tag]:
     platforms = ["manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64", "linux_x86_64"]
     return set(cpython_tags((3, 12), platforms=platforms)) | set(compatible_tags((3, 12), "cp312", platforms))
