@@ -26,6 +26,8 @@ OUT=${OUT:-out/gpu_check}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 STEPS=$(mktemp -d)
+SITE=""
+trap 'rm -rf "$STEPS" ${SITE:+"$SITE"}' EXIT
 LOG="$OUT/gpu_check.log"
 : >"$LOG"
 rm -f "$OUT/kernels.xml" "$OUT/gpu_check.json" "$OUT/RESULTS.md"
@@ -61,7 +63,7 @@ step() {
 # 0. carried wheels: installed into a private folder that comes first on the path.
 if compgen -G ".gpu-wheels/*.whl" >/dev/null; then
   SITE=$(mktemp -d)
-  step wheels 120 "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target "$SITE" .gpu-wheels/*.whl
+  step wheels 60 "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target "$SITE" .gpu-wheels/*.whl
   export PYTHONPATH="$PWD:$SITE${PYTHONPATH#"$PWD"}"
 else
   say "no .gpu-wheels/: using the packages already installed"
@@ -89,6 +91,4 @@ else
     policy.d_model=32 policy.heads=2 policy.head_dim=16 policy.mlp_hidden=32 policy.encoder.feature_dim=16
 fi
 "$PY" benchmarks/gpu_check_report.py --mode "$MODE" --steps "$STEPS" --out "$OUT" 2>&1 | tee -a "$LOG"
-rc=${PIPESTATUS[0]}
-rm -rf "$STEPS"
-exit "$rc"
+exit "${PIPESTATUS[0]}"
