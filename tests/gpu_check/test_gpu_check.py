@@ -77,8 +77,9 @@ def test_dry_run_runs_every_step_and_imports_only_what_the_device_has_or_carries
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     report = json.loads((tmp_path / "gpu_check.json").read_text())
     assert report["ok"] and report["mode"] == "dry"
-    assert {n: s["exit"] for n, s in report["steps"].items()} == {n: 0 for n in ("imports", "kernels", "attention",
-                                                                                 "rollout", "train")}
+    exits = {n: s["exit"] for n, s in report["steps"].items()}
+    exits.pop("wheels", None)  # run when the checkout has .gpu-wheels/ (made by `make gpu-wheels`)
+    assert exits == {n: 0 for n in ("imports", "kernels", "attention", "rollout", "train")}
     assert report["kernel_tests"]["tests"] >= 20 and not report["kernel_tests"]["failed"]
     figures = {n: s["figures"] for n, s in report["steps"].items()}
     fwd_bwd = figures["attention"]["gpu"]["fwd_bwd"]
