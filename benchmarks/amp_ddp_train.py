@@ -7,8 +7,8 @@ Every rank joins the process group (NCCL on CUDA, gloo on the CPU) and trains th
 this run is there to exercise it), with bf16 autocast on CUDA (``trainer.device=auto``). The config is
 ``+experiment=incontext_house_gpu`` (4096-step trials, updates every 256 steps, ResNet-18 encoder, relic
 transformer) with its envs stepped in this process (``cluster=inprocess``: the GPU machine has no Ray);
-``key=value`` arguments override it (the GPU check's dry run shrinks it). After ``--seconds`` a stop is
-requested, which the ranks honour together at the next update boundary.
+``key=value`` arguments override it; without CUDA the default is a miniature of it (``--tiny``). After
+``--seconds`` a stop is requested, which the ranks honour together at the next update boundary.
 
 Learner tokens/s: the (env, step) positions forwarded and back-propagated in the PPO epochs (the context
 ``[0, stop)`` of every env in every epoch) per second spent in updates. The last line of stdout (rank 0)
@@ -34,6 +34,11 @@ from embodied.learner.trainer import Trainer
 from embodied.rollout import cluster
 
 BASE = ["+experiment=incontext_house_gpu", "cluster=inprocess", "progress=false", "tensorboard=false"]
+# The same run in miniature, the default without CUDA (the GPU check's dry run): one rollout of 2 envs x 8 steps.
+TINY = ["trainer.num_envs=2", "cluster.num_workers=1", "trainer.rollout_steps=8", "trainer.update_every=4",
+        "trainer.epochs=1", "trainer.minibatches=1", "trainer.total_steps=16", "trainer.torch_threads=1",
+        "env.resolution=16", "policy.layers=1", "policy.d_model=32", "policy.heads=2", "policy.head_dim=16",
+        "policy.mlp_hidden=32", "policy.encoder.feature_dim=16"]
 LOSSES = ("policy_loss", "value_loss", "entropy")
 
 
@@ -88,9 +93,12 @@ def run(seconds: float, overrides: list[str]) -> dict:
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=120.0, help="wall-clock seconds before a stop is requested")
+    parser.add_argument("--tiny", action=argparse.BooleanOptionalAction, default=not torch.cuda.is_available(),
+                        help="the miniature run (default without CUDA: the full shape would not reach an update "
+                             "boundary, where a stop is honoured, within minutes on a CPU)")
     parser.add_argument("overrides", nargs="*", help="key=value config overrides")
     args = parser.parse_args(argv)
-    result = run(args.seconds, args.overrides)
+    result = run(args.seconds, (TINY if args.tiny else []) + args.overrides)
     if int(os.environ.get("RANK", "0")) == 0:
         print(json.dumps(result))
 

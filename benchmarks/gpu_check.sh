@@ -78,17 +78,14 @@ if [ "$MODE" = full ]; then
   step attention 150 "$PY" benchmarks/attention.py --no-cpu --kernel-lengths 4096 16384 --decode-keys 65536
   step rollout 90 "$PY" benchmarks/kv_rollout.py --steps 65536
   step train 160 "$PY" -m torch.distributed.run --nproc_per_node=1 benchmarks/amp_ddp_train.py \
-    --seconds "${GPU_CHECK_TRAIN_SECONDS:-120}"
+    --seconds "${GPU_CHECK_TRAIN_SECONDS:-120}" --no-tiny
 else
   step kernels 240 env EMBODIED_GPU_CHECK=dry "$PY" -m pytest tests/kernels/check_triton_sizes.py -q -p no:cacheprovider \
     --junitxml="$OUT/kernels.xml"
   step attention 180 "$PY" benchmarks/attention.py --no-cpu --kernels-on cpu --kernel-lengths 16 32 --decode-keys 64 \
     --kernel-tokens 32 --reps 1
   step rollout 120 "$PY" benchmarks/kv_rollout.py --steps 96 --tail 3
-  step train 240 "$PY" -m torch.distributed.run --nproc_per_node=1 benchmarks/amp_ddp_train.py --seconds 60 \
-    trainer.num_envs=2 cluster.num_workers=1 trainer.rollout_steps=8 trainer.update_every=4 trainer.epochs=1 \
-    trainer.minibatches=1 trainer.total_steps=16 trainer.torch_threads=1 env.resolution=16 policy.layers=1 \
-    policy.d_model=32 policy.heads=2 policy.head_dim=16 policy.mlp_hidden=32 policy.encoder.feature_dim=16
+  step train 240 "$PY" -m torch.distributed.run --nproc_per_node=1 benchmarks/amp_ddp_train.py --seconds 60 --tiny
 fi
 "$PY" benchmarks/gpu_check_report.py --mode "$MODE" --steps "$STEPS" --out "$OUT" 2>&1 | tee -a "$LOG"
 exit "${PIPESTATUS[0]}"
