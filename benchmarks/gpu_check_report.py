@@ -92,6 +92,10 @@ def _fmt(value) -> str:
     return "-" if value is None else str(value)
 
 
+def _figures(report: dict, step: str) -> dict:
+    return report["steps"].get(step, {}).get("figures") or {}
+
+
 def markdown(report: dict) -> str:
     dev = report["device"]
     lines = [f"# GPU check ({report['mode']})", "",
@@ -104,7 +108,7 @@ def markdown(report: dict) -> str:
     for name, t in report["targets"].items():
         met = {None: "not judged", True: "yes", False: "**no**"}[t["met"]]
         lines.append(f"| {name} | {_fmt(t['value'])} | {t['target']} | {met} |")
-    gpu = (report["steps"].get("attention", {}).get("figures") or {}).get("gpu") or {}
+    gpu = _figures(report, "attention").get("gpu") or {}
     if gpu:
         lines += ["", f"Attention ({gpu.get('device')}, {gpu.get('dtype')}, 8 heads, head dim 32):", "",
                   "| T | batch | Triton TFLOP/s | SDPA flash TFLOP/s | speed-up |", "| --- | --- | --- | --- | --- |"]
@@ -115,14 +119,14 @@ def markdown(report: dict) -> str:
                   f"{_fmt(gpu.get('triton_decode_us'))} us, SDPA {_fmt(gpu.get('sdpa_decode_us'))} us; "
                   f"{_fmt(gpu.get('decode_bandwidth_gbs'))} GB/s = {_fmt(gpu.get('decode_bandwidth_fraction'))} of "
                   f"the copy bandwidth {_fmt(gpu.get('copy_bandwidth_gbs'))} GB/s."]
-    rollout = report["steps"].get("rollout", {}).get("figures") or {}
+    rollout = _figures(report, "rollout")
     if rollout:
         lines += ["", f"KV-cache rollout: {rollout['steps']} steps x {rollout['batch']} envs, "
                   f"{rollout['cache_bytes_per_step']} B/step (measured {_fmt(rollout['measured_cache_bytes_per_step'])}), "
                   f"cache {_fmt(rollout['cache_mib'])} MiB, {_fmt(rollout['step_ms_at_full_length'])} ms/step at full "
                   f"length, peak {_fmt(rollout['peak_device_mib'])} MiB; max rel. logit error "
                   f"{_fmt(rollout['max_rel_logit_error'])}."]
-    train = report["steps"].get("train", {}).get("figures") or {}
+    train = _figures(report, "train")
     if train:
         lines += ["", f"Training (DDP world {train['world_size']}, AMP {train['amp']}): {_fmt(train['wall_s'])} s, "
                   f"{train['env_steps']} env steps = {_fmt(train['env_steps_per_s'])} env steps/s, {train['updates']} "
