@@ -165,7 +165,7 @@ def test_gpu_wheels_target_fetches_exactly_the_pinned_wheels_for_the_device(tmp_
     """``make gpu-wheels`` (about 1 MB from PyPI): one wheel per pin, installable on CPython 3.12 x86-64,
     whose requirements the device or another carried wheel meets."""
     dest = tmp_path / "wheels"
-    res = subprocess.run(["make", "-s", "gpu-wheels", f"PY={sys.executable}", f"GPU_WHEELS={dest}"], cwd=ROOT,
+    res = subprocess.run(["make", "-s", "gpu-wheels", f"GPU_PY={sys.executable}", f"GPU_WHEELS={dest}"], cwd=ROOT,
                          capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
     wheels = {parse_wheel_filename(w.name)[0]: (w, parse_wheel_filename(w.name)) for w in dest.glob("*.whl")}
