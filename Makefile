@@ -8,7 +8,7 @@ DEMO_STEPS ?= 98304
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo test test-fast test-slow bench clean
+.PHONY: setup demo test test-fast test-slow bench clean gpu-wheels
 
 $(BIN)/embodied: setup.cfg
 	$(PY) -m venv $(VENV)
@@ -36,6 +36,19 @@ test: test-fast test-slow
 
 bench: setup
 	for b in benchmarks/*.py; do $(BIN)/python $$b; done
+
+# The wheels benchmarks/gpu_check.sh installs on a lent GPU machine (CPython 3.12, x86-64, no network): exactly
+# benchmarks/gpu_wheels.txt (downloaded) and gpu_wheels_built.txt (pure-Python sources, built here), no others.
+GPU_WHEELS ?= .gpu-wheels
+# Any Python with pip downloads them: the venv's when there is one.
+GPU_PY ?= $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PY))
+GPU_PLATFORM := --python-version 3.12 --implementation cp --platform manylinux_2_28_x86_64 \
+	--platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64
+gpu-wheels:
+	rm -rf $(GPU_WHEELS) && mkdir -p $(GPU_WHEELS)
+	$(GPU_PY) -m pip download -q --no-deps --only-binary=:all: $(GPU_PLATFORM) -d $(GPU_WHEELS) -r benchmarks/gpu_wheels.txt
+	$(GPU_PY) -m pip wheel -q --no-deps -w $(GPU_WHEELS) -r benchmarks/gpu_wheels_built.txt
+	@ls $(GPU_WHEELS)
 
 clean:
 	rm -rf $(VENV) runs *.egg-info

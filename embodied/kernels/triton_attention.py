@@ -11,23 +11,20 @@ fp32 dots (not tf32) and agree to ~1e-6 of the largest reference value (tests al
 inputs round the probabilities to the input dtype before the P.V and dS.K products as flash-attention
 does, and agree to ~1e-2 (bf16) and ~1e-3 (fp16) of it (tests allow 3e-2 and 1e-2).
 
+Tile sizes and warps come from ``tuning.py`` (autotuned per head dim and length bucket on a GPU).
 Under ``TRITON_INTERPRET=1`` (CPU tests) half-precision dots run on fp32 copies of the operands, because
 the interpreter mis-computes bf16 ``tl.dot``; the products of two halves are exact in fp32, so this
 changes nothing but the order of accumulation.
 """
 from __future__ import annotations
 
-import os
-
 import torch
 import triton
 import triton.language as tl
 
+from embodied.kernels.tuning import Tunable, interpreting, length_bucket, tile_sizes
+
 LOG2E = 1.4426950408889634
-
-
-def interpreting() -> bool:
-    return os.environ.get("TRITON_INTERPRET", "0") == "1"
 
 
 @triton.jit
@@ -67,7 +64,7 @@ def _key_window(START, b, stb, offs_m, in_q, N, q_offset, HAS_START: tl.constexp
 @triton.jit
 def _fwd_kernel(Q, K, V, KS, VS, O, LSE, LENS, START,
                 sqb, sqh, sqn, skb, skh, skn, svb, svh, svn, sob, soh, son, stb,
-                H, N, q_offset, scale_log2,
+                H, N, q_offset, scale_log2, LEN_BUCKET,
                 HAS_SINK: tl.constexpr, HAS_VSINK: tl.constexpr, HAS_START: tl.constexpr,
                 D: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
                 UPCAST: tl.constexpr, IEEE: tl.constexpr):
@@ -114,7 +111,7 @@ def _fwd_kernel(Q, K, V, KS, VS, O, LSE, LENS, START,
 @triton.jit
 def _bwd_dkdv_kernel(Q, K, V, DO, LSE, DELTA, DK, DV, LENS, START,
                      sqb, sqh, sqn, skb, skh, skn, svb, svh, svn, sob, soh, son, stb,
-                     H, N, S, q_offset, scale, scale_log2,
+                     H, N, S, q_offset, scale, scale_log2, LEN_BUCKET,
                      HAS_START: tl.constexpr, D: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
                      UPCAST: tl.constexpr, IEEE: tl.constexpr):
     pid_n = tl.program_id(0)
@@ -156,7 +153,7 @@ def _bwd_dkdv_kernel(Q, K, V, DO, LSE, DELTA, DK, DV, LENS, START,
 @triton.jit
 def _bwd_dq_kernel(Q, K, V, KS, VS, DO, LSE, DELTA, DQ, DKS, DVS, LENS, START,
                    sqb, sqh, sqn, skb, skh, skn, svb, svh, svn, sob, soh, son, stb,
-                   H, N, q_offset, scale, scale_log2, NUM_M,
+                   H, N, q_offset, scale, scale_log2, NUM_M, LEN_BUCKET,
                    HAS_SINK: tl.constexpr, HAS_VSINK: tl.constexpr, HAS_START: tl.constexpr,
                    D: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
                    UPCAST: tl.constexpr, IEEE: tl.constexpr):
@@ -204,25 +201,26 @@ def _strides(*tensors):
     return [s for t in tensors for s in t.stride()[:3]]
 
 
-def _blocks(d: int) -> tuple[int, int, int]:
-    if interpreting():
-        return 16, 16, 1
-    return (64, 64, 4) if d <= 64 else (64, 32, 4)
+_FWD = Tunable(_fwd_kernel, "fwd")
+_BWD_DKDV = Tunable(_bwd_dkdv_kernel, "bwd")
+_BWD_DQ = Tunable(_bwd_dq_kernel, "bwd")
+
+
+def _flags(q: torch.Tensor) -> dict:
+    return dict(D=q.shape[-1], UPCAST=interpreting() and q.dtype != torch.float32, IEEE=q.dtype == torch.float32)
 
 
 def forward(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale):
     b, h, n, d = q.shape
     out = torch.empty_like(q)
     lse = torch.empty(b, h, n, dtype=torch.float32, device=q.device)
-    bm, bn, warps = _blocks(d)
     start = key_start if key_start is not None else lengths
-    _fwd_kernel[(triton.cdiv(n, bm), b * h)](
+    _FWD.launch(
+        lambda meta: (triton.cdiv(n, meta["BLOCK_M"]), b * h),
         q, k, v, k_sink if k_sink is not None else q, v_sink if v_sink is not None else q, out, lse, lengths, start,
         *_strides(q, k, v, out), start.stride(0),
-        h, n, q_offset, scale * LOG2E,
-        HAS_SINK=k_sink is not None, HAS_VSINK=v_sink is not None, HAS_START=key_start is not None,
-        D=d, BLOCK_M=bm, BLOCK_N=bn, UPCAST=interpreting() and q.dtype != torch.float32,
-        IEEE=q.dtype == torch.float32, num_warps=warps)
+        h, n, q_offset, scale * LOG2E, length_bucket(k.shape[2]),
+        HAS_SINK=k_sink is not None, HAS_VSINK=v_sink is not None, HAS_START=key_start is not None, **_flags(q))
     return out, lse
 
 
@@ -231,22 +229,22 @@ def backward(do, q, k, v, k_sink, v_sink, out, lse, q_offset, lengths, key_start
     s = k.shape[2]
     do = do.contiguous()
     delta = (do.float() * out.float()).sum(-1).contiguous()
-    bm, bn, warps = _blocks(d)
     start = key_start if key_start is not None else lengths
-    flags = dict(D=d, BLOCK_M=bm, BLOCK_N=bn, UPCAST=interpreting() and q.dtype != torch.float32,
-                 IEEE=q.dtype == torch.float32, num_warps=warps)
+    bucket = length_bucket(s)
     dk = torch.empty(b, h, s, d, dtype=torch.float32, device=q.device)
     dv = torch.empty_like(dk)
-    _bwd_dkdv_kernel[(triton.cdiv(s, bn), b * h)](
+    _BWD_DKDV.launch(
+        lambda meta: (triton.cdiv(s, meta["BLOCK_N"]), b * h),
         q, k, v, do, lse, delta, dk, dv, lengths, start, *_strides(q, k, v, do), start.stride(0),
-        h, n, s, q_offset, scale, scale * LOG2E, HAS_START=key_start is not None, **flags)
-    num_m = triton.cdiv(n, bm)
+        h, n, s, q_offset, scale, scale * LOG2E, bucket, HAS_START=key_start is not None, **_flags(q))
+    num_m = triton.cdiv(n, min(tile_sizes("bwd", "BLOCK_M")))  # rows for the smallest query tile; others stay 0
     dq = torch.empty(b, h, n, d, dtype=torch.float32, device=q.device)
     dks = torch.zeros(b, h, num_m, d, dtype=torch.float32, device=q.device)
     dvs = torch.zeros_like(dks)
-    _bwd_dq_kernel[(num_m, b * h)](
+    _BWD_DQ.launch(
+        lambda meta: (triton.cdiv(n, meta["BLOCK_M"]), b * h),
         q, k, v, k_sink if k_sink is not None else q, v_sink if v_sink is not None else q, do, lse, delta,
         dq, dks, dvs, lengths, start, *_strides(q, k, v, do), start.stride(0),
-        h, n, q_offset, scale, scale * LOG2E, num_m,
-        HAS_SINK=k_sink is not None, HAS_VSINK=v_sink is not None, HAS_START=key_start is not None, **flags)
+        h, n, q_offset, scale, scale * LOG2E, num_m, bucket,
+        HAS_SINK=k_sink is not None, HAS_VSINK=v_sink is not None, HAS_START=key_start is not None, **_flags(q))
     return dq, dk, dv, dks.sum((0, 2)), dvs.sum((0, 2))

@@ -15,12 +15,13 @@ import triton
 import triton.language as tl
 
 from embodied.kernels.triton_attention import LOG2E
+from embodied.kernels.tuning import Tunable, length_bucket, tile_sizes
 
 
 @triton.jit
 def _split_kernel(Q, K, V, M, L, ACC, LENS, START,
                   sqb, sqh, skb, skh, skn, svb, svh, svn,
-                  H, split_size, NUM_SPLITS, scale_log2,
+                  H, split_size, NUM_SPLITS, scale_log2, LEN_BUCKET,
                   HAS_START: tl.constexpr, D: tl.constexpr, BLOCK_N: tl.constexpr):
     split = tl.program_id(0)
     bh = tl.program_id(1)
@@ -88,24 +89,27 @@ def _merge_kernel(Q, KS, VS, M, L, ACC, O, sqb, sqh, sob, soh, H, NUM_SPLITS, sc
     tl.store(O + b * sob + h * soh + offs_d, out.to(O.dtype.element_ty))
 
 
+_SPLIT = Tunable(_split_kernel, "decode")
+
+
 def triton_decode(q, k, v, lengths, k_sink, v_sink, key_start, scale, num_splits: int | None = None):
     """``q (B, H, D)`` over the cache ``k, v (B, H, S, D)`` -> ``(B, H, D)`` in q's dtype."""
     b, h, d = q.shape
-    block_n = 16 if d >= 128 else 32
+    align = max(tile_sizes("decode", "BLOCK_N"))  # splits start on a tile boundary of every candidate tile
     max_len = int(lengths.max())
-    if num_splits is None:  # enough programs to fill the GPU (~4 per SM), each at least 4 tiles long
+    if num_splits is None:  # enough programs to fill the GPU (~4 per SM), each at least 2 tiles long
         sms = torch.cuda.get_device_properties(q.device).multi_processor_count if q.is_cuda else 4
-        num_splits = max(1, min(triton.cdiv(4 * sms, b * h), triton.cdiv(max_len, 4 * block_n)))
-    split_size = triton.cdiv(triton.cdiv(max_len, num_splits), block_n) * block_n
+        num_splits = max(1, min(triton.cdiv(4 * sms, b * h), triton.cdiv(max_len, 2 * align)))
+    split_size = triton.cdiv(triton.cdiv(max_len, num_splits), align) * align
     num_splits = triton.cdiv(max_len, split_size)
     m = torch.empty(b * h, num_splits, dtype=torch.float32, device=q.device)
     l = torch.empty_like(m)
     acc = torch.empty(b * h, num_splits, d, dtype=torch.float32, device=q.device)
     start = key_start if key_start is not None else lengths
-    _split_kernel[(num_splits, b * h)](
+    _SPLIT.launch(
+        lambda meta: (num_splits, b * h),
         q, k, v, m, l, acc, lengths, start, q.stride(0), q.stride(1), *k.stride()[:3], *v.stride()[:3],
-        h, split_size, num_splits, scale * LOG2E, HAS_START=key_start is not None, D=d, BLOCK_N=block_n,
-        num_warps=4)
+        h, split_size, num_splits, scale * LOG2E, length_bucket(max_len), HAS_START=key_start is not None, D=d)
     out = torch.empty_like(q)
     _merge_kernel[(b * h,)](
         q, k_sink if k_sink is not None else q, v_sink if v_sink is not None else q, m, l, acc, out,

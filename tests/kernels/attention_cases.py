@@ -40,8 +40,9 @@ class Case:
             assert err <= TOL[dtype], f"{backend} {dtype} {name}: rel err {err:.2e} > {TOL[dtype]} (seed {self.seed})"
 
 
-def make_case(b=2, h=2, n=24, s=40, d=16, sink="k", ragged=True, window=False, seed=None) -> Case:
+def make_case(b=2, h=2, n=24, s=40, d=16, sink="k", ragged=True, window=False, seed=None, device="cpu") -> Case:
     """Queries at [s - n, s) over s keys; ``ragged``: sequence 1 is shorter; ``window``: per-query key starts.
+    Inputs are drawn on the CPU (the same for a seed everywhere); the case and its reference live on ``device``.
 
     The sink variants appear as the kernels see them: ``token`` gives learned k_s and v_s (the model
     projects a token), ``zero`` gives k_s = 0 and no v_s.
@@ -50,10 +51,10 @@ def make_case(b=2, h=2, n=24, s=40, d=16, sink="k", ragged=True, window=False, s
     g = torch.Generator().manual_seed(seed)
 
     def rnd(*shape):
-        return torch.randn(*shape, generator=g, dtype=torch.float64)
+        return torch.randn(*shape, generator=g, dtype=torch.float64).to(device)
 
     q, k, v = rnd(b, h, n, d), rnd(b, h, s, d), rnd(b, h, s, d)
-    k_sink = {"none": None, "zero": torch.zeros(h, d, dtype=torch.float64)}.get(sink, rnd(h, d) * 2)
+    k_sink = {"none": None, "zero": torch.zeros(h, d, dtype=torch.float64, device=device)}.get(sink, rnd(h, d) * 2)
     v_sink = rnd(h, d) if sink in ("kv", "token") else None
     lengths = torch.full((b,), s, dtype=torch.long)
     if ragged:
@@ -62,7 +63,8 @@ def make_case(b=2, h=2, n=24, s=40, d=16, sink="k", ragged=True, window=False, s
     key_start = None
     if window:
         pos = torch.arange(n) + q_offset
-        key_start = (pos - torch.randint(0, s, (b, n), generator=g)).clamp_min(0)
+        key_start = (pos - torch.randint(0, s, (b, n), generator=g)).clamp_min(0).to(device)
+    lengths = lengths.to(device)
     inputs = [q, k, v, k_sink, v_sink if sink != "zero" else None]
     leaves = [t.requires_grad_(True) for t in inputs if t is not None]
     out = reference_attention(*inputs, q_offset=q_offset, lengths=lengths, key_start=key_start)

@@ -24,9 +24,11 @@ triton_attention = importlib.import_module("embodied.kernels.triton_attention")
 triton_decode = importlib.import_module("embodied.kernels.triton_decode")
 
 
-def test_kernels_are_interpreted():
+def test_kernels_are_interpreted_with_one_tile_config():
     assert triton_attention.interpreting()
     assert type(triton_attention._fwd_kernel).__name__ == "InterpretedFunction"
+    for tunable in (triton_attention._FWD, triton_attention._BWD_DQ, triton_decode._SPLIT):
+        assert len(tunable.tuned.configs) == 1  # the interpreter times nothing
 
 
 # What the kernels see of a variant: no sink, a sink key only (k, zero) or a key and a value (kv, token).
