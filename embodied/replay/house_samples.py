@@ -1,6 +1,6 @@
 """Write the sample images the README shows: what the agent sees (RGB and depth) and the top-down map.
 
-    python -m envs.house.samples [--out envs/house/images] [--split test] [--seed 3]
+    python -m embodied.replay.house_samples [--out envs/house/images] [--split test] [--seed 3]
 
 Runs the oracle through one episode of an unseen house at 128 px and saves four first-person views
 (``first_person.png``), their depth (``depth.png``), a single 128 px frame (``rgb_128.png``) and the
@@ -37,7 +37,7 @@ def sample(split: str = "test", seed: int = 3, resolution: int = 128, views: int
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(Path(__file__).parent / "images"))
+    parser.add_argument("--out", default=str(Path(envs.house.__file__).parent / "images"))
     parser.add_argument("--split", default="test", choices=("train", "val", "test"))
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args(argv)
