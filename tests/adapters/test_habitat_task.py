@@ -66,7 +66,7 @@ def test_goal_visibility_from_the_semantic_frame():
 def test_overrides_set_our_task_on_habitat_lab():
     opts = T.NavOptions(resolution=64, max_steps=300)
     out = T.habitat_overrides(opts, dataset="hssd", data_dir="/data", split="val", seed=3)
-    assert "habitat.dataset.data_path=/data/datasets/objectnav/hssd-hab/{split}/{split}.json.gz" in out
+    assert "habitat.dataset.data_path=/data/datasets/objectnav/hssd-hab/val/val.json.gz" in out
     assert "habitat.dataset.split=val" in out and "habitat.seed=3" in out
     assert "habitat.simulator.forward_step_size=0.25" in out
     assert "habitat.simulator.turn_angle=30" in out
@@ -85,7 +85,7 @@ def test_missing_data_message_says_where_it_goes(tmp_path):
     assert f"{tmp_path}/datasets/objectnav/hm3d/v2/val/val.json.gz" in problem
     assert "hm3d_annotated_basis.scene_dataset_config.json" in problem
     assert "datasets_download" in problem
-    for rel in ("scene_datasets/hm3d_v0.2/hm3d_annotated_basis.scene_dataset_config.json",
+    for rel in ("scene_datasets/hm3d/hm3d_annotated_basis.scene_dataset_config.json",
                 "datasets/objectnav/hm3d/v2/val/val.json.gz"):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("{}")
