@@ -64,7 +64,7 @@ def availability() -> tuple[bool, str]:
 
 
 def make(num_envs: int = 1, episodes_per_trial: int = 8, seed: int = 0, dataset: str = "hm3d",
-         data_dir: str | None = None, split: str = "train", gpu_device_id: int = 0, name: str = "habitat",
+         data_dir: str | None = None, split: str = "train", gpu_device_id: int | list[int] = 0, name: str = "habitat",
          **task: object) -> Env:
     """A batch of ``num_envs`` habitat instances; raises ImportError / FileNotFoundError saying what to get."""
     missing = missing_packages()
