@@ -36,6 +36,14 @@ def minedojo_obs(inventory=(), mainhand="air", blocks=None, yaw=0.0, pitch=0.0, 
                            "biome_id": np.array(4), "light_level": one(15.0)},
         "voxels": {"block_name": voxels, "is_collidable": voxels != "air"},
         "nearby_tools": {"table": np.array(table), "furnace": np.array(furnace)},
+        # MineDojo's ARMasksWrapper and DeltaInventoryWrapper add these (here: every action allowed, no change).
+        "masks": {"action_type": np.ones(8, bool), "action_arg": np.ones((8, 1), bool),
+                  "craft_smelt": np.ones(244, bool), "equip": np.ones(36, bool), "place": np.ones(36, bool),
+                  "destroy": np.ones(36, bool)},
+        "delta_inv": {f"{kind}_{what}_by_{how}": (np.full(n, "air", dtype=object) if what == "name"
+                                                  else np.zeros(n, np.float32))
+                      for kind, n in (("inc", 1), ("dec", 4)) for what in ("name", "quantity")
+                      for how in ("craft", "other")},
     }
 
 
