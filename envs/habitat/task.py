@@ -98,7 +98,8 @@ def convert_observation(sample: Mapping[str, np.ndarray], num_categories: int,
     goal = np.zeros(num_categories, np.float32)
     goal[category] = 1.0
     return {
-        "rgb": np.ascontiguousarray(rgb[..., :3], dtype=np.uint8),  # the sim renders RGBA
+        # habitat-lab returns 3 channels (habitat_simulator.py:135); a raw habitat-sim frame has 4
+        "rgb": np.ascontiguousarray(rgb[..., :3], dtype=np.uint8),
         "depth": np.clip(np.nan_to_num(depth, nan=0.0, posinf=max_depth), 0.0, max_depth),
         "goal": goal,
         "gps": np.asarray(sample["gps"], np.float32).reshape(2),

@@ -47,8 +47,9 @@ def minedojo_obs(inventory=(), mainhand="air", blocks=None, yaw=0.0, pitch=0.0, 
     }
 
 
-def habitat_obs(resolution=32, category=2, gps=(1.25, -0.5), seed=0, rgba=True):
-    """A habitat-lab ObjectNav observation: RGBA frame from habitat-sim, depth in metres, lab sensors."""
+def habitat_obs(resolution=32, category=2, gps=(1.25, -0.5), seed=0, rgba=False):
+    """A habitat-lab ObjectNav observation: RGB (habitat-lab keeps 3 of habitat-sim's RGBA channels,
+    habitat_simulator.py:111,135@0.3.320260507; ``rgba`` gives the raw sensor's 4), depth in metres."""
     rng = np.random.default_rng(seed)
     depth = rng.uniform(0.0, 12.0, (resolution, resolution, 1)).astype(np.float32)
     depth[0, 0, 0] = np.nan  # missing returns happen at mesh holes

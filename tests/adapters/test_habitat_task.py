@@ -22,7 +22,7 @@ def test_spaces_match_the_house_task_and_contain_converted_observations(make_hab
 
 
 def test_conversion_drops_alpha_clips_depth_and_one_hot_encodes(make_habitat_obs):
-    raw = make_habitat_obs(resolution=8, category=4, gps=(2.5, -1.0))
+    raw = make_habitat_obs(resolution=8, category=4, gps=(2.5, -1.0), rgba=True)  # a raw habitat-sim frame
     obs = T.convert_observation(raw, num_categories=6, max_depth=10.0)
     np.testing.assert_array_equal(obs["rgb"], raw["rgb"][..., :3])
     assert obs["rgb"].flags.c_contiguous
@@ -31,7 +31,7 @@ def test_conversion_drops_alpha_clips_depth_and_one_hot_encodes(make_habitat_obs
     assert obs["depth"][0, 0, 0] == 0.0  # NaN (mesh hole) reads as no return
     assert obs["goal"].tolist() == [0, 0, 0, 0, 1, 0]
     np.testing.assert_array_equal(obs["gps"], np.float32([2.5, -1.0]))
-    rgb3 = T.convert_observation(make_habitat_obs(resolution=8, rgba=False), 6, 10.0)["rgb"]
+    rgb3 = T.convert_observation(make_habitat_obs(resolution=8), 6, 10.0)["rgb"]
     assert rgb3.shape == (8, 8, 3)
 
 

@@ -11,7 +11,8 @@ same behaviours against the real package:
   episode and copies the episode's ``scene_dataset_config`` into the simulator config (core/env.py:102-108).
 - one simulator per process: habitat-sim does not support a second (habitat-sim #1292, #1784, #1741).
 - ``get_metrics`` returns the ObjectNav measures (success, spl, soft_spl, distance_to_goal) by name.
-- habitat-sim renders RGBA (4 channels); the adapter keeps 3.
+- ``rgb`` has 3 channels: habitat-lab cuts habitat-sim's RGBA to RGBSENSOR_DIMENSION = 3
+  (habitat/sims/habitat_simulator/habitat_simulator.py:111, 135).
 """
 from __future__ import annotations
 
@@ -110,9 +111,8 @@ class Env:
         if in_view and np.linalg.norm(to_goal) < 3.0:
             semantic[4:12, 4:12] = 7 + int(goal.object_id) - 40
         rel = self.position - self.episode.start_position
-        rgb = np.zeros((R, R, 4), np.uint8)
+        rgb = np.zeros((R, R, 3), np.uint8)
         rgb[..., 0], rgb[..., 1] = self.episode.number  # which episode is showing: (scene, index in scene)
-        rgb[..., 3] = 255
         return {"rgb": rgb, "depth": np.full((R, R, 1), float(np.linalg.norm(to_goal)), np.float32),
                 "semantic": semantic, "objectgoal": np.array([self.episode.category]),
                 "gps": np.array([rel[0], rel[2]], np.float32), "compass": np.array([self.heading], np.float32)}
