@@ -78,7 +78,11 @@ class HabitatProcess:
         self.num_categories = self._receive()
 
     def _receive(self) -> Any:
-        ok, value = self._conn.recv()
+        try:
+            ok, value = self._conn.recv()
+        except EOFError:  # the process died (habitat-sim aborts and segfaults end it without a word)
+            self._process.join(timeout=5)
+            ok, value = False, f"the env process exited with code {self._process.exitcode}"
         if not ok:
             raise RuntimeError(f"habitat env on gpu {self.spec.gpu_device_id}, scenes {list(self.spec.scenes)}: "
                                f"{value}")

@@ -135,3 +135,11 @@ def test_step_cap_truncates_and_trials_stay_in_one_scene(stand_in_habitat):
         assert len({scene for scene, _ in trial}) == 1  # one scene per trial
         assert len({episode for _, episode in trial}) == 3  # its three episodes, each once
     env.close()
+
+
+def test_an_env_that_cannot_start_says_which_and_why(stand_in_habitat):
+    from envs.habitat.process import EnvSpec, HabitatProcess
+
+    spec = EnvSpec(NavOptions(resolution=R), "hm3d", "/data", "val", 0, gpu_device_id=1, scenes=("Z",))
+    with pytest.raises(RuntimeError, match=r"habitat env on gpu 1, scenes \['Z'\]: ValueError: no episodes of scenes"):
+        HabitatProcess(spec)
