@@ -162,7 +162,8 @@ def rl_action(index: int, inventory_names: Sequence[str], book: CraftBook,
     if name in _MOVES:
         return move(**_MOVES[name])
     if name in ("attack", "use"):
-        return function(name)
-    verb, item = name.split(":")
-    action = craft(item, book) if verb == "craft" else use_item(verb, item, inventory_names)
+        action: np.ndarray | None = function(name)
+    else:
+        verb, item = name.split(":")
+        action = craft(item, book) if verb == "craft" else use_item(verb, item, inventory_names)
     return action if action is not None and allowed(action, masks) else noop()
