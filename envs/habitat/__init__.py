@@ -1,6 +1,7 @@
 """Habitat backend: the house navigation task on habitat-sim / habitat-lab (HM3D or HSSD ObjectNav scenes).
 
 Importing this package never imports habitat; ``make`` does, and ``availability`` only looks for it.
+Each env of a batch is a habitat simulator in a process of its own (process.py), on scenes of its own.
 Config: configs/env/habitat.yaml (``embodied ... env=habitat env.dataset=hssd env.data_dir=/data``).
 """
 from __future__ import annotations
@@ -19,8 +20,9 @@ INSTALLS = {
     "habitat-sim": "conda install -c conda-forge -c aihabitat-nightly habitat-sim withbullet headless",
     "habitat-lab": f"pip install habitat-lab=={HABITAT_LAB_VERSION}",
 }
-DATA_LAYOUT = ("habitat-sim is conda only (or use the docker/habitat.Dockerfile image); the data goes under $EMBODIED_HABITAT_DATA (default ./data): scene_datasets/hm3d or hssd-hab "
-               "and datasets/objectnav/<dataset>/..., as docker/README.md lays out")
+DATA_LAYOUT = ("habitat-sim is conda only (or use the docker/habitat.Dockerfile image); the data goes under "
+               "$EMBODIED_HABITAT_DATA (default ./data): scene_datasets/hm3d or hssd-hab and "
+               "datasets/objectnav/<dataset>/..., as docker/README.md lays out")
 
 
 def install_help(missing: list[str]) -> str:

@@ -102,7 +102,8 @@ def test_make_rejects_unknown_options_before_touching_the_simulator(monkeypatch,
 def test_availability_names_packages_then_data(monkeypatch, tmp_path):
     monkeypatch.setattr(habitat_backend, "missing_packages", lambda: ["habitat-sim"])
     ok, reason = habitat_backend.availability()
-    assert not ok and reason.startswith("missing habitat-sim") and "conda install -c conda-forge -c aihabitat-nightly habitat-sim" in reason
+    assert not ok and reason.startswith("missing habitat-sim")
+    assert "conda install -c conda-forge -c aihabitat-nightly habitat-sim" in reason
     monkeypatch.setattr(habitat_backend, "missing_packages", lambda: [])
     monkeypatch.setattr(habitat_backend, "DEFAULT_DATA_DIR", str(tmp_path))
     ok, reason = habitat_backend.availability()

@@ -21,8 +21,8 @@ def test_adapter_against_the_real_package(backend):
     assert python.exists(), (f"no {backend} side env at {SIDEENV / backend}: build it with `make sideenv` "
                              "(or bash tests/real_packages/sideenv.sh DIR and EMBODIED_SIDEENV=DIR)")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
-    run = subprocess.run([str(python), "-m", "pytest", "-q", f"real_{backend}.py"], cwd=ROOT / "tests" / "real_packages",
-                         env=env, capture_output=True, text=True, timeout=600)
+    run = subprocess.run([str(python), "-m", "pytest", "-q", f"real_{backend}.py"],
+                         cwd=ROOT / "tests" / "real_packages", env=env, capture_output=True, text=True, timeout=600)
     summary = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else ""
     sys.stdout.write(run.stdout[-3000:])
     assert run.returncode == 0, f"{backend} real-package tests failed:\n{run.stdout[-6000:]}\n{run.stderr[-3000:]}"
