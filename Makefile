@@ -8,7 +8,11 @@ DEMO_STEPS ?= 98304
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo test test-fast test-slow bench clean gpu-wheels
+# Side envs with the real simulator packages (habitat-lab, minedojo 0.1), kept outside the repo and reused.
+SIDEENV ?= $(HOME)/.cache/embodied-sideenv
+export EMBODIED_SIDEENV := $(SIDEENV)
+
+.PHONY: setup demo test test-fast test-slow sideenv bench clean gpu-wheels
 
 $(BIN)/embodied: setup.cfg
 	$(PY) -m venv $(VENV)
@@ -29,7 +33,10 @@ demo: setup  # a few minutes on 2 CPU cores: train, evaluate on unseen (test) ho
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow" -q
 
-test-slow: setup
+sideenv:  # ~2 min the first time, then seconds: tests/adapters/test_real_packages.py runs in them
+	SIDEENV_PYTHON=$(PY) bash tests/real_packages/sideenv.sh $(SIDEENV)
+
+test-slow: setup sideenv
 	$(BIN)/python -m pytest -m slow -q || [ $$? -eq 5 ]  # 5 = no slow test selected
 
 test: test-fast test-slow

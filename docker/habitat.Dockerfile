@@ -9,7 +9,9 @@ FROM condaforge/miniforge3:24.11.3-0
 ARG PYTHON_VERSION=3.11.7
 ARG HABITAT_CHANNEL=aihabitat-nightly
 ARG HABITAT_SIM_VERSION=0.3.3
-ARG HABITAT_LAB_VERSION=0.3.3
+# habitat-lab on PyPI is versioned 0.3.3YYYYMMDD; 0.3.320250127 does not import on Python 3.11 (a dataclass with
+# a mutable default), 0.3.320260507 does (checked by tests/real_packages in CI).
+ARG HABITAT_LAB_VERSION=0.3.320260507
 ARG TORCH_VERSION=2.13.0
 ARG RAY_VERSION=2.60.0
 ENV PYTHONUNBUFFERED=1 \

@@ -43,6 +43,13 @@ def scripted_agents(name: str) -> dict:
     return dict(getattr(_module(name), "AGENTS", {}))
 
 
+def start_problem(name: str, cfg: dict) -> str | None:
+    """What stops backend ``name`` from starting with ``cfg`` on this machine (a missing simulator package,
+    data), as one line with the fix; None when nothing does or the backend has no such check."""
+    check = getattr(_module(name), "start_problem", None)
+    return check(**cfg) if check else None
+
+
 def availability() -> dict[str, tuple[bool, str]]:
     """For each backend: whether it can run here and, if not, what to install."""
     out = {}

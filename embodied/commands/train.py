@@ -14,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from embodied.config import ConfigError, check, choice, load, positive_int
 from embodied.learner import checkpoint
 from embodied.replay.html import write_atomic
+import envs
 
 log = logging.getLogger("embodied.train")
 HELP = """usage: embodied train [key=value ...]
@@ -119,6 +120,10 @@ def main(argv: list[str]) -> int:
     except checkpoint.CheckpointError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if cfg.cluster.mode in ("local", "inprocess"):  # the env workers run here: fail now, in one line
+        problem = envs.start_problem(cfg.env.name, OmegaConf.to_container(cfg.env, resolve=True))
+        if problem:
+            raise ConfigError(f"env={cfg.env.name}: {problem}")
     if rank is None or rank.main:
         run_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))

@@ -1,6 +1,7 @@
 """Habitat backend: the house navigation task on habitat-sim / habitat-lab (HM3D or HSSD ObjectNav scenes).
 
 Importing this package never imports habitat; ``make`` does, and ``availability`` only looks for it.
+Each env of a batch is a habitat simulator in a process of its own (process.py), on scenes of its own.
 Config: configs/env/habitat.yaml (``embodied ... env=habitat env.dataset=hssd env.data_dir=/data``).
 """
 from __future__ import annotations
@@ -13,14 +14,22 @@ from envs.habitat.task import DATASETS, NavOptions
 
 DEFAULT_DATA_DIR = os.environ.get("EMBODIED_HABITAT_DATA", "data")
 
-INSTALL = (
-    "habitat backend needs habitat-sim and habitat-lab, which have no pip wheel for this Python: "
-    "use the docker/habitat.Dockerfile image, or in a conda env "
-    "`conda install habitat-sim withbullet headless -c conda-forge -c aihabitat` (python 3.9; "
-    "-c aihabitat-nightly for 3.10+) then `pip install habitat-lab==0.3.3 numpy==1.26.4`; "
-    "the data goes under $EMBODIED_HABITAT_DATA (default ./data): scene_datasets/hm3d_v0.2 or hssd-hab "
-    "and datasets/objectnav/<dataset>/..., as docker/README.md lays out"
-)
+HABITAT_LAB_VERSION = "0.3.320260507"  # newest habitat-lab release; imports on Python 3.11 (tests/real_packages)
+# What installs each missing module; habitat-sim has no pip wheel (conda only, aihabitat channels).
+INSTALLS = {
+    "habitat-sim": "conda install -c conda-forge -c aihabitat-nightly habitat-sim withbullet headless",
+    "habitat-lab": f"pip install habitat-lab=={HABITAT_LAB_VERSION}",
+}
+DATA_LAYOUT = ("habitat-sim is conda only (or use the docker/habitat.Dockerfile image); the data goes under "
+               "$EMBODIED_HABITAT_DATA (default ./data): scene_datasets/hm3d or hssd-hab and "
+               "datasets/objectnav/<dataset>/..., as docker/README.md lays out")
+
+
+def install_help(missing: list[str]) -> str:
+    """One line: each missing package and the command that installs it."""
+    return f"missing {', '.join(missing)}: " + "; ".join(f"{pkg}: `{INSTALLS[pkg]}`" for pkg in missing) + \
+        f"; {DATA_LAYOUT}"
+
 
 DATA_HELP = {
     "hm3d": ("HM3D scenes (Matterport licence) via `python -m habitat_sim.utils.datasets_download "
@@ -52,10 +61,19 @@ def data_problem(dataset: str, data_dir: str, split: str) -> str | None:
             + " (set env.data_dir or EMBODIED_HABITAT_DATA to where the data is)")
 
 
+def start_problem(dataset: str = "hm3d", data_dir: str | None = None, split: str = "train",
+                  **_: object) -> str | None:
+    """Missing packages (with their install commands), else missing data; None when ``make`` can start."""
+    missing = missing_packages()
+    if missing:
+        return install_help(missing)
+    return data_problem(dataset, data_dir or DEFAULT_DATA_DIR, split)
+
+
 def availability() -> tuple[bool, str]:
     missing = missing_packages()
     if missing:
-        return False, f"missing {', '.join(missing)}: {INSTALL}"
+        return False, install_help(missing)
     problems = {name: data_problem(name, DEFAULT_DATA_DIR, "train") for name in DATASETS}
     ready = [name for name, problem in problems.items() if problem is None]
     if not ready:
@@ -64,12 +82,12 @@ def availability() -> tuple[bool, str]:
 
 
 def make(num_envs: int = 1, episodes_per_trial: int = 8, seed: int = 0, dataset: str = "hm3d",
-         data_dir: str | None = None, split: str = "train", gpu_device_id: int = 0, name: str = "habitat",
+         data_dir: str | None = None, split: str = "train", gpu_device_id: int | list[int] = 0, name: str = "habitat",
          **task: object) -> Env:
     """A batch of ``num_envs`` habitat instances; raises ImportError / FileNotFoundError saying what to get."""
     missing = missing_packages()
     if missing:
-        raise ImportError(f"missing {', '.join(missing)}: {INSTALL}")
+        raise ImportError(install_help(missing))
     data_dir = data_dir or DEFAULT_DATA_DIR
     problem = data_problem(dataset, data_dir, split)
     if problem:

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from envs.habitat.metrics import NavEpisode
-from envs.habitat.scenes import TrialPlan
+from envs.habitat.metrics import NavEpisode, habitat_judge
+from envs.habitat.scenes import TrialPlan, episodes_by_scene, scene_name
 from envs.serial import Transition
 from envs.habitat.task import STOP, NavOptions, convert_observation, goal_semantic_ids, habitat_action, \
     visible_goal_pixels
@@ -19,14 +19,25 @@ from envs.habitat.task import STOP, NavOptions, convert_observation, goal_semant
 class HabitatNav:
     """Trials of episodes in one scene at a time on a habitat-lab ObjectNav ``Env``."""
 
-    def __init__(self, config: Any, dataset: Any, plan: TrialPlan, options: NavOptions, num_categories: int):
+    def __init__(self, config: Any, dataset: Any, options: NavOptions, scenes: tuple[str, ...]):
         import habitat
 
-        self.env = habitat.Env(config=config, dataset=dataset)
-        self.episodes = dataset.episodes
-        self.plan = plan
+        wanted = set(scenes)
+        # Our own list, never handed to habitat: habitat.Env's EpisodeIterator shuffles the list it is given
+        # in place (habitat/core/dataset.py:398-399@0.3.320260507), which would move the plan's indices.
+        self.episodes = [e for e in dataset.episodes if scene_name(e.scene_id) in wanted]
+        if not self.episodes:
+            raise ValueError(f"no episodes of scenes {sorted(wanted)} in the dataset")
+        scene_dataset = config.habitat.simulator.scene_dataset
+        for episode in self.episodes:
+            # habitat.Env replaces the simulator's scene_dataset with the episode's own at construction
+            # and reset (habitat/core/env.py:104-108@0.3.320260507): make them say what we configured.
+            episode.scene_dataset_config = scene_dataset
+        dataset.episodes = list(self.episodes)
+        self.plan = TrialPlan(episodes_by_scene([e.scene_id for e in self.episodes]))
         self.options = options
-        self.num_categories = num_categories
+        self.num_categories = len(dataset.category_to_task_category_id)
+        self.env = habitat.Env(config=config, dataset=dataset)
         self.tracker: NavEpisode | None = None
         self._goal_ids: set[int] = set()
         self._targets: list[list[float]] = []
@@ -63,9 +74,11 @@ class HabitatNav:
             visible = visible_goal_pixels(raw["semantic"], self._goal_ids) >= self.options.min_visible_pixels
             success = self.tracker.succeeded(True, visible)
             reward += self.options.success_reward * success
-            return Transition(self._convert(raw), reward, terminal=True, metrics=self.tracker.metrics(success))
+            metrics = {**self.tracker.metrics(success), **habitat_judge(self.env.get_metrics())}
+            return Transition(self._convert(raw), reward, terminal=True, metrics=metrics)
         if self.tracker.steps >= self.options.max_steps:
-            return Transition(self._convert(raw), reward, truncated=True, metrics=self.tracker.metrics(False))
+            metrics = {**self.tracker.metrics(False), **habitat_judge(self.env.get_metrics())}
+            return Transition(self._convert(raw), reward, truncated=True, metrics=metrics)
         return Transition(self._convert(raw), reward)
 
     def close(self) -> None:

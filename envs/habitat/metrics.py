@@ -9,10 +9,24 @@ distance to the nearest goal, + ``success_reward`` on success.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
-METRIC_KEYS = ("success", "spl", "soft_spl", "distance_to_goal", "episode_length")
+# habitat-lab's own measures (its ObjectNav benchmark's task.measurements), reported beside ours so that
+# numbers compare with published ObjectNav results; habitat's success needs no visibility check.
+HABITAT_MEASURES = ("success", "spl", "soft_spl", "distance_to_goal")
+METRIC_KEYS = ("success", "spl", "soft_spl", "distance_to_goal", "episode_length",
+               *(f"habitat_{k}" for k in HABITAT_MEASURES))
+
+
+def habitat_judge(measures: Mapping[str, object]) -> dict[str, float]:
+    """habitat-lab's ``Env.get_metrics()`` as ``habitat_<measure>`` entries; names a measure it lacks."""
+    missing = [k for k in HABITAT_MEASURES if k not in measures]
+    if missing:
+        raise KeyError(f"habitat-lab's get_metrics() lacks {missing} (has {sorted(measures)}); "
+                       "the benchmark config must keep its ObjectNav measurements")
+    return {f"habitat_{k}": float(measures[k]) for k in HABITAT_MEASURES}
 
 
 def spl(success: bool, shortest: float, path: float) -> float:

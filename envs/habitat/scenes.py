@@ -48,3 +48,15 @@ class TrialPlan:
         if not self._order:
             self._order = [self.by_scene[self.scene][i] for i in rng.permutation(len(self.by_scene[self.scene]))]
         return self._order.pop()
+
+
+def split_scenes(scenes: Sequence[str], num_envs: int) -> list[tuple[str, ...]]:
+    """Scenes dealt round-robin to ``num_envs`` envs (as habitat-lab's construct_envs splits them), so that
+    envs of a batch walk different houses; with fewer scenes than envs each env gets one, reused."""
+    if not scenes:
+        raise ValueError("no scenes to split across envs")
+    if num_envs < 1:
+        raise ValueError(f"num_envs={num_envs!r} must be a positive integer")
+    if num_envs <= len(scenes):
+        return [tuple(scenes[i::num_envs]) for i in range(num_envs)]
+    return [(scenes[i % len(scenes)],) for i in range(num_envs)]

@@ -21,7 +21,8 @@ STOP = 0
 DATASETS = {
     "hm3d": {
         "benchmark": "benchmark/nav/objectnav/objectnav_hm3d.yaml",
-        "scene_dataset": "scene_datasets/hm3d_v0.2/hm3d_annotated_basis.scene_dataset_config.json",
+        # habitat-sim's datasets_download (--uids hm3d_*_v0.2) links the scenes at scene_datasets/hm3d.
+        "scene_dataset": "scene_datasets/hm3d/hm3d_annotated_basis.scene_dataset_config.json",
         "scenes_dir": "scene_datasets",
         "episodes": "datasets/objectnav/hm3d/v2/{split}/{split}.json.gz",
         "splits": ("train", "val", "val_mini"),
@@ -97,7 +98,8 @@ def convert_observation(sample: Mapping[str, np.ndarray], num_categories: int,
     goal = np.zeros(num_categories, np.float32)
     goal[category] = 1.0
     return {
-        "rgb": np.ascontiguousarray(rgb[..., :3], dtype=np.uint8),  # the sim renders RGBA
+        # habitat-lab returns 3 channels (habitat_simulator.py:135); a raw habitat-sim frame has 4
+        "rgb": np.ascontiguousarray(rgb[..., :3], dtype=np.uint8),
         "depth": np.clip(np.nan_to_num(depth, nan=0.0, posinf=max_depth), 0.0, max_depth),
         "goal": goal,
         "gps": np.asarray(sample["gps"], np.float32).reshape(2),
@@ -140,7 +142,8 @@ def habitat_overrides(options: NavOptions, *, dataset: str, data_dir: str, split
     out = [
         f"habitat.seed={int(seed)}",
         f"habitat.dataset.split={split}",
-        f"habitat.dataset.data_path={data_dir}/{spec['episodes']}",
+        # Filled here: habitat-lab formats ``{split}`` itself, but Hydra's override grammar rejects braces.
+        f"habitat.dataset.data_path={data_dir}/{spec['episodes'].format(split=split)}",
         f"habitat.dataset.scenes_dir={data_dir}/{spec['scenes_dir']}",
         f"habitat.simulator.scene_dataset={data_dir}/{spec['scene_dataset']}",
         f"habitat.simulator.forward_step_size={options.forward_step}",

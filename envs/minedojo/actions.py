@@ -135,8 +135,26 @@ _MOVES = {
 }
 
 
-def rl_action(index: int, inventory_names: Sequence[str], book: CraftBook) -> np.ndarray:
-    """Discrete RL action -> MineDojo vector; place/equip of an item not held becomes a no-op."""
+def allowed(action: np.ndarray, masks: Mapping[str, np.ndarray] | None) -> bool:
+    """Whether MineDojo's action masks (the observation's ``masks``: ``action_type`` (8,), ``craft_smelt``
+    (244,), ``equip`` / ``place`` / ``destroy`` (36,)) let this action's function act."""
+    if masks is None:
+        return True
+    fn = int(action[5])
+    if not bool(np.asarray(masks["action_type"]).reshape(-1)[fn]):
+        return False
+    name = FUNCTIONS[fn]
+    if name == "craft":
+        return bool(np.asarray(masks["craft_smelt"]).reshape(-1)[int(action[6])])
+    if name in ("equip", "place", "destroy"):
+        return bool(np.asarray(masks[name]).reshape(-1)[int(action[7])])
+    return True
+
+
+def rl_action(index: int, inventory_names: Sequence[str], book: CraftBook,
+              masks: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+    """Discrete RL action -> MineDojo vector; place/equip of an item not held, and anything MineDojo's
+    ``masks`` rule out (a craft without its ingredients, a place where nothing can go), become a no-op."""
     i = int(index)
     if not 0 <= i < len(RL_ACTIONS):
         raise ValueError(f"action {index!r} out of range 0..{len(RL_ACTIONS) - 1}")
@@ -144,9 +162,8 @@ def rl_action(index: int, inventory_names: Sequence[str], book: CraftBook) -> np
     if name in _MOVES:
         return move(**_MOVES[name])
     if name in ("attack", "use"):
-        return function(name)
-    verb, item = name.split(":")
-    if verb == "craft":
-        return craft(item, book)
-    action = use_item(verb, item, inventory_names)
-    return noop() if action is None else action
+        action: np.ndarray | None = function(name)
+    else:
+        verb, item = name.split(":")
+        action = craft(item, book) if verb == "craft" else use_item(verb, item, inventory_names)
+    return action if action is not None and allowed(action, masks) else noop()

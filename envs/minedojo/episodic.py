@@ -42,7 +42,7 @@ class MineDojoRL:
 
     def step(self, action: Any) -> Transition:
         w = self.world
-        reward = w.step(rl_action(action, w.obs["inventory"]["name"], w.book))
+        reward = w.step(rl_action(action, w.obs["inventory"]["name"], w.book, w.obs.get("masks")))
         obs = convert(w.obs, self._origin)
         if not w.done:
             return Transition(obs, reward)

@@ -1,7 +1,8 @@
-"""MineDojo programmatic tasks for the planner and RL: obtain an item in a fresh seeded world within a budget.
+"""MineDojo programmatic tasks for the planner and RL: a task id in a fresh seeded world within a budget.
 
-Each task is a MineDojo programmatic task id (``minedojo.make(task_id)``) and the item whose presence
-in the inventory is success, as MineDojo's own success check counts it. Budgets are low-level steps.
+Any of MineDojo's 1,572 programmatic task ids (``minedojo.tasks.ALL_PROGRAMMATIC_TASK_IDS``) is accepted;
+success is always the task's own ``is_successful``. The six below also name the item the planner aims
+for (its goal text) and a budget tuned for them; other ids get ``DEFAULT_BUDGET`` low-level steps.
 """
 from __future__ import annotations
 
@@ -12,16 +13,16 @@ from collections.abc import Mapping
 @dataclasses.dataclass(frozen=True)
 class Task:
     name: str  # MineDojo programmatic task id
-    item: str  # inventory item that completes it
-    quantity: int
-    budget: int  # low-level steps allowed per attempt
+    item: str = ""  # inventory item that completes it, where known ("" for other task ids)
+    quantity: int = 0
+    budget: int = 3000  # low-level steps allowed per attempt
 
     @property
     def goal(self) -> str:
-        return f"obtain {self.quantity} {self.item}"
+        return f"obtain {self.quantity} {self.item}" if self.item else self.name.replace("_", " ")
 
     def done(self, inventory: Mapping[str, int]) -> bool:
-        return inventory.get(self.item, 0) >= self.quantity
+        return bool(self.item) and inventory.get(self.item, 0) >= self.quantity
 
 
 TASKS: dict[str, Task] = {t.name: t for t in (
@@ -33,9 +34,26 @@ TASKS: dict[str, Task] = {t.name: t for t in (
     Task("techtree_from_barehand_to_stone_pickaxe", "stone_pickaxe", 1, 4000),
 )}
 TASK_SET = tuple(TASKS)
+DEFAULT_BUDGET = Task("").budget
+
+
+def programmatic_task_ids() -> list[str] | None:
+    """MineDojo's own list of programmatic task ids; None when minedojo is not installed."""
+    try:
+        from minedojo.tasks import ALL_PROGRAMMATIC_TASK_IDS
+    except ImportError:
+        return None
+    return list(ALL_PROGRAMMATIC_TASK_IDS)
 
 
 def task(name: str) -> Task:
-    if name not in TASKS:
-        raise ValueError(f"task={name!r} is not in the MineDojo task set; allowed: {sorted(TASKS)}")
-    return TASKS[name]
+    if name in TASKS:
+        return TASKS[name]
+    ids = programmatic_task_ids()
+    if ids is None:
+        raise ValueError(f"task={name!r} is not one of {sorted(TASKS)}; other MineDojo programmatic task ids "
+                         "are checked against minedojo's list, and minedojo is not installed")
+    if name not in ids:
+        raise ValueError(f"task={name!r} is not a MineDojo programmatic task id ({len(ids)} known, e.g. "
+                         f"{ids[:3]}; allowed include {sorted(TASKS)})")
+    return Task(name)

@@ -1,6 +1,7 @@
 """One MineDojo world (``minedojo.make``) for the planner and RL: latest observation, inventory, steps."""
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,16 +12,32 @@ from envs.minedojo.observation import inventory_counts
 from envs.minedojo.tasks import Task
 
 
+def make_task(task_id: str, **kwargs: Any) -> Any:
+    """``minedojo.make`` that can be called any number of times for the same task.
+
+    minedojo 0.1 pops ``prompt``, ``__cls__`` and ``initial_inventory`` from the module-wide spec of the task
+    (minedojo/tasks/__init__.py:484-494@0.1), so its second ``make`` of a task raises ``KeyError: 'prompt'``;
+    the spec is put back after each call.
+    """
+    import minedojo
+    from minedojo.tasks import ALL_TASKS_SPECS
+
+    saved = copy.deepcopy(ALL_TASKS_SPECS.get(task_id))
+    try:
+        return minedojo.make(task_id, **kwargs)
+    finally:
+        if saved is not None:
+            ALL_TASKS_SPECS[task_id] = saved
+
+
 class MineDojoWorld:
     """A seeded MineDojo task instance; ``world_seed`` fixes the terrain, resets keep it (fast reset)."""
 
     def __init__(self, task: Task, seed: int, world_seed: int, image_size: tuple[int, int] = (160, 256)):
-        import minedojo
-
         self.task = task
         self.world_seed = int(world_seed)
-        self._env = minedojo.make(task.name, image_size=tuple(image_size), seed=int(seed),
-                                  world_seed=str(world_seed), fast_reset=True)
+        self._env = make_task(task.name, image_size=tuple(image_size), seed=int(seed),
+                              world_seed=str(world_seed), fast_reset=True)
         self.book = CraftBook.from_minedojo()
         self.obs: Mapping[str, Any] = {}
         self.steps = 0
@@ -46,7 +63,8 @@ class MineDojoWorld:
 
     @property
     def success(self) -> bool:
-        return self.task.done(self.achievements)
+        """MineDojo's own judge: the task's ``is_successful`` (reached through gym 0.21's wrapper chain)."""
+        return bool(self._env.is_successful)
 
     def _note_obtained(self) -> None:
         for item, count in self.inventory.items():

@@ -36,11 +36,20 @@ def minedojo_obs(inventory=(), mainhand="air", blocks=None, yaw=0.0, pitch=0.0, 
                            "biome_id": np.array(4), "light_level": one(15.0)},
         "voxels": {"block_name": voxels, "is_collidable": voxels != "air"},
         "nearby_tools": {"table": np.array(table), "furnace": np.array(furnace)},
+        # MineDojo's ARMasksWrapper and DeltaInventoryWrapper add these (here: every action allowed, no change).
+        "masks": {"action_type": np.ones(8, bool), "action_arg": np.ones((8, 1), bool),
+                  "craft_smelt": np.ones(244, bool), "equip": np.ones(36, bool), "place": np.ones(36, bool),
+                  "destroy": np.ones(36, bool)},
+        "delta_inv": {f"{kind}_{what}_by_{how}": (np.full(n, "air", dtype=object) if what == "name"
+                                                  else np.zeros(n, np.float32))
+                      for kind, n in (("inc", 1), ("dec", 4)) for what in ("name", "quantity")
+                      for how in ("craft", "other")},
     }
 
 
-def habitat_obs(resolution=32, category=2, gps=(1.25, -0.5), seed=0, rgba=True):
-    """A habitat-lab ObjectNav observation: RGBA frame from habitat-sim, depth in metres, lab sensors."""
+def habitat_obs(resolution=32, category=2, gps=(1.25, -0.5), seed=0, rgba=False):
+    """A habitat-lab ObjectNav observation: RGB (habitat-lab keeps 3 of habitat-sim's RGBA channels,
+    habitat_simulator.py:111,135@0.3.320260507; ``rgba`` gives the raw sensor's 4), depth in metres."""
     rng = np.random.default_rng(seed)
     depth = rng.uniform(0.0, 12.0, (resolution, resolution, 1)).astype(np.float32)
     depth[0, 0, 0] = np.nan  # missing returns happen at mesh holes

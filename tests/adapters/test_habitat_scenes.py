@@ -41,3 +41,12 @@ def test_trials_are_reproducible_from_the_seed():
     assert run(1) != run(2)
     with pytest.raises(RuntimeError, match="new_trial"):
         TrialPlan(by_scene).next_episode(np.random.default_rng())
+
+
+def test_scenes_are_dealt_round_robin_and_reused_when_too_few():
+    from envs.habitat.scenes import split_scenes
+
+    assert split_scenes(["a", "b", "c", "d", "e"], 2) == [("a", "c", "e"), ("b", "d")]
+    assert split_scenes(["a", "b"], 3) == [("a",), ("b",), ("a",)]
+    with pytest.raises(ValueError, match="num_envs=0"):
+        split_scenes(["a"], 0)

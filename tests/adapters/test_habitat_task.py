@@ -22,7 +22,7 @@ def test_spaces_match_the_house_task_and_contain_converted_observations(make_hab
 
 
 def test_conversion_drops_alpha_clips_depth_and_one_hot_encodes(make_habitat_obs):
-    raw = make_habitat_obs(resolution=8, category=4, gps=(2.5, -1.0))
+    raw = make_habitat_obs(resolution=8, category=4, gps=(2.5, -1.0), rgba=True)  # a raw habitat-sim frame
     obs = T.convert_observation(raw, num_categories=6, max_depth=10.0)
     np.testing.assert_array_equal(obs["rgb"], raw["rgb"][..., :3])
     assert obs["rgb"].flags.c_contiguous
@@ -31,7 +31,7 @@ def test_conversion_drops_alpha_clips_depth_and_one_hot_encodes(make_habitat_obs
     assert obs["depth"][0, 0, 0] == 0.0  # NaN (mesh hole) reads as no return
     assert obs["goal"].tolist() == [0, 0, 0, 0, 1, 0]
     np.testing.assert_array_equal(obs["gps"], np.float32([2.5, -1.0]))
-    rgb3 = T.convert_observation(make_habitat_obs(resolution=8, rgba=False), 6, 10.0)["rgb"]
+    rgb3 = T.convert_observation(make_habitat_obs(resolution=8), 6, 10.0)["rgb"]
     assert rgb3.shape == (8, 8, 3)
 
 
@@ -66,7 +66,7 @@ def test_goal_visibility_from_the_semantic_frame():
 def test_overrides_set_our_task_on_habitat_lab():
     opts = T.NavOptions(resolution=64, max_steps=300)
     out = T.habitat_overrides(opts, dataset="hssd", data_dir="/data", split="val", seed=3)
-    assert "habitat.dataset.data_path=/data/datasets/objectnav/hssd-hab/{split}/{split}.json.gz" in out
+    assert "habitat.dataset.data_path=/data/datasets/objectnav/hssd-hab/val/val.json.gz" in out
     assert "habitat.dataset.split=val" in out and "habitat.seed=3" in out
     assert "habitat.simulator.forward_step_size=0.25" in out
     assert "habitat.simulator.turn_angle=30" in out
@@ -85,7 +85,7 @@ def test_missing_data_message_says_where_it_goes(tmp_path):
     assert f"{tmp_path}/datasets/objectnav/hm3d/v2/val/val.json.gz" in problem
     assert "hm3d_annotated_basis.scene_dataset_config.json" in problem
     assert "datasets_download" in problem
-    for rel in ("scene_datasets/hm3d_v0.2/hm3d_annotated_basis.scene_dataset_config.json",
+    for rel in ("scene_datasets/hm3d/hm3d_annotated_basis.scene_dataset_config.json",
                 "datasets/objectnav/hm3d/v2/val/val.json.gz"):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("{}")
@@ -102,7 +102,8 @@ def test_make_rejects_unknown_options_before_touching_the_simulator(monkeypatch,
 def test_availability_names_packages_then_data(monkeypatch, tmp_path):
     monkeypatch.setattr(habitat_backend, "missing_packages", lambda: ["habitat-sim"])
     ok, reason = habitat_backend.availability()
-    assert not ok and reason.startswith("missing habitat-sim") and "conda install habitat-sim" in reason
+    assert not ok and reason.startswith("missing habitat-sim")
+    assert "conda install -c conda-forge -c aihabitat-nightly habitat-sim" in reason
     monkeypatch.setattr(habitat_backend, "missing_packages", lambda: [])
     monkeypatch.setattr(habitat_backend, "DEFAULT_DATA_DIR", str(tmp_path))
     ok, reason = habitat_backend.availability()

@@ -64,3 +64,16 @@ def test_rl_action_set_maps_every_index(craft_book):
     assert by_name["place:furnace"].tolist() == A.noop().tolist()  # not held: nothing happens
     with pytest.raises(ValueError, match="out of range"):
         A.rl_action(len(A.RL_ACTIONS), names, craft_book)
+
+
+def test_masked_craft_and_place_become_noops(craft_book, make_obs):
+    masks = make_obs()["masks"]
+    names = ["crafting table"] + ["air"] * 35
+    place, craft = A.RL_ACTIONS.index("place:crafting_table"), A.RL_ACTIONS.index("craft:planks")
+    assert A.rl_action(place, names, craft_book, masks)[5] == A.FUNCTIONS.index("place")
+    masks["place"][0] = False  # MineDojo's ARMasksWrapper: nothing can be placed from slot 0 here
+    masks["craft_smelt"][craft_book.index("planks")] = False  # no log to make planks from
+    assert (A.rl_action(place, names, craft_book, masks) == A.noop()).all()
+    assert (A.rl_action(craft, names, craft_book, masks) == A.noop()).all()
+    masks["action_type"][A.FUNCTIONS.index("attack")] = False
+    assert (A.rl_action(A.RL_ACTIONS.index("attack"), names, craft_book, masks) == A.noop()).all()

@@ -12,7 +12,7 @@ import pytest
 import envs.minedojo as backend
 from adapter_samples import RECIPES
 from block_world import BlockWorld
-from envs.minedojo.actions import RL_ACTIONS
+from envs.minedojo.actions import RL_ACTIONS, noop
 from envs.minedojo.observation import VECTOR_SIZE, inventory_counts
 
 
@@ -23,17 +23,24 @@ class StandInTask:
 
     def __init__(self, book, **kwargs):
         self.book, self.kwargs = book, kwargs
+        self.is_successful = False  # minedojo/tasks/meta/base.py:72-79@0.1, set at each step (:119)
         StandInTask.made.append(kwargs)
 
     def reset(self):
         self.world = BlockWorld(self.book, blocks={(0, 64, 3): "log"})
+        self.is_successful = False
         return self.world.obs
 
     def step(self, action):
-        assert np.asarray(action).shape == (8,)
-        self.world.step(np.asarray(action))
-        success = inventory_counts(self.world.obs).get("log", 0) >= 1
-        return self.world.obs, float(success), success, {}
+        action = np.asarray(action)
+        assert action.shape == (8,)
+        self.world.step(action)
+        # Two no-op ticks follow drop/craft/equip/place/destroy, and their reward replaces the action's
+        # (minedojo/sim/wrappers/ar_nn/nn_action_space_wrapper.py:276-279@0.1).
+        for _ in range(2 if action[5] in {2, 4, 5, 6, 7} else 0):
+            self.world.step(noop())
+        self.is_successful = inventory_counts(self.world.obs).get("log", 0) >= 1
+        return self.world.obs, float(self.is_successful), self.is_successful, {}
 
     def close(self):
         pass
@@ -46,9 +53,18 @@ def stand_in_minedojo(monkeypatch, craft_book):
         ALL_SMELT_ITEMS_NN_ACTIONS=sorted(craft_book.smelt),
         CRAFTING_RECIPES_BY_OUTPUT={k: [{"ingredients": r} for r in v] for k, v in RECIPES.items()},
         SMELTING_RECIPES_BY_OUTPUT={})
+    tasks = types.ModuleType("minedojo.tasks")
+    tasks.ALL_TASKS_SPECS = {"harvest_1_log": {"prompt": "obtain log", "__cls__": "harvest", "target_names": "log"}}
+
+    def make(task_id, **kw):
+        # minedojo 0.1 pops these from the module-wide spec (minedojo/tasks/__init__.py:484-494@0.1).
+        spec = tasks.ALL_TASKS_SPECS[task_id]
+        spec.pop("prompt"), spec.pop("__cls__")
+        return StandInTask(craft_book, task_id=task_id, **kw)
+
     module = types.ModuleType("minedojo")
-    module.make = lambda task_id, **kw: StandInTask(craft_book, task_id=task_id, **kw)
-    for name, mod in {"minedojo": module, "minedojo.sim": types.ModuleType("minedojo.sim"),
+    module.make = tasks.make = make
+    for name, mod in {"minedojo": module, "minedojo.tasks": tasks, "minedojo.sim": types.ModuleType("minedojo.sim"),
                       "minedojo.sim.mc_meta": types.ModuleType("minedojo.sim.mc_meta")}.items():
         monkeypatch.setitem(sys.modules, name, mod)
     sys.modules["minedojo.sim.mc_meta"].mc = mc
@@ -92,5 +108,5 @@ def test_budget_truncates_and_a_trial_keeps_its_world(stand_in_minedojo, monkeyp
 
 
 def test_bad_task_fails_before_the_simulator():
-    with pytest.raises(ValueError, match="allowed"):
+    with pytest.raises(ValueError, match="minedojo is not installed"):
         backend.make(task="harvest_1_diamond")

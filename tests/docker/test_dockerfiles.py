@@ -94,3 +94,17 @@ def test_build_context_leaves_local_state_out():
     for name in IMAGES:
         ignore = (DOCKER / f"{name}.Dockerfile.dockerignore").read_text().split()
         assert {".venv", ".git", "runs", "data"} <= set(ignore), name
+
+
+def test_images_pin_the_releases_the_real_package_tests_verify():
+    """The Dockerfiles install exactly what tests/real_packages/sideenv.sh installs and CI tests (published
+    versions: `habitat-lab==0.3.3` never was one), and what `embodied envs` tells a user to install."""
+    from envs.habitat import HABITAT_LAB_VERSION
+    from envs.minedojo import INSTALLS
+
+    sideenv = (REPO / "tests" / "real_packages" / "sideenv.sh").read_text()
+    habitat, minedojo = arg_defaults(dockerfiles["habitat"]), arg_defaults(dockerfiles["minedojo"])
+    assert habitat["HABITAT_LAB_VERSION"] == HABITAT_LAB_VERSION
+    assert f"habitat-lab=={HABITAT_LAB_VERSION} " in sideenv
+    assert f"minedojo=={minedojo['MINEDOJO_VERSION']} " in sideenv and "gym==0.21.0" in sideenv
+    assert f"minedojo=={minedojo['MINEDOJO_VERSION']}" in INSTALLS["minedojo"]
