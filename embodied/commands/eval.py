@@ -44,9 +44,12 @@ def settings(cfg: DictConfig) -> EvalSettings:
         positive_int(cfg, "workers")
 
     env = {"name": "house", "resolution": cfg.resolution}
-    if policy not in BUILTIN:
+    import envs
+
+    scripted = [*BUILTIN, *envs.scripted_agents("house")]  # without a checkpoint the env is the house
+    if policy not in scripted:
         if not Path(policy).exists():
-            raise ConfigError(f"policy={policy!r} is not allowed: not {list(BUILTIN)} and no such checkpoint")
+            raise ConfigError(f"policy={policy!r} is not allowed: not {scripted} and no such checkpoint")
         from embodied.learner.checkpoint import load_policy
 
         _, train_cfg = load_policy(policy, "cpu")  # fails early, naming the file, if it is not a checkpoint
@@ -56,8 +59,6 @@ def settings(cfg: DictConfig) -> EvalSettings:
         env["resolution"] = 64 if env["resolution"] is None else env["resolution"]
         if not _nonneg_int(env["resolution"]) or env["resolution"] == 0:
             raise ConfigError(f"resolution={env['resolution']!r} is invalid; expected a positive integer")
-    import envs
-
     if envs.takes(env["name"], "split"):
         env["split"] = cfg.split  # the backend's own check names allowed splits (house: train, val, test)
     known = [*BUILTIN, *envs.scripted_agents(env["name"])]

@@ -143,6 +143,9 @@ class FrontierExplorer:
     def commit(self, actions: np.ndarray, reward: np.ndarray) -> None:
         pass
 
+    def attention(self) -> None:
+        return None  # no attention to record in episode files
+
     def explored(self) -> np.ndarray:
         """Seen cells per env (N, G, G) bool: the map (for plots and tests)."""
         return self._known.copy()

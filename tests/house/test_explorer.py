@@ -134,3 +134,14 @@ def test_sim_runs_the_explorers(tmp_path):
                        "env.max_steps=80", f"metrics={out}"])
         assert rc == 0 and out.exists()
     assert cli.main(["sim", "policy=explorer_forgetful"]) == 2
+
+
+def test_eval_runs_the_memory_explorer_and_records_its_episodes(tmp_path):
+    import json
+
+    rc = cli.main(["eval", "policy=explorer_memory", "split=test", "trials=2", "episodes=2", "cluster=inprocess",
+                   "references=none", "resolution=16", "videos=0", f"out={tmp_path}"])
+    assert rc == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert "explorer_memory" in json.dumps(metrics)
+    assert any((tmp_path / "episodes").iterdir())
