@@ -25,7 +25,7 @@ def oracle_run(tmp_path_factory):
 
 def test_outputs_and_curve(oracle_run):
     m = json.loads((oracle_run / "metrics.json").read_text())
-    assert m["agent"] == "oracle" and set(m["policies"]) == {"oracle", "random"}
+    assert m["agent"] == "oracle" and set(m["policies"]) == {"oracle", "random", "explorer", "explorer_memory"}
     curve = m["policies"]["oracle"]["curve"]
     assert [p["n"] for p in curve["success"]] == [3, 3]
     rows = [r for r in _rows(oracle_run) if r["policy"] == "oracle"]

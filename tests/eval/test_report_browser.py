@@ -48,7 +48,7 @@ def _videos(page):
 def test_eval_report_in_chromium(browser, tmp_path):
     out = tmp_path / "run"
     assert cli(["eval", "policy=oracle", "trials=2", "episodes=2", "videos=3", "video_size=128",
-                "cluster=inprocess", f"out={out}"]) == 0
+                "references=[random]", "cluster=inprocess", f"out={out}"]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     page, problems = _open(browser, out / "report.html")
     plot = page.evaluate("() => { const i = document.querySelector('img#curve'); "
