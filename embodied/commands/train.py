@@ -52,6 +52,9 @@ def validate(cfg: DictConfig) -> None:
         check(cfg, "record", lambda w: _parses(parse_which, w), "none, all, failures or every:K")
     if cfg.cluster.mode == "ray":
         check(cfg, "cluster.address", lambda a: bool(a), "a Ray address (HOST:PORT, ray://HOST:PORT or auto)")
+    from embodied.policy import check_config
+
+    check_config(cfg.policy)
 
 
 def _parses(parse: Callable[[str], Any], value: Any) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import pickle
 import re
+import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -100,11 +101,31 @@ def latest(run_dir: str | Path) -> Path:
     return found[-1][1]
 
 
+def latest_readable(run_dir: str | Path) -> Path:
+    """The newest checkpoint of a run that loads; newer unreadable ones (a crash mid-copy, a bad disk) are
+    skipped with a warning naming the file skipped and the one used."""
+    folder = checkpoint_dir(run_dir)
+    found = sorted((int(m.group(1)), p) for p in folder.glob("ckpt-*.pt") if (m := _NAME.search(p.name)))
+    if not found:
+        raise CheckpointError(f"no checkpoint (ckpt-*.pt) in {folder}")
+    bad: list[str] = []
+    for _, path in reversed(found):
+        try:
+            read(path)
+        except CheckpointError as e:
+            bad.append(str(e))
+            continue
+        for problem in bad:
+            print(f"warning: {problem}; using {path} instead", file=sys.stderr)
+        return path
+    raise CheckpointError(f"no readable checkpoint in {folder}: " + "; ".join(bad))
+
+
 def resolve(path: str | Path) -> Path:
-    """A checkpoint file, or a run dir / its checkpoints dir (then its latest checkpoint)."""
+    """A checkpoint file, or a run dir / its checkpoints dir (then its newest readable checkpoint)."""
     path = Path(path)
     if path.is_dir():
-        return latest(path.parent if path.name == "checkpoints" else path)
+        return latest_readable(path.parent if path.name == "checkpoints" else path)
     if not path.exists():
         raise CheckpointError(f"checkpoint {path} does not exist")
     return path
