@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 SIDEENV ?= $(HOME)/.cache/embodied-sideenv
 export EMBODIED_SIDEENV := $(SIDEENV)
 
-.PHONY: setup demo test test-fast test-slow sideenv bench clean gpu-wheels
+.PHONY: setup demo test test-fast test-slow browser sideenv bench clean gpu-wheels
 
 $(BIN)/embodied: setup.cfg
 	$(PY) -m venv $(VENV)
@@ -30,7 +30,17 @@ demo: setup  # a few minutes on 2 CPU cores: train, evaluate on unseen (test) ho
 	$(BIN)/embodied eval policy=runs/demo split=test trials=8 episodes=3 videos=3 out=runs/demo/eval
 	@echo "see runs/demo/eval/report.html (metrics.json, curve.png, videos/)"
 
-test-fast: setup
+browser:  # the HTML-report tests drive a real headless Chromium: installed here when possible, else named
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium (apt-get) for the browser tests"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "error: the browser tests need Chromium: install it (Debian/Ubuntu: sudo apt-get install chromium), then run make test again" >&2; \
+	    exit 1; \
+	  fi; }
+
+test-fast: setup browser
 	$(BIN)/python -m pytest -m "not slow" -q
 
 sideenv:  # ~2 min the first time, then seconds: tests/adapters/test_real_packages.py runs in them
