@@ -60,8 +60,10 @@ class EmbodiedEnv(gymnasium.Env):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode={render_mode!r} is not supported; allowed: None, 'rgb_array'")
         self._env = envs.make(backend, num_envs=1, **kwargs)
-        if render_mode is not None and not _can_render(self._env):
-            raise ValueError(f"backend {backend!r} has no image to render; use render_mode=None")
+        if not _can_render(self._env):
+            self.metadata = {**self.metadata, "render_modes": []}
+            if render_mode is not None:
+                raise ValueError(f"backend {backend!r} has no image to render; use render_mode=None")
         self.backend, self.render_mode = backend, render_mode
         self.observation_space, self.action_space = _spaces(self._env)
         self._next: dict | None = None  # the next episode's first observation, kept by an ending step
