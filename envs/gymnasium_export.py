@@ -121,6 +121,8 @@ class EmbodiedVectorEnv(gymnasium.vector.VectorEnv):
 
     def __init__(self, backend: str, num_envs: int = 1, render_mode: str | None = None, **kwargs: Any):
         self._env = envs.make(backend, num_envs=num_envs, **kwargs)
+        if render_mode is not None and not hasattr(self._env, "render_topdown"):
+            raise ValueError(f"render_mode={render_mode!r}: only the house vector env renders (its top-down maps)")
         self.backend, self.render_mode, self.num_envs = backend, render_mode, int(num_envs)
         self.single_observation_space, self.single_action_space = _spaces(self._env)
         self.observation_space = gymnasium.vector.utils.batch_space(self.single_observation_space, self.num_envs)
