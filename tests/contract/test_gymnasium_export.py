@@ -90,3 +90,15 @@ def test_render_frames_encode_to_a_video():
     with av.open(buf) as inp:
         decoded = [f.to_ndarray(format="rgb24") for f in inp.decode(video=0)]
     assert len(decoded) == len(frames) and decoded[0].shape == frames[0].shape
+
+
+def test_gymnasium_make_finds_the_ids_without_importing_envs_first():
+    """gymnasium 1.x loads no plugin entry points; its ``module:id`` form imports ``envs`` itself."""
+    import subprocess
+    import sys
+
+    code = ("import sys, gymnasium; assert 'envs' not in sys.modules; "
+            "e = gymnasium.make('envs:embodied/Darkroom-v0'); print(type(e.unwrapped).__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "EmbodiedEnv"
