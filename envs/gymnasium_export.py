@@ -68,6 +68,7 @@ class EmbodiedEnv(gymnasium.Env):
         self.observation_space, self.action_space = _spaces(self._env)
         self._next: dict | None = None  # the next episode's first observation, kept by an ending step
         self._last: dict | None = None
+        self._spec: dict | None = None  # the running episode's spec, read at its start (given at its end)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[dict, dict]:
         super().reset(seed=seed)
@@ -76,6 +77,7 @@ class EmbodiedEnv(gymnasium.Env):
         else:
             self._last = self._next
         self._next = None
+        self._spec = self._episode_spec()
         return _strip(self._last, 0), _info(self._last, 0)
 
     def step(self, action) -> tuple[dict, float, bool, bool, dict]:
@@ -85,8 +87,14 @@ class EmbodiedEnv(gymnasium.Env):
         terminal, last = bool(obs["is_terminal"][0]), bool(obs["is_last"][0])
         if last:
             self._next = obs
-            info_out.update(_end_info(self._env, info, 0))
+            info_out.update({k: float(info[k][0]) for k in self._env.metric_keys})
+            if self._spec is not None:
+                info_out["episode_spec"] = self._spec
+            self._spec = self._episode_spec()
         return _strip(obs, 0), float(reward[0]), terminal, last and not terminal, info_out
+
+    def _episode_spec(self) -> dict | None:
+        return self._env.episode_spec(0) if hasattr(self._env, "episode_spec") else None
 
     def render(self) -> np.ndarray | None:
         if self.render_mode is None:
@@ -105,13 +113,6 @@ def _strip(obs: dict, i: int | slice) -> dict:
 
 def _info(obs: dict, i: int | slice) -> dict:
     return {k: obs[k][i] for k in INFO_KEYS if k in obs}
-
-
-def _end_info(env: envs.Env, info: dict, i: int) -> dict:
-    out = {k: float(info[k][i]) for k in env.metric_keys}
-    if hasattr(env, "episode_spec"):  # the spec of the episode now running: the next one (see module docstring)
-        out["next_episode_spec"] = env.episode_spec(i)
-    return out
 
 
 class EmbodiedVectorEnv(gymnasium.vector.VectorEnv):

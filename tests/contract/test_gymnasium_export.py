@@ -56,6 +56,7 @@ def test_stop_terminates_and_the_step_cap_truncates():
     _, _, terminated, truncated, info = env.step(0)  # stop
     assert (terminated, truncated) == (True, False)
     assert {"success", "spl", "episode_index", "is_trial_first"} <= set(info)
+    assert info["episode_spec"]["episode_index"] == 1  # the ended (second) episode's, for replay
 
 
 def test_reset_continues_the_trial_with_the_kept_next_episode():
