@@ -51,7 +51,7 @@ def success_rate(vec, policy, steps: int) -> float:
     obs, _ = vec.reset(seed=1)
     wins, ends = 0.0, 0
     for _ in range(steps):
-        obs, _, term, trunc, info = vec.step(policy(obs))
+        obs, _, _, _, info = vec.step(policy(obs))
         if "final_info" in info:
             done = info["_final_info"]
             wins, ends = wins + float(np.nansum(info["final_info"]["success"][done])), ends + int(done.sum())
@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> None:
                 action, logp, _, value = agent.act(o)
                 obs, reward, term, trunc, info = vec.step(action.numpy())
                 batch.append((o, action))
-                logps.append(logp), values.append(value)
+                logps.append(logp)
+                values.append(value)
                 rewards.append(torch.as_tensor(reward, dtype=torch.float32))
                 nonterminal.append(torch.as_tensor(~term, dtype=torch.float32))
                 if "final_info" in info:
@@ -109,7 +110,8 @@ def main(argv: list[str] | None = None) -> None:
                 a_n = (adv_f[idx] - adv_f[idx].mean()) / (adv_f[idx].std() + 1e-8)
                 pg = torch.max(-a_n * ratio, -a_n * ratio.clamp(0.8, 1.2)).mean()
                 loss = pg + 0.5 * (value - ret_f[idx]).pow(2).mean() - 0.01 * ent.mean()
-                opt.zero_grad(), loss.backward()
+                opt.zero_grad()
+                loss.backward()
                 nn.utils.clip_grad_norm_(agent.parameters(), 0.5)
                 opt.step()
         update += 1
