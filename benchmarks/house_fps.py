@@ -2,7 +2,9 @@
 
 A batch of 64 envs steps with uniform random actions (so episodes end and reset often, and trials move
 to new houses), at 64 and 128 px. Prints progress, then one JSON object on the last line:
-``fps_64``, ``fps_128`` and the details behind them.
+``fps_64``, ``fps_128`` and the details behind them, and ``gym_vector_fps_64``: the same 64-px batch
+through ``gymnasium.make_vec("embodied/House-v0", vectorization_mode="vector_entry_point")``
+(envs/gymnasium_export.py), with ``gym_vector_ratio_64`` = it / ``fps_64``.
 
 The process is pinned to one core and single-threaded, so the CPU time it is charged is the time that
 core spent on it: ``fps_*`` divide frames by that CPU time, which stays meaningful when other processes
@@ -27,23 +29,40 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def measure(resolution: int, num_envs: int, seconds: float, split: str, episodes_per_trial: int | None) -> dict:
+def measure(resolution: int, num_envs: int, seconds: float, split: str, episodes_per_trial: int | None,
+            gym_vector: bool = False) -> dict:
+    """Frames per CPU second of the batch stepped directly or, with ``gym_vector``, through gymnasium.make_vec."""
     import envs.house
 
     extra = {} if episodes_per_trial is None else {"episodes_per_trial": episodes_per_trial}
-    env = envs.house.make(num_envs=num_envs, split=split, seed=0, resolution=resolution, **extra)
-    env.reset()
+    if gym_vector:
+        import gymnasium
+
+        vec = gymnasium.make_vec("embodied/House-v0", num_envs=num_envs, vectorization_mode="vector_entry_point",
+                                 split=split, seed=0, resolution=resolution, **extra)
+        vec.reset()
+
+        def step(action):
+            obs, _, terminated, truncated, info = vec.step(action)
+            return terminated | truncated, info["is_trial_first"]
+    else:
+        env = envs.house.make(num_envs=num_envs, split=split, seed=0, resolution=resolution, **extra)
+        env.reset()
+
+        def step(action):
+            obs, _, done, _ = env.step({"action": action})
+            return done, obs["is_trial_first"]
     rng = np.random.default_rng(0)
     actions = rng.integers(0, 6, (4096, num_envs))
     for t in range(20):  # warm-up: JIT caches loaded, first houses generated
-        env.step({"action": actions[t]})
+        step(actions[t])
     steps, episodes, trials = 0, 0, 0
     start, cpu_start = time.perf_counter(), time.process_time()
     while time.process_time() - cpu_start < seconds:
-        obs, _, done, _ = env.step({"action": actions[steps % len(actions)]})
+        done, trial_first = step(actions[steps % len(actions)])
         steps += 1
         episodes += int(done.sum())
-        trials += int(obs["is_trial_first"].sum())
+        trials += int(trial_first.sum())
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     return {"fps": steps * num_envs / cpu, "fps_wall": steps * num_envs / elapsed, "steps": steps,
             "cpu_seconds": cpu, "wall_seconds": elapsed, "episodes": episodes, "new_houses": trials}
@@ -73,6 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         result[f"fps_{res}"] = round(r["fps"], 1)
         result[f"fps_{res}_wall"] = round(r["fps_wall"], 1)
         result[f"detail_{res}"] = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}
+    r = measure(64, args.num_envs, args.seconds, args.split, args.episodes_per_trial, gym_vector=True)
+    print(f"  64 px through gymnasium.make_vec: {r['fps']:9.0f} RGB-D frames per CPU second", flush=True)
+    result["gym_vector_fps_64"] = round(r["fps"], 1)
+    result["gym_vector_ratio_64"] = round(r["fps"] / result["fps_64"], 3)
+    result["detail_gym_vector_64"] = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}
     print(json.dumps(result))
     return 0
 

@@ -59,3 +59,13 @@ def availability() -> dict[str, tuple[bool, str]]:
         except ImportError as e:  # the backend package itself is absent
             out[name] = (False, f"backend module missing: {e}")
     return out
+
+
+def _register_gymnasium_ids() -> None:
+    """``embodied/House-v0`` etc. for gymnasium users (envs/gymnasium_export.py); imports no simulator."""
+    from envs import gymnasium_export
+
+    gymnasium_export.register()
+
+
+_register_gymnasium_ids()
