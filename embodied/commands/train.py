@@ -46,10 +46,13 @@ def validate(cfg: DictConfig) -> None:
         check(cfg, key, lambda v: isinstance(v, (int, float)) and v > 0, "a positive number")
     for key in ("trainer.gamma", "trainer.lam", "trainer.lr_floor"):
         check(cfg, key, lambda v: isinstance(v, (int, float)) and 0 <= v <= 1, "a number in [0, 1]")
+    from embodied.learner.ppo import grad_context_steps
+
+    check(cfg, "trainer.grad_context", lambda g: _parses(grad_context_steps, g), "full, none or a positive integer")
     if cfg.get("record", "none") != "none":
         from embodied.replay.recorder import parse_which
 
-        check(cfg, "record", lambda w: _parses(parse_which, w), "none, all, failures or every:K")
+        check(cfg, "record", lambda w: _parses(parse_which, str(w)), "none, all, failures or every:K")
     if cfg.cluster.mode == "ray":
         check(cfg, "cluster.address", lambda a: bool(a), "a Ray address (HOST:PORT, ray://HOST:PORT or auto)")
     from embodied.policy import check_config
@@ -57,9 +60,9 @@ def validate(cfg: DictConfig) -> None:
     check_config(cfg.policy)
 
 
-def _parses(parse: Callable[[str], Any], value: Any) -> bool:
+def _parses(parse: Callable[[Any], Any], value: Any) -> bool:
     try:
-        parse(str(value))
+        parse(value)
     except ValueError:
         return False
     return True

@@ -1,7 +1,9 @@
 """PPO with partial updates: the loss over a window of new steps with the whole trial as context.
 
 After ReLIC: every ``U`` steps the policy runs causally over the whole buffer ``[0, t)`` and the PPO
-loss covers only the new steps ``[t - U, t)`` (gradients still flow through the older context);
+loss covers only the new steps ``[t - U, t)``; gradients flow through the older context too, or only through
+its last ``W`` steps, or none of it (``trainer.grad_context``: the rest is a constant prefix, its KV cache or
+recurrent state computed once without gradients, so an update's cost stops growing with the trial);
 advantages are recomputed over the whole buffer with a value bootstrap at ``t``. After the update the
 completed episodes are shuffled and the values (and the recurrent state, see ``refresh``) are
 recomputed with the new weights. At ``T`` one full update covers all steps.
@@ -41,6 +43,17 @@ class PPOHyper:
     normalize_advantages: bool = True
     imitation_coef: float = 0.0  # current weight of the oracle-imitation term (the trainer anneals it)
     update_threads: int = 0  # torch intra-op threads during update and refresh (0: the process's setting)
+    grad_context: int = -1  # steps before a partial update's loss window that gradients flow through (-1: all)
+
+
+def grad_context_steps(value: Any) -> int:
+    """``trainer.grad_context`` as a number of steps: ``full`` -> -1 (all of them), ``none`` -> 0, ``W`` -> W."""
+    named = {"full": -1, "none": 0}
+    if isinstance(value, str) and value in named:
+        return named[value]
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    raise ValueError(f"trainer.grad_context={value!r} is invalid; expected full, none or a positive number of steps")
 
 
 def ppo_loss(logits: torch.Tensor, values: torch.Tensor, actions: torch.Tensor, old_logprob: torch.Tensor,
@@ -135,15 +148,29 @@ class PPOLearner:
             sel = adv[:, start:stop]
             adv = (adv - sel.mean()) / (sel.std() + 1e-8)
         inputs = buf.inputs(stop)
+        # Steps [0, first) are a constant context: their KV cache / recurrent state, computed once without
+        # gradients; the gradient covers [first, stop), so an update's cost no longer grows with the trial.
+        first = 0 if hp.grad_context < 0 else max(0, start - hp.grad_context)
+        context = None
+        if first > 0:
+            self._mode(training=False)
+            with _autocast(self.device):
+                _, _, context = self.policy.prefill({k: v[:, :first] for k, v in inputs.items()}, max_steps=first)
+            inputs = {k: v[:, first:] for k, v in inputs.items()}
+        window = slice(first, stop)
         totals: dict[str, float] = {}
         self._mode(training=True)
         for _ in range(hp.epochs):
             for rows in torch.randperm(buf.num_envs).chunk(hp.minibatches):
                 batch = {k: v[rows] for k, v in inputs.items()}
                 with _autocast(self.device):
-                    logits, values = self.module(batch)
-                loss, stats = window_loss(logits, values, buf.action[rows, :stop], buf.logprob[rows, :stop],
-                                          adv[rows], ret[rows], start, stop, hp, buf.oracle[rows, :stop])
+                    if context is None:
+                        logits, values = self.module(batch)
+                    else:
+                        logits, values = self.module(batch, context=self.policy.select_state(context, rows))
+                loss, stats = window_loss(logits, values, buf.action[rows, window], buf.logprob[rows, window],
+                                          adv[rows, window], ret[rows, window], start - first, stop - first, hp,
+                                          buf.oracle[rows, window])
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 grad_norm = nn.utils.clip_grad_norm_(self.policy.parameters(), hp.max_grad_norm)
@@ -159,35 +186,18 @@ class PPOLearner:
 
     @torch.no_grad()
     def refresh(self, buf: TrialBuffer, stop: int, halves: list[slice]) -> list[Any]:
-        """Recompute values and log-probs of ``[0, stop)`` with the current weights; return each half's state.
-
-        Uses the policy's ``prefill`` (forward that also returns the recurrent state / KV cache) when it
-        has one, else replays ``step`` over the buffer.
-        """
+        """Recompute values and log-probs of ``[0, stop)`` with the current weights; return each half's state."""
         self._mode(training=False)
         states = []
         with _threads(self.hp.update_threads):
             for rows in halves:
-                inputs = buf.inputs(stop, rows)
                 with _autocast(self.device):
-                    if hasattr(self.policy, "prefill"):
-                        logits, values, state = self.policy.prefill(inputs, max_steps=self.capacity)
-                    else:
-                        logits, values, state = self._replay(inputs, rows.stop - rows.start, stop)
+                    logits, values, state = self.policy.prefill(buf.inputs(stop, rows), max_steps=self.capacity)
                 logp = torch.log_softmax(logits.float(), -1).gather(-1, buf.action[rows, :stop].unsqueeze(-1))
                 buf.value[rows, :stop] = values.float()
                 buf.logprob[rows, :stop] = logp.squeeze(-1)
                 states.append(state)
         return states
-
-    def _replay(self, inputs: Batch, batch: int, stop: int):
-        state = self.policy.initial_state(batch, self.capacity, self.device)
-        logits, values = [], []
-        for i in range(stop):
-            lo, v, state = self.policy.step({k: x[:, i] for k, x in inputs.items()}, state)
-            logits.append(lo)
-            values.append(v)
-        return torch.stack(logits, 1), torch.stack(values, 1), state
 
     @torch.no_grad()
     def act(self, inputs: Batch, state: Any, generator: torch.Generator | None = None):

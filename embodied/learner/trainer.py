@@ -25,7 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from embodied.learner import checkpoint, distributed
 from embodied.learner.buffer import TrialBuffer
-from embodied.learner.ppo import PPOHyper, PPOLearner
+from embodied.learner.ppo import PPOHyper, PPOLearner, grad_context_steps
 from embodied.learner.stats import EpisodeStats, ScalarLog
 from embodied.policy import build as build_policy
 from embodied.policy.encoders import FEATURE_KEY
@@ -93,7 +93,8 @@ class Trainer:
                       total_updates=rollouts * updates_per_rollout, epochs=tc.epochs, minibatches=tc.minibatches,
                       clip=tc.clip, value_coef=tc.value_coef, entropy_coef=tc.entropy_coef,
                       max_grad_norm=tc.max_grad_norm, gamma=tc.gamma, lam=tc.lam, reward_scale=tc.reward_scale,
-                      normalize_advantages=tc.normalize_advantages, update_threads=int(tc.update_threads))
+                      normalize_advantages=tc.normalize_advantages, update_threads=int(tc.update_threads),
+                      grad_context=grad_context_steps(tc.get("grad_context", "full")))
         # Recurrent states hold T steps plus the bootstrap step at T (a KV cache grows in place).
         self.learner = PPOLearner(self.policy, hp, self.T + 1, self.device,
                                   distributed.wrap(self.policy, self.device) if rank else None)

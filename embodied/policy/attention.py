@@ -62,17 +62,24 @@ class SinkAttention(nn.Module):
         return rotate(q, cos[:, :, queries_from:], sin[:, :, queries_from:]), rotate(k, cos, sin), v
 
     def forward(self, x: torch.Tensor, rope_pos: torch.Tensor, lengths: torch.Tensor, key_start: torch.Tensor | None,
-                queries_from: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                queries_from: int = 0, prefix: tuple[torch.Tensor, torch.Tensor] | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Causal attention over ``x (B, T, d)``; also returns this layer's ``k, v (B, H, T, D)`` (for caches).
 
         Outputs cover steps ``[queries_from, T)`` only (all steps are keys): a last layer whose earlier outputs
-        nothing reads (the context of a loss window) skips their queries.
+        nothing reads (the context of a loss window) skips their queries. ``prefix`` (``k, v (B, H, P, D)``,
+        e.g. a KV cache's first P slots) holds the keys of P earlier steps that ``x`` continues: ``x`` is then
+        at positions ``[P, P + T)`` and ``lengths`` and ``key_start`` count from the prefix's start.
         """
         q, k, v = self._project(x, rope_pos, queries_from)
         ks, vs = self.sink_kv()
         if key_start is not None:
             key_start = key_start[:, queries_from:]
-        out = sink_attention(q, k, v, ks, vs, q_offset=queries_from, lengths=lengths, key_start=key_start,
+        keys, values, offset = k, v, queries_from
+        if prefix is not None:
+            keys, values = torch.cat([prefix[0].to(k.dtype), k], 2), torch.cat([prefix[1].to(v.dtype), v], 2)
+            offset += prefix[0].shape[2]
+        out = sink_attention(q, keys, values, ks, vs, q_offset=offset, lengths=lengths, key_start=key_start,
                              backend=self.backend)
         return self.wo(out.transpose(1, 2).reshape(x.shape[0], q.shape[2], -1)), k, v
 

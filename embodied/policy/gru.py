@@ -52,26 +52,31 @@ class GRUPolicy(Policy):
         out, state = self.gru(torch.relu(self.tokenizer(inputs)).unsqueeze(1), state)
         return self.actor(out[:, 0]), self.critic(out[:, 0]).squeeze(-1), state
 
-    def forward(self, inputs: Batch, lengths: torch.Tensor | None = None):
-        logits, values, _ = self.prefill(inputs, lengths)
+    def forward(self, inputs: Batch, lengths: torch.Tensor | None = None, context: torch.Tensor | None = None):
+        logits, values, _ = self._run(inputs, context)
         return logits, values
 
     def prefill(self, inputs: Batch, lengths: torch.Tensor | None = None, max_steps: int | None = None):
-        """``forward`` that also returns the state after the last of the ``T`` steps.
+        """Steps past ``lengths`` cannot change earlier outputs (the pass is causal) but do enter the state."""
+        with torch.no_grad():
+            return self._run(inputs)
 
-        The learner uses it to refresh the recurrent state with new weights after an update. Steps past
-        ``lengths`` cannot change earlier outputs (the pass is causal) but do enter the returned state.
-        """
+    def select_state(self, state: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        return state[:, rows]
+
+    def _run(self, inputs: Batch, h: torch.Tensor | None = None):
+        """Logits, values and the final hidden state of ``(B, T)`` steps continuing from ``h``."""
         x = torch.relu(self.tokenizer(inputs))
         b, t = x.shape[:2]
+        if h is None:
+            h = self.initial_state(b, t, x.device)
         # The state restarts where a new trial begins inside the sequence (rare: rollouts start trials).
         trial = inputs.get("is_trial_first")
         cuts = [0] + ([] if trial is None else
                       [int(i) for i in torch.nonzero(trial[:, 1:].any(0)).flatten() + 1]) + [t]
-        h = self.initial_state(b, t, x.device)
         outs = []
         for start, stop in itertools.pairwise(cuts):
-            if start > 0:
+            if trial is not None:
                 h = h * (~trial[:, start].bool()).float().view(1, -1, 1)
             out, h = self.gru(x[:, start:stop], h)
             outs.append(out)

@@ -51,8 +51,22 @@ class Policy(nn.Module, abc.ABC):
         """
 
     @abc.abstractmethod
-    def forward(self, inputs: Batch, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, inputs: Batch, lengths: torch.Tensor | None = None,
+                context: Any = None) -> tuple[torch.Tensor, torch.Tensor]:
         """A causal pass over ``(B, T)`` steps: ``(logits (B, T, A), values (B, T))``.
 
-        ``lengths`` (int ``(B,)``) gives ragged valid lengths; steps past them are padding.
+        ``lengths`` (int ``(B,)``) gives ragged valid lengths; steps past them are padding. ``context``, a
+        state from ``prefill`` over the steps just before these, is a constant prefix: the pass continues
+        from it as ``step`` would, and no gradient flows into it (``trainer.grad_context``).
         """
+
+    @abc.abstractmethod
+    def prefill(self, inputs: Batch, lengths: torch.Tensor | None = None,
+                max_steps: int | None = None) -> tuple[torch.Tensor, torch.Tensor, Any]:
+        """``forward`` without gradients that also returns the state after the steps, ready for ``step``
+        (with room for ``max_steps`` steps): refreshes stale states after an update."""
+
+    def select_state(self, state: Any, rows: torch.Tensor) -> Any:
+        """The state of envs ``rows`` only (a minibatch's share of a constant context)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define select_state: it cannot train with "
+                                  "a constant context (trainer.grad_context other than 'full')")

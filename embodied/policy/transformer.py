@@ -32,9 +32,17 @@ class Block(nn.Module):
 
 
 def _last_flag_index(flags: torch.Tensor) -> torch.Tensor:
-    """For ``flags (B, T)``: index of the latest set flag at or before each step (0 if none)."""
+    """For ``flags (B, T)``: index of the latest set flag at or before each step (-1 if none)."""
     idx = torch.arange(flags.shape[1], device=flags.device).expand_as(flags)
-    return torch.where(flags.bool(), idx, 0).cummax(dim=1).values
+    return torch.where(flags.bool(), idx, -1).cummax(dim=1).values
+
+
+def context_length(context: KVCache) -> int:
+    """Steps a constant context holds: the same for every env (the learner's buffer fills in lockstep)."""
+    steps = int(context.lengths.max()) if context.lengths.numel() else 0
+    if bool((context.lengths != steps).any()):
+        raise ValueError(f"a context must hold the same number of steps for every env; got {context.lengths.tolist()}")
+    return steps
 
 
 class SinkKVTransformer(Policy):
@@ -67,37 +75,50 @@ class SinkKVTransformer(Policy):
         x = self.norm(x)
         return upcast(self.actor(x)), upcast(self.critic(x)).squeeze(-1)
 
-    def _key_start(self, inputs: Batch) -> torch.Tensor | None:
-        """First key each step may see: its trial's start, or its episode's with ``inter_episode: false``."""
+    def _key_start(self, inputs: Batch, offset: int = 0, carried: torch.Tensor | None = None) -> torch.Tensor | None:
+        """First key each step may see: its trial's start, or its episode's with ``inter_episode: false``.
+
+        Steps sit at positions ``offset + i``; ``carried`` (B,) is the start in force before them (a context's).
+        """
         ref = inputs["step_index"]
         start = torch.zeros(ref.shape, dtype=torch.long, device=ref.device)
-        if "is_trial_first" in inputs:
-            start = _last_flag_index(inputs["is_trial_first"])
+        if carried is not None:
+            start = start + carried.to(start).view(-1, 1)
+        flags = [inputs["is_trial_first"]] if "is_trial_first" in inputs else []
         if not self.settings.inter_episode:
             if "is_first" not in inputs:
                 raise KeyError("inter_episode: false needs the 'is_first' flags in the policy inputs")
-            start = torch.maximum(start, _last_flag_index(inputs["is_first"]))
+            flags.append(inputs["is_first"])
+        for f in flags:
+            last = _last_flag_index(f)
+            start = torch.where(last >= 0, torch.maximum(start, last + offset), start)
         return start if bool(start.any()) else None
 
-    def _run(self, inputs: Batch, lengths: torch.Tensor | None):
+    def _run(self, inputs: Batch, lengths: torch.Tensor | None, context: KVCache | None = None):
         x = self.tokenizer(inputs)
         b, t = x.shape[:2]
         if lengths is None:
             lengths = torch.full((b,), t, dtype=torch.long, device=x.device)
-        key_start = self._key_start(inputs)
+        offset = 0 if context is None else context_length(context)
+        key_start = self._key_start(inputs, offset, None if context is None else context.key_start)
         rope_pos = inputs["episode_index"].long()
         kvs = []
-        for blk in self.blocks:
-            a, k, v = blk.attn(blk.attn_norm(x), rope_pos, lengths, key_start)
+        for i, blk in enumerate(self.blocks):
+            prefix = None if context is None else (context.k[i, :, :, :offset], context.v[i, :, :, :offset])
+            a, k, v = blk.attn(blk.attn_norm(x), rope_pos, lengths + offset, key_start, prefix=prefix)
             x = x + a
             x = x + blk.mlp(blk.mlp_norm(x))
             kvs.append((k, v))
         logits, values = self._heads(x)
         return logits, values, kvs, lengths, key_start
 
-    def forward(self, inputs: Batch, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        logits, values, _, _, _ = self._run(inputs, lengths)
+    def forward(self, inputs: Batch, lengths: torch.Tensor | None = None,
+                context: KVCache | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        logits, values, _, _, _ = self._run(inputs, lengths, context)
         return logits, values
+
+    def select_state(self, state: KVCache, rows: torch.Tensor) -> KVCache:
+        return KVCache(state.k[:, rows], state.v[:, rows], state.lengths[rows], state.key_start[rows])
 
     def initial_state(self, batch_size: int, max_steps: int, device: torch.device | str = "cpu",
                       dtype: torch.dtype | None = None) -> KVCache:
