@@ -185,29 +185,29 @@ def attention_by_layer(file: Path, env: dict, trials: int, episodes: int, seed: 
     each env until the first trial ends. None when the policy has no attention to probe."""
     import envs
     from embodied.evaluation.agents import PolicyAgent
-    from embodied.evaluation.attention_probe import AttentionProbe, supports
 
     net, _ = checkpoint.load_policy(file)
-    if not supports(net):
-        return None
-    probe = AttentionProbe(net)
     agent = PolicyAgent(net, max_steps=episodes * int(env["max_steps"]) + 1, seed=seed)
     sim = envs.make(**{"name": "house", **env}, num_envs=trials, seed=seed, episodes_per_trial=episodes)
     obs = sim.reset(seed=seed)
     agent.reset(sim, obs)
     history: list[np.ndarray] = []  # episode index of every step so far, per env (slot t = step t of the trial)
-    shares: list[list[float]] = [[] for _ in net.blocks]
+    shares: list[list[float]] = []
     uniform: list[float] = []
     while True:
         episode = np.asarray(obs["episode_index"]).copy()
         action = agent.act(sim, obs)
         history.append(episode)
-        layers = probe.layer_weights()
+        layers = agent.layer_attention()
+        if layers is None:  # the policy has no attention to probe
+            sim.close()
+            return None
+        shares = shares or [[] for _ in layers]
         past = np.stack(history, 1)  # (B, t + 1)
         for b in np.flatnonzero(episode > 0):
             earlier = past[b] < episode[b]
             for layer, w in enumerate(layers):
-                mass = w[b].float().numpy()[:len(earlier)]
+                mass = w[b][:len(earlier)]
                 if mass.sum() > 0:
                     shares[layer].append(float(mass[earlier].sum() / mass.sum()))
             uniform.append(float(earlier.mean()))

@@ -95,7 +95,7 @@ def attention_probe(policy: str, env_cfg: dict, trials: int, episodes: int, seed
     from embodied.evaluation.agents import make_agent
 
     env = envs.make(**{**env_cfg, "split": "test"}, num_envs=trials, seed=seed, episodes_per_trial=episodes)
-    agent = make_agent(policy, seed=seed, max_steps=episodes * int(env_cfg["horizon"]) + 1, attention=True)
+    agent = make_agent(policy, seed=seed, max_steps=episodes * int(env_cfg["horizon"]) + 1)
     obs = env.reset(seed=seed)
     agent.reset(env, obs)
     rewards, episode_of = [], []

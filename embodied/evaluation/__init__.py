@@ -8,6 +8,6 @@ Public API:
 - ``agents.make_agent("oracle"|"random"|CHECKPOINT, fewshot=n)``: batched agents (few-shot imitation
   wraps the agent so that the oracle drives the first n episodes of each trial).
 - ``stats``: Wilson (success) and Student-t (other metrics) 95% intervals per episode index.
-- ``attention_probe.AttentionProbe(policy)``: attention mass of the newest step over the trial for the
-  Sink-KV transformer, used when the policy has no ``attention_weights()`` of its own.
+- ``agents.PolicyAgent.attention()``: attention mass of the newest step over the trial, from the policy's
+  ``Policy.attention(state)`` (the Sink-KV transformer's, computed with ``kernels.reference_probs``).
 """

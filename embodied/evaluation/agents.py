@@ -55,22 +55,16 @@ class RandomAgent(Agent):
 class PolicyAgent(Agent):
     """A trained :class:`embodied.policy.interface.Policy` with its recurrent state over the whole trial.
 
-    Actions are sampled from the policy's distribution (``greedy=True``: arg-max). With ``attention``,
-    the policy's ``attention_weights()`` is called after each step if it has one (per env, a 1-D tensor of
-    the mass the newest step put on each step of the trial so far, oldest first, averaged over heads and
-    layers); otherwise a Sink-KV transformer is probed from outside (:mod:`attention_probe`).
+    Actions are sampled from the policy's distribution (``greedy=True``: arg-max). ``attention()`` reads
+    ``Policy.attention`` of the state after each step: per env, the mass the newest step put on each step of
+    the trial so far, oldest first, averaged over heads and layers (``layer_attention()``: per layer).
     """
 
     def __init__(self, policy, name: str = "agent", max_steps: int = 4096, greedy: bool = False,
-                 seed: int = 0, device: str = "cpu", attention: bool = False):
+                 seed: int = 0, device: str = "cpu"):
         import torch
 
-        from embodied.evaluation import attention_probe
-
         self.torch, self.policy, self.name = torch, policy.eval(), name
-        self._probe = None
-        if attention and not hasattr(policy, "attention_weights") and attention_probe.supports(policy):
-            self._probe = attention_probe.AttentionProbe(policy)
         self.max_steps, self.greedy, self.device = max_steps, greedy, device
         self.gen = torch.Generator(device="cpu").manual_seed(seed)
         self.state = None
@@ -102,15 +96,17 @@ class PolicyAgent(Agent):
         self.prev_action = np.asarray(actions, np.int64).copy()
         self.prev_reward = np.asarray(reward, np.float32).copy()
 
-    def attention(self):
-        fn = self._probe.weights if self._probe else getattr(self.policy, "attention_weights", None)
-        if fn is None:
+    def layer_attention(self) -> list[list[np.ndarray]] | None:
+        """Per layer, per env: the latest step's attention over the steps of its trial (heads averaged)."""
+        probs = None if self.state is None else self.policy.attention(self.state)
+        if probs is None:
             return None
-        weights = fn()
-        if weights is None:
-            return None
-        return [None if w is None else np.asarray(w.float().cpu() if hasattr(w, "cpu") else w, np.float32)
-                for w in weights]
+        lengths = self.state.lengths.tolist()
+        return [[p[b, :, :n].mean(0).float().cpu().numpy() for b, n in enumerate(lengths)] for p in probs]
+
+    def attention(self) -> list[np.ndarray] | None:
+        layers = self.layer_attention()
+        return None if layers is None else [np.mean(env, axis=0) for env in zip(*layers)]
 
 
 class FewShot(Agent):
@@ -139,7 +135,7 @@ class FewShot(Agent):
 
 
 def make_agent(policy: str, seed: int = 0, fewshot: int = 0, max_steps: int = 4096, greedy: bool = False,
-               device: str = "cpu", attention: bool = False, backend: str = "house") -> Agent:
+               device: str = "cpu", backend: str = "house") -> Agent:
     """``"oracle"``, ``"random"``, a scripted agent of ``backend`` or a checkpoint path (loaded with the
     trainer's ``load_policy``)."""
     import envs
@@ -156,5 +152,5 @@ def make_agent(policy: str, seed: int = 0, fewshot: int = 0, max_steps: int = 40
 
         net, _ = load_policy(policy, device)
         agent = PolicyAgent(net, name=Path(policy).stem, max_steps=max_steps, greedy=greedy, seed=seed,
-                            device=device, attention=attention)
+                            device=device)
     return FewShot(agent, fewshot) if fewshot > 0 else agent

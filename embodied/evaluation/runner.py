@@ -58,8 +58,7 @@ def run_task(task: Task, progress: Callable[[int], None] | None = None) -> list[
     # episode files replay through the simulator: only backends that describe their episodes can record
     recording = task.record != "none" and bool(task.record_dir) and hasattr(env, "episode_spec")
     agent = make_agent(task.policy, seed=seed, fewshot=task.fewshot, greedy=task.greedy,
-                       max_steps=task.episodes * task.max_episode_steps + 1, attention=recording,
-                       backend=backend["name"])
+                       max_steps=task.episodes * task.max_episode_steps + 1, backend=backend["name"])
     recorder = None
     if recording:
         recorder = EpisodeRecorder(task.record_dir, which=task.record, frames=task.record_frames,

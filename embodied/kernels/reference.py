@@ -78,3 +78,23 @@ def reference_decode(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, lengths:
         outs.append(reference_attention(q[i:i + 1, :, None], k[i:i + 1, :, :length], v[i:i + 1, :, :length],
                                         k_sink, v_sink, q_offset=length - 1, key_start=start, scale=scale))
     return torch.cat(outs)[:, :, 0]
+
+
+def reference_probs(q: torch.Tensor, k: torch.Tensor, lengths: torch.Tensor, k_sink: torch.Tensor | None = None,
+                    key_start: torch.Tensor | None = None, scale: float | None = None) -> torch.Tensor:
+    """Attention probabilities ``(B, H, S)`` of one query per sequence ``q (B, H, D)`` at position
+    ``lengths[b] - 1`` over a cache ``k (B, H, S, D)``, as ``reference_decode`` weighs the values: 0 outside
+    ``[key_start, lengths)``; the sink's share ``1 - sum`` is left out (what an attention probe reads)."""
+    s = k.shape[2]
+    scale = q.shape[-1] ** -0.5 if scale is None else scale
+    q, k = q.float(), k.float()
+    scores = torch.einsum("bhd,bhsd->bhs", q, k) * scale
+    pos = torch.arange(s, device=q.device)[None]
+    mask = pos < lengths.view(-1, 1)  # (B, S): the query sits at lengths - 1, so causality is the length
+    if key_start is not None:
+        mask = mask & (pos >= key_start.view(-1, 1))
+    scores = scores.masked_fill(~mask[:, None], float("-inf"))
+    if k_sink is None:
+        return torch.softmax(scores, -1).nan_to_num(0.0)  # a sequence with no visible key has no mass
+    sink = sink_logits(q[:, :, None], k_sink.float(), scale)
+    return torch.softmax(torch.cat([sink, scores], -1), -1)[..., 1:]

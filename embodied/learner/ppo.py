@@ -124,6 +124,7 @@ class PPOLearner:
                  train_module: nn.Module | None = None):
         self.policy, self.hp, self.capacity, self.device = policy, hp, capacity, torch.device(device)
         self.module = train_module or policy  # a DDP wrapper when training over several GPUs
+        self._refreshed: tuple[int, Any] | None = None  # (steps, state) of the last refresh
         # fused: one kernel per step for all parameters instead of a dozen small ops per parameter
         self.optimizer = torch.optim.Adam(policy.parameters(), lr=hp.lr, eps=1e-5, fused=True)
         steps_per_update = hp.epochs * hp.minibatches
@@ -151,11 +152,16 @@ class PPOLearner:
         # Steps [0, first) are a constant context: their KV cache / recurrent state, computed once without
         # gradients; the gradient covers [first, stop), so an update's cost no longer grows with the trial.
         first = 0 if hp.grad_context < 0 else max(0, start - hp.grad_context)
-        context = None
-        if first > 0:
+        context, self._refreshed = self._refreshed, None  # the update changes the weights: the refresh goes stale
+        if context is not None and context[0] == first:
+            context = context[1]  # the refresh already computed exactly this context, with these weights
+        elif first > 0:
             self._mode(training=False)
             with _autocast(self.device):
                 _, _, context = self.policy.prefill({k: v[:, :first] for k, v in inputs.items()}, max_steps=first)
+        else:
+            context = None
+        if context is not None:
             inputs = {k: v[:, first:] for k, v in inputs.items()}
         window = slice(first, stop)
         totals: dict[str, float] = {}
@@ -186,18 +192,20 @@ class PPOLearner:
 
     @torch.no_grad()
     def refresh(self, buf: TrialBuffer, stop: int, halves: list[slice]) -> list[Any]:
-        """Recompute values and log-probs of ``[0, stop)`` with the current weights; return each half's state."""
+        """Recompute values and log-probs of ``[0, stop)`` with the current weights; return each half's state.
+
+        The whole state is kept too: it is the constant context of the next update when that starts at ``stop``.
+        """
         self._mode(training=False)
-        states = []
-        with _threads(self.hp.update_threads):
-            for rows in halves:
-                with _autocast(self.device):
-                    logits, values, state = self.policy.prefill(buf.inputs(stop, rows), max_steps=self.capacity)
-                logp = torch.log_softmax(logits.float(), -1).gather(-1, buf.action[rows, :stop].unsqueeze(-1))
-                buf.value[rows, :stop] = values.float()
-                buf.logprob[rows, :stop] = logp.squeeze(-1)
-                states.append(state)
-        return states
+        with _threads(self.hp.update_threads), _autocast(self.device):
+            logits, values, state = self.policy.prefill(buf.inputs(stop), max_steps=self.capacity)
+        logp = torch.log_softmax(logits.float(), -1).gather(-1, buf.action[:, :stop].unsqueeze(-1))
+        buf.value[:, :stop] = values.float()
+        buf.logprob[:, :stop] = logp.squeeze(-1)
+        self._refreshed = (stop, state)
+        # Views of the whole state: acting appends to them from ``stop`` on, never touching the context (a rollout
+        # is one trial, so no env's cache restarts inside it).
+        return [self.policy.select_state(state, rows) for rows in halves]
 
     @torch.no_grad()
     def act(self, inputs: Batch, state: Any, generator: torch.Generator | None = None):

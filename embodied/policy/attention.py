@@ -87,7 +87,7 @@ class SinkAttention(nn.Module):
              slots: torch.Tensor) -> torch.Tensor:
         """One new token per env ``x (B, d)``: append its k, v at ``slots`` and attend over the cache."""
         q, k, v = self._project(x[:, None], rope_pos[:, None])
-        cache.write(layer, k[:, :, 0], v[:, :, 0], slots)
+        cache.write(layer, q[:, :, 0], k[:, :, 0], v[:, :, 0], slots)
         ks, vs = self.sink_kv()
         out = sink_decode(q[:, :, 0].to(cache.k.dtype), cache.k[layer], cache.v[layer], slots + 1, ks, vs,
                           key_start=cache.key_start, backend=self.backend)

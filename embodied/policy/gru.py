@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from embodied.config import positive_int
+from embodied.policy.encoders import VisualEncoder
 from embodied.policy.interface import Batch, Policy
 from embodied.policy.settings import TokenSettings, num_actions, policy_root
 from embodied.policy.tokens import StepTokenizer
@@ -39,6 +40,10 @@ class GRUPolicy(Policy):
         self.critic = nn.Linear(n["hidden"], 1)
         nn.init.orthogonal_(self.actor.weight, 0.01)
         nn.init.zeros_(self.actor.bias)
+
+    @property
+    def encoder(self) -> VisualEncoder | None:
+        return self.tokenizer.encoder
 
     def initial_state(self, batch_size: int, max_steps: int, device: torch.device | str = "cpu") -> torch.Tensor:
         return torch.zeros(self.gru.num_layers, batch_size, self.gru.hidden_size, device=device)

@@ -26,13 +26,14 @@ Batch = dict[str, torch.Tensor]
 
 
 class Policy(nn.Module, abc.ABC):
-    """Subclasses build their step tokens with a ``StepTokenizer`` stored as ``self.tokenizer``."""
+    """What the learner, the rollout workers and evaluation call; nothing else of a policy is reached into."""
     num_actions: int
 
     @property
     def encoder(self) -> VisualEncoder | None:
-        """The visual encoder of the image observations (None when the observations hold no images)."""
-        return self.tokenizer.encoder
+        """The visual encoder of the image observations (None: no images, or none the trainer should know of);
+        a frozen one runs in the rollout workers instead."""
+        return None
 
     @property
     def frozen_encoder(self) -> bool:
@@ -65,6 +66,11 @@ class Policy(nn.Module, abc.ABC):
                 max_steps: int | None = None) -> tuple[torch.Tensor, torch.Tensor, Any]:
         """``forward`` without gradients that also returns the state after the steps, ready for ``step``
         (with room for ``max_steps`` steps): refreshes stale states after an update."""
+
+    def attention(self, state: Any) -> list[torch.Tensor] | None:
+        """After ``step``: per layer, ``(B, H, S)`` attention probabilities of the latest step over the steps in
+        ``state`` (None for a policy without attention). Evaluation's attention probes read this."""
+        return None
 
     def select_state(self, state: Any, rows: torch.Tensor) -> Any:
         """The state of envs ``rows`` only (a minibatch's share of a constant context)."""

@@ -12,13 +12,15 @@ class KVCache:
 
     ``lengths[b]`` slots are filled; ``key_start[b]`` is the first slot the next query may see (0 with
     attention across episodes, the running episode's first slot with ``inter_episode: false``).
-    The sink slot is a parameter, never stored here.
+    The sink slot is a parameter, never stored here. ``queries`` ``(layers, B, H, head_dim)`` holds the latest
+    step's query of every layer, so that what it attended to can be read back (``Policy.attention``).
     """
 
     k: torch.Tensor
     v: torch.Tensor
     lengths: torch.Tensor
     key_start: torch.Tensor
+    queries: torch.Tensor
 
     @classmethod
     def empty(cls, layers: int, batch: int, heads: int, max_steps: int, head_dim: int,
@@ -26,7 +28,11 @@ class KVCache:
         shape = (layers, batch, heads, max_steps, head_dim)
         zeros = torch.zeros(batch, dtype=torch.long, device=device)
         return cls(torch.zeros(shape, dtype=dtype, device=device), torch.zeros(shape, dtype=dtype, device=device),
-                   zeros, zeros.clone())
+                   zeros, zeros.clone(), torch.zeros((layers, batch, heads, head_dim), dtype=dtype, device=device))
+
+    def select(self, rows: torch.Tensor | slice) -> KVCache:
+        """The caches of envs ``rows`` (views for a slice: appending to them fills this cache's slots)."""
+        return KVCache(self.k[:, rows], self.v[:, rows], self.lengths[rows], self.key_start[rows], self.queries[:, rows])
 
     @property
     def max_steps(self) -> int:
@@ -55,8 +61,9 @@ class KVCache:
                                "pass a larger max_steps to initial_state (one slot per step of a trial)")
         return self.lengths
 
-    def write(self, layer: int, k: torch.Tensor, v: torch.Tensor, slots: torch.Tensor) -> None:
-        """Store one step's ``k, v (B, H, D)`` of ``layer`` at ``slots (B,)``."""
+    def write(self, layer: int, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, slots: torch.Tensor) -> None:
+        """Store one step's ``k, v (B, H, D)`` of ``layer`` at ``slots (B,)``, and its query ``q``."""
+        self.queries[layer] = q.to(self.queries.dtype)
         rows = torch.arange(k.shape[0], device=k.device)
         self.k[layer, rows, :, slots] = k.to(self.k.dtype)
         self.v[layer, rows, :, slots] = v.to(self.v.dtype)

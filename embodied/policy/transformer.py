@@ -12,7 +12,9 @@ import torch
 from omegaconf import DictConfig
 from torch import nn
 
+from embodied.kernels import reference_probs
 from embodied.policy.attention import SinkAttention
+from embodied.policy.encoders import VisualEncoder
 from embodied.policy.interface import Batch, Policy
 from embodied.policy.kv_cache import KVCache
 from embodied.policy.layers import RMSNorm, SwiGLU, upcast
@@ -62,6 +64,10 @@ class SinkKVTransformer(Policy):
         for name, m in self.named_modules():
             if not name.startswith("tokenizer.encoder"):  # the encoder keeps its own (maybe pretrained) weights
                 self._init(m)
+
+    @property
+    def encoder(self) -> VisualEncoder | None:
+        return self.tokenizer.encoder
 
     @staticmethod
     def _init(m: nn.Module) -> None:
@@ -118,7 +124,13 @@ class SinkKVTransformer(Policy):
         return logits, values
 
     def select_state(self, state: KVCache, rows: torch.Tensor) -> KVCache:
-        return KVCache(state.k[:, rows], state.v[:, rows], state.lengths[rows], state.key_start[rows])
+        return state.select(rows)
+
+    @torch.no_grad()
+    def attention(self, state: KVCache) -> list[torch.Tensor]:
+        """Per layer, ``(B, H, S)``: how the latest step's query weighed each cached step (the sink's share left out)."""
+        return [reference_probs(state.queries[i], state.k[i], state.lengths, blk.attn.sink_kv()[0], state.key_start)
+                for i, blk in enumerate(self.blocks)]
 
     def initial_state(self, batch_size: int, max_steps: int, device: torch.device | str = "cpu",
                       dtype: torch.dtype | None = None) -> KVCache:

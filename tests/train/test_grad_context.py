@@ -94,3 +94,23 @@ def test_grad_context_values():
     for bad in ("all", 0, -3, True, 1.5):
         with pytest.raises(ValueError, match="trainer.grad_context"):
             grad_context_steps(bad)
+
+
+@pytest.mark.parametrize("kind", ["gru", "transformer"])
+def test_the_refreshed_state_is_the_context_the_next_update_would_compute(kind):
+    """The refresh at ``start`` leaves exactly the context of the update that starts there (no second prefill)."""
+    weights = []
+    for reuse in (True, False):
+        _, policy, learner, buf, _, _ = _buffer(kind)
+        learner.hp.grad_context = 0
+        learner.refresh(buf, STOP - WINDOW, [slice(0, 2), slice(2, 4)])
+        if not reuse:
+            learner._refreshed = None
+        calls = []
+        prefill = policy.prefill
+        policy.prefill = lambda *a, **k: calls.append(1) or prefill(*a, **k)
+        torch.manual_seed(0)
+        learner.update(buf, STOP - WINDOW, STOP, torch.zeros(buf.num_envs))
+        assert len(calls) == (0 if reuse else 1)
+        weights.append(policy.state_dict())
+    assert all(close(weights[0][k], v, 1e-5) for k, v in weights[1].items())

@@ -1,7 +1,5 @@
-"""The attention probe reproduces what the Sink-KV layers actually compute, and changes nothing."""
+"""``Policy.attention`` reproduces what the Sink-KV layers actually compute, and evaluation reads it per env."""
 from __future__ import annotations
-
-import copy
 
 import gymnasium
 import numpy as np
@@ -9,7 +7,8 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from embodied.evaluation.attention_probe import AttentionProbe, layer_probs
+from embodied.evaluation.agents import PolicyAgent
+from embodied.kernels import reference_probs
 from embodied.policy import build
 from embodied.policy.attention import SinkAttention
 from embodied.policy.kv_cache import KVCache
@@ -33,7 +32,7 @@ def test_probabilities_reconstruct_the_layer_output(sink):
         with torch.no_grad():
             out = attn.step(x, rope, cache, 0, slots)
         cache.lengths = slots + 1
-        p = layer_probs(attn, x, rope, cache, 0, slots)  # (B, H, S)
+        p = reference_probs(cache.queries[0], cache.k[0], cache.lengths, attn.sink_kv()[0], cache.key_start)
         assert (t < 2 or torch.all(p[1, :, :2] == 0)) and torch.all(p[:, :, t + 1:] == 0)
         mixed = torch.einsum("bhs,bhsd->bhd", p, cache.v[0])
         _, v_sink = attn.sink_kv()
@@ -48,33 +47,32 @@ def test_probabilities_reconstruct_the_layer_output(sink):
         torch.testing.assert_close(expected, out, rtol=1e-5, atol=1e-5)
 
 
-def test_probe_on_a_policy_leaves_its_outputs_unchanged():
+def test_the_agent_reads_each_layers_attention_over_the_trial():
     torch.manual_seed(1)
     cfg = OmegaConf.load("configs/policy/relic_small.yaml")
     cfg.d_model, cfg.layers, cfg.mlp_hidden, cfg.encoder.channels, cfg.encoder.feature_dim = 32, 2, 64, [4, 8, 8], 16
     cfg.attention_backend = "reference"
     obs_space = {"rgb": gymnasium.spaces.Box(0, 255, (16, 16, 3), np.uint8),
-                 "depth": gymnasium.spaces.Box(0, 10, (16, 16, 1), np.float32),
                  "goal": gymnasium.spaces.Box(0, 1, (5,), np.float32),
                  "gps": gymnasium.spaces.Box(-100, 100, (2,), np.float32)}
-    act_space = {"action": gymnasium.spaces.Discrete(6)}
-    plain = build(cfg, obs_space, act_space).eval()
-    probed = copy.deepcopy(plain)
-    probe = AttentionProbe(probed)
-    states = [p.initial_state(2, 16) for p in (plain, probed)]
+    policy = build(cfg, obs_space, {"action": gymnasium.spaces.Discrete(6)})
+    agent = PolicyAgent(policy, max_steps=16)
+    rng = np.random.default_rng(0)
     for t in range(9):
-        inputs = {"rgb": torch.randint(0, 256, (2, 16, 16, 3), dtype=torch.uint8), "depth": torch.rand(2, 16, 16, 1),
-                  "goal": torch.eye(5)[[1, 3]], "gps": torch.randn(2, 2), "prev_action": torch.randint(0, 6, (2,)),
-                  "episode_index": torch.tensor([t // 4, 0]), "step_index": torch.tensor([t % 4, t]),
-                  "is_first": torch.tensor([t % 4 == 0, t == 0]), "is_trial_first": torch.tensor([t == 0, t == 0])}
-        with torch.no_grad():
-            a = plain.step(inputs, states[0])
-            b = probed.step(inputs, states[1])
-        torch.testing.assert_close(a[0], b[0], rtol=0, atol=0)
-        w = probe.weights()
+        obs = {"rgb": rng.integers(0, 256, (2, 16, 16, 3), dtype=np.uint8), "goal": np.eye(5, dtype=np.float32)[[1, 3]],
+               "gps": rng.normal(size=(2, 2)).astype(np.float32), "episode_index": np.array([t // 4, 0]),
+               "step_index": np.array([t % 4, t]), "is_first": np.array([t % 4 == 0, t == 0]),
+               "is_trial_first": np.array([t == 0, t == 0])}
+        if t == 0:
+            agent.reset(None, obs)
+        agent.act(None, obs)
+        agent.commit(np.zeros(2, np.int64), np.zeros(2, np.float32))
+        w = agent.attention()
         assert [len(x) for x in w] == [t + 1, t + 1]
         assert all(bool((x >= 0).all()) and float(x.sum()) <= 1 + 1e-6 for x in w)
-        per_layer = probe.layer_weights()
+        per_layer = agent.layer_attention()
         assert len(per_layer) == cfg.layers
-        for env in range(2):  # the layer average is what weights() reports
-            torch.testing.assert_close(torch.stack([layer[env] for layer in per_layer]).mean(0), w[env])
+        for env in range(2):  # the layer average is what attention() reports
+            np.testing.assert_allclose(np.mean([layer[env] for layer in per_layer], 0), w[env], rtol=1e-6)
+    assert PolicyAgent(build(OmegaConf.load("configs/policy/gru.yaml"), obs_space,
+                             {"action": gymnasium.spaces.Discrete(6)})).attention() is None
