@@ -2,7 +2,8 @@
 
 ``REGISTRY`` maps ``cfg_policy.name`` to ``"module:Class"``; the class is imported on demand and
 constructed as ``Class(cfg_policy, obs_space, act_space)`` (a ``Policy``, see ``interface.py``).
-To add a policy, write such a class and add one entry here.
+To add a policy, write such a class and add one entry here, or name it directly on the command line:
+``policy.name=package.module:Class``.
 """
 from __future__ import annotations
 
@@ -20,14 +21,29 @@ REGISTRY: dict[str, str] = {
 }
 
 
+def policy_class(name: object) -> type[Policy]:
+    """The class ``policy.name`` names: a ``REGISTRY`` entry, or ``package.module:Class`` (any importable
+    subclass of ``Policy``, e.g. one written in a user's own package)."""
+    target = REGISTRY.get(name) if isinstance(name, str) else None
+    if target is None and isinstance(name, str) and ":" in name:
+        target = name
+    if target is None:
+        raise ConfigError(f"policy.name={name!r} is not allowed; allowed values: {sorted(REGISTRY)} "
+                          "or package.module:Class (a subclass of embodied.policy.interface.Policy)")
+    module, _, cls = target.partition(":")
+    try:
+        found = getattr(importlib.import_module(module), cls)
+    except (ImportError, AttributeError) as e:
+        raise ConfigError(f"policy.name={name!r}: cannot import it ({type(e).__name__}: {e})") from None
+    if not (isinstance(found, type) and issubclass(found, Policy)):
+        raise ConfigError(f"policy.name={name!r} is not a subclass of embodied.policy.interface.Policy")
+    return found
+
+
 def build(cfg_policy: DictConfig | dict, obs_space: dict[str, gymnasium.Space],
           act_space: dict[str, gymnasium.Space]) -> Policy:
     """The policy named by ``cfg_policy.name``."""
-    name = cfg_policy.get("name") if hasattr(cfg_policy, "get") else None
-    if name not in REGISTRY:
-        raise ConfigError(f"policy.name={name!r} is not allowed; allowed values: {sorted(REGISTRY)}")
-    module, cls = REGISTRY[name].split(":")
-    return getattr(importlib.import_module(module), cls)(cfg_policy, obs_space, act_space)
+    return policy_class(cfg_policy.get("name"))(cfg_policy, obs_space, act_space)
 
 
 def check_config(cfg_policy: DictConfig | dict) -> None:
@@ -36,8 +52,9 @@ def check_config(cfg_policy: DictConfig | dict) -> None:
     from embodied.policy.settings import TokenSettings, TransformerSettings, policy_root
 
     name = cfg_policy.get("name") if hasattr(cfg_policy, "get") else None
+    policy_class(name)
     if name not in REGISTRY:
-        raise ConfigError(f"policy.name={name!r} is not allowed; allowed values: {sorted(REGISTRY)}")
+        return  # a policy of the user's own: its constructor checks its keys
     if name == "transformer":  # the action space only sizes the output head: any will do for the checks
         TransformerSettings.from_config(cfg_policy, {}, {"action": gymnasium.spaces.Discrete(2)})
     else:
