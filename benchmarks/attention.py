@@ -206,16 +206,14 @@ def kernel_figures(device_name: str, lengths: list[int], decode_keys: int, token
 
 def cache_figures() -> dict:
     """KV-cache memory per env-step of the reference policy (configs/policy/relic.yaml), and per 64k trial."""
-    from pathlib import Path
-
     import gymnasium
     import numpy as np
     import torch
-    from omegaconf import OmegaConf
 
+    from embodied.config import load
     from embodied.policy import build
 
-    cfg = OmegaConf.load(Path(__file__).resolve().parents[1] / "configs" / "policy" / "relic.yaml")
+    cfg = load("policy/relic").policy
     obs = {"rgb": gymnasium.spaces.Box(0, 255, (64, 64, 3), np.uint8),
            "depth": gymnasium.spaces.Box(0, 10, (64, 64, 1), np.float32),
            "goal": gymnasium.spaces.Box(0, 1, (20,), np.float32), "gps": gymnasium.spaces.Box(-1e3, 1e3, (2,))}

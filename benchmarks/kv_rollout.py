@@ -21,12 +21,12 @@ import time
 from pathlib import Path
 
 import torch
-from omegaconf import OmegaConf
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "policy"))
 from policy_inputs import at, spaces, trial_batch  # noqa: E402  (synthetic trials shaped like the env contract)
 
+from embodied.config import load  # noqa: E402
 from embodied.policy import build  # noqa: E402
 
 # Max |logit difference| / max |logit| allowed between stepping and the full forward.
@@ -39,7 +39,7 @@ def _sync(device: torch.device) -> None:
 
 
 def rollout(steps: int, batch: int, tail: int, device: torch.device, seed: int = 0) -> dict:
-    cfg = OmegaConf.load(ROOT / "configs" / "policy" / "relic.yaml")
+    cfg = load("policy/relic").policy
     torch.manual_seed(seed)
     policy = build(cfg, *spaces()).to(device).eval()
     inputs = trial_batch(batch, steps, seed, max_episode=500)

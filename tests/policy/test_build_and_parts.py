@@ -7,6 +7,7 @@ from omegaconf import OmegaConf
 
 from policy_inputs import CONFIGS, at, small_policy, spaces, trial_batch
 from embodied.config import ConfigError
+from embodied.config import load
 from embodied.policy import REGISTRY, build
 from embodied.policy.encoders import FEATURE_KEY
 from embodied.policy.resnet import ResNet18
@@ -18,7 +19,7 @@ def test_registry_names_the_gru_baseline():
 
 
 def test_reference_config_has_the_reference_sizes():
-    cfg = OmegaConf.load(CONFIGS / "relic.yaml")
+    cfg = load("policy/relic").policy  # composed: relic.yaml extends relic_small.yaml
     policy = build(cfg, *spaces(64))
     s = policy.settings
     assert (s.layers, s.heads, s.d_model, s.head_dim, s.sink) == (4, 8, 256, 32, "k")
