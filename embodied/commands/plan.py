@@ -6,28 +6,19 @@
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 from rich.progress import Progress
 
+from embodied.atomic import write_atomic
 from embodied.config import ConfigError, check, choice, positive_int
 from embodied.planner.backends import BACKENDS, make_planner
 from embodied.planner.base import PlannerError
 from embodied.planner.embedders import EMBEDDERS, make_embedder
 from embodied.planner.loop import STORE_MODES, LoopConfig, append_log, run_attempt
 from embodied.planner.memory import ExperienceMemory, MemoryDBError
-
-
-def _write_config(cfg: DictConfig, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config.", suffix=".yaml")
-    with os.fdopen(fd, "w") as f:
-        f.write(OmegaConf.to_yaml(cfg, resolve=True))
-    os.replace(tmp, path)
 
 
 def run(cfg: DictConfig) -> int:
@@ -56,7 +47,7 @@ def run(cfg: DictConfig) -> int:
         raise ConfigError(str(e)) from None
     log_path = Path(cfg.log) if cfg.log else None
     if log_path:
-        _write_config(cfg, log_path.with_name(log_path.stem + ".config.yaml"))
+        write_atomic(log_path.with_name(log_path.stem + ".config.yaml"), OmegaConf.to_yaml(cfg, resolve=True))
     console.print(f"[bold]{env}[/] task {task.name} ({task.budget} steps/attempt), planner {planner.name}, "
                   f"memory {cfg.memory or 'off'}" + (f" ({len(memory)} experiences)" if memory else ""))
     try:

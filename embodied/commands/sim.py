@@ -11,14 +11,13 @@ first ones it finishes), so short episodes are not over-represented.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from embodied.atomic import write_atomic
 from embodied.config import check, choice, positive_int
 
 SPLITS = ("train", "val", "test")
@@ -31,12 +30,7 @@ def _path(cfg: DictConfig, key: str, suffix: str) -> Path | None:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".json", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(data, indent=2))
 
 
 def main(argv: list[str]) -> int:
