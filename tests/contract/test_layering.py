@@ -111,3 +111,14 @@ def test_no_import_circles_in_embodied_and_envs():
     graph = {name: _imported_modules(name, path, modules) for name, path in modules.items()}
     assert "envs.house.grid" in graph["envs.house.procgen"]
     assert _circles(graph) == []
+
+
+def test_the_planner_talks_to_worlds_only_through_the_protocol():
+    """embodied/planner imports no simulator: only envs.skills (the skill language and the SkillWorld protocol),
+    so Crafter and MineDojo (and any world that implements the protocol) are interchangeable."""
+    planner = ROOT.parent / "embodied" / "planner"
+    files = sorted(planner.rglob("*.py"))
+    assert len(files) > 10
+    used = {str(f.relative_to(ROOT.parent)): sorted(n for n in _imports(f) if n.split(".")[0] == "envs")
+            for f in files}
+    assert {n for names in used.values() for n in names} == {"envs.skills"}
