@@ -70,6 +70,24 @@ class Reads(Mapping):
             node = node[part]
         return node
 
+    def plain(self, key: str, replaced: Iterable[str] = ()) -> Any:
+        """The value at dotted ``key`` as plain Python (a copy); every key under it counts as read (a section
+        handed on whole, e.g. ``envs.make(**cfg.plain("env"))``, whose receiver rejects keys it does not take),
+        except the ``replaced`` ones (direct children that the command sets itself)."""
+        import copy
+
+        value = self.select(key)
+        if not isinstance(value, Reads):
+            return value
+
+        def mark(node: Mapping, prefix: str) -> None:
+            for k, v in node.items():
+                self._read.add(prefix + k)
+                if isinstance(v, Mapping):
+                    mark(v, prefix + k + ".")
+        mark({k: v for k, v in value._data.items() if k not in set(replaced)}, key + ".")
+        return copy.deepcopy(value._data)
+
     def read(self) -> list[str]:
         """The dotted keys read so far."""
         return sorted(self._read)
