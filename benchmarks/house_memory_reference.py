@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from embodied.evaluation import runner, stats
-from embodied.replay.html import write_atomic
+from embodied.atomic import write_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "house_memory"
@@ -111,8 +111,8 @@ def main(argv: list[str]) -> int:
     if args.out:
         folder = Path(args.out)
         text = json.dumps(out, indent=1) + "\n"
-        write_atomic(folder / "metrics.json", lambda tmp: tmp.write_text(text))
-        write_atomic(folder / "table.md", lambda tmp: tmp.write_text(table(results)))
+        write_atomic(folder / "metrics.json", text)
+        write_atomic(folder / "table.md", table(results))
     last = {k: v for k, v in out.items() if k != "settings"}
     last["gains"] = {f"{r['goal_per']}/{r['max_steps']}/{r['split']}": {
         a: round(r[a]["gain"]["mean"], 3) for a in AGENTS} for r in results}

@@ -40,7 +40,7 @@ import numpy as np
 from embodied.evaluation import runner, stats
 from embodied.evaluation.evaluate import json_safe, trial_variant
 from embodied.learner import checkpoint
-from embodied.replay.html import write_atomic
+from embodied.atomic import write_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "incontext"
@@ -370,8 +370,8 @@ def evaluate(args: argparse.Namespace) -> dict:
     if args.out:
         out = Path(args.out)
         text = json.dumps(json_safe(result), indent=1, allow_nan=False) + "\n"
-        write_atomic(out / "metrics.json", lambda tmp: tmp.write_text(text))
-        write_atomic(out / "table.md", lambda tmp: tmp.write_text(table(result)))
+        write_atomic(out / "metrics.json", text)
+        write_atomic(out / "table.md", table(result))
         plot(curves, result.get("extrapolation"), out / "incontext.png",
              f"{args.split} houses: {args.trials} trials x {args.episodes} episodes")
         if result.get("attention_probe"):

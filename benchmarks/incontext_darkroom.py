@@ -37,7 +37,7 @@ from embodied.commands.eval import env_of
 from embodied.evaluation import runner, stats
 from embodied.evaluation.evaluate import json_safe
 from embodied.learner import checkpoint
-from embodied.replay.html import write_atomic
+from embodied.atomic import write_atomic
 
 AGENTS = {"main": "incontext_darkroom", "no_inter_episode": "incontext_darkroom_intra",
           "gru": "incontext_darkroom_gru", "no_partial_updates": "incontext_darkroom_full"}
@@ -163,11 +163,10 @@ def plot(results: dict, refs: dict, runs: dict, out: Path) -> None:
     ax_train.legend(fontsize=8)
     fig.suptitle("Darkroom 10x10: in-context return on held-out goals (95% CI over trials) and training curves")
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(out)
+    try:
+        write_atomic(out, lambda tmp: fig.savefig(tmp, dpi=110))
+    finally:
+        plt.close(fig)
 
 
 def table(results: dict, refs: dict, runs: dict) -> str:

@@ -29,11 +29,13 @@ import numpy as np  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.progress import Progress  # noqa: E402
 
+from embodied.atomic import write_atomic  # noqa: E402
 from embodied.planner.agent import play_episode  # noqa: E402
 from embodied.planner.embedders import make_embedder  # noqa: E402
 from embodied.planner.loop import LoopConfig, run_attempt  # noqa: E402
 from embodied.planner.memory import ExperienceMemory  # noqa: E402
 from embodied.planner.symbolic import SymbolicPlanner  # noqa: E402
+from envs.crafter.planning import CrafterSkillWorld, curriculum, night_shelter  # noqa: E402
 from envs.crafter.tasks import ACHIEVEMENTS, TASK_SET, TASKS, Task, crafter_score  # noqa: E402
 
 PRACTICE_SEED, HELDOUT_SEED, EPISODE_SEED = 100_000, 0, 200_000  # disjoint world seed ranges
@@ -44,7 +46,7 @@ def practice(memory, planner, tasks, rounds, store, progress):
     cfg = LoopConfig(store=store)
     for r in range(rounds):
         for i, task in enumerate(tasks):
-            run_attempt(task, PRACTICE_SEED + r * 1000 + i, planner, memory, cfg)
+            run_attempt(CrafterSkillWorld(PRACTICE_SEED + r * 1000 + i), task, planner, memory, cfg)
             progress.advance(job)
 
 
@@ -56,7 +58,7 @@ def evaluate(memory, planner, tasks, seeds, label, progress):
         name = task.name
         results = []
         for s in range(seeds):
-            results.append(run_attempt(task, HELDOUT_SEED + s, planner, memory, cfg))
+            results.append(run_attempt(CrafterSkillWorld(HELDOUT_SEED + s), task, planner, memory, cfg))
             progress.advance(job)
         rates[name] = sum(r.success for r in results) / seeds
         won = [r.steps for r in results if r.success]
@@ -95,7 +97,8 @@ def main(argv=None) -> int:
         job = progress.add_task("Crafter score episodes (memory)", total=args.episodes)
         episodes = []
         for e in range(args.episodes):
-            episodes.append(play_episode(EPISODE_SEED + e, SymbolicPlanner(), knowledge, args.episode_length))
+            world = CrafterSkillWorld(EPISODE_SEED + e, length=args.episode_length)
+            episodes.append(play_episode(world, curriculum(), SymbolicPlanner(), knowledge, routine=night_shelter()))
             progress.advance(job)
     rates = {a: float(np.mean([ep.achievements[a] for ep in episodes])) for a in ACHIEVEMENTS} if episodes else {}
     mean = {k: float(np.mean(list(v.values()))) for k, v in
@@ -128,7 +131,7 @@ def main(argv=None) -> int:
     }
     line = json.dumps(out)
     if args.out:
-        Path(args.out).write_text(line + "\n")
+        write_atomic(args.out, line + "\n")
     print(line)
     return 0
 

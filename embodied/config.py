@@ -1,7 +1,8 @@
-"""Hydra config loading with start-up validation: a bad value names its key and what is allowed."""
+"""Hydra config loading with start-up validation: a bad value names its key and what is allowed, and (with
+:class:`Reads`) a key the command does not read is an error naming it."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -27,23 +28,115 @@ def load(command: str, overrides: Sequence[str] = ()) -> DictConfig:
     return cfg
 
 
-def choice(cfg: DictConfig, key: str, allowed: Iterable[Any]) -> Any:
+class Reads(Mapping):
+    """A composed config's resolved values that records every key the command reads.
+
+    Read it like the config (``cfg.task``, ``cfg["task"]``, ``cfg.get("task")``, a section as a mapping, the
+    helpers below with dotted keys); once everything has been read at start-up, :meth:`reject_unread` fails on
+    every key that the command line set and nothing read, naming it (``embodied plan env.length=500``).
+    Defaults that a shared config group holds for other commands (``env.num_envs`` in ``embodied plan``) are
+    not errors: only what the user set is.
+    """
+
+    def __init__(self, cfg: DictConfig | Mapping, _prefix: str = "", _read: set[str] | None = None):
+        self._data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+        self._prefix = _prefix
+        self._read = set() if _read is None else _read
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._data[key]
+        path = self._prefix + key
+        self._read.add(path)
+        return Reads(value, path + ".", self._read) if isinstance(value, Mapping) else value
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(f"config has no key {self._prefix + key!r}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def select(self, key: str) -> Any:
+        """The value at dotted ``key`` (read, as are the sections on the way)."""
+        node: Any = self
+        for part in key.split("."):
+            node = node[part]
+        return node
+
+    def plain(self, key: str, replaced: Iterable[str] = ()) -> Any:
+        """The value at dotted ``key`` as plain Python (a copy); every key under it counts as read (a section
+        handed on whole, e.g. ``envs.make(**cfg.plain("env"))``, whose receiver rejects keys it does not take),
+        except the ``replaced`` ones (direct children that the command sets itself)."""
+        import copy
+
+        value = self.select(key)
+        if not isinstance(value, Reads):
+            return value
+
+        def mark(node: Mapping, prefix: str) -> None:
+            for k, v in node.items():
+                self._read.add(prefix + k)
+                if isinstance(v, Mapping):
+                    mark(v, prefix + k + ".")
+        mark({k: v for k, v in value._data.items() if k not in set(replaced)}, key + ".")
+        return copy.deepcopy(value._data)
+
+    def read(self) -> list[str]:
+        """The dotted keys read so far."""
+        return sorted(self._read)
+
+    def reject_unread(self, overrides: Iterable[str], command: str) -> None:
+        """Raise :class:`ConfigError` naming every key set by ``overrides`` (``key=value``, ``+key=value``,
+        ``group=option``) that the command has not read; a group counts as read when a key in it was."""
+        unread = []
+        for item in overrides:
+            key = item.split("=", 1)[0].lstrip("+")
+            if item.startswith("~") or "@" in key or "/" in key:
+                continue  # deletions and package / nested-group selections are Hydra's, checked by it
+            if key not in self._read and not any(r.startswith(key + ".") for r in self._read):
+                unread.append(item)
+        if unread:
+            keys = ", ".join(item.split("=", 1)[0].lstrip("+") for item in unread)
+            raise ConfigError(f"{'; '.join(unread)}: `embodied {command}` does not read {keys} (it reads: "
+                              f"{', '.join(k for k in self.read() if not isinstance(self._lookup(k), Mapping))})")
+
+    def _lookup(self, key: str) -> Any:
+        node: Any = self._data
+        for part in key.split("."):
+            node = node[part]
+        return node
+
+
+def _select(cfg: DictConfig | Reads, key: str) -> Any:
+    if isinstance(cfg, Reads):
+        return cfg.select(key)
+    return OmegaConf.select(cfg, key, throw_on_missing=True)
+
+
+def choice(cfg: DictConfig | Reads, key: str, allowed: Iterable[Any]) -> Any:
     """Value at dotted ``key``, which must be one of ``allowed``."""
     allowed = list(allowed)
-    value = OmegaConf.select(cfg, key, throw_on_missing=True)
+    value = _select(cfg, key)
     if value not in allowed:
         raise ConfigError(f"{key}={value!r} is not allowed; allowed values: {allowed}")
     return value
 
 
-def check(cfg: DictConfig, key: str, predicate: Callable[[Any], bool], expected: str) -> Any:
+def check(cfg: DictConfig | Reads, key: str, predicate: Callable[[Any], bool], expected: str) -> Any:
     """Value at dotted ``key``, which must satisfy ``predicate`` (``expected`` says what that means)."""
-    value = OmegaConf.select(cfg, key, throw_on_missing=True)
+    value = _select(cfg, key)
     if not predicate(value):
         raise ConfigError(f"{key}={value!r} is invalid; expected {expected}")
     return value
 
 
-def positive_int(cfg: DictConfig, key: str) -> int:
+def positive_int(cfg: DictConfig | Reads, key: str) -> int:
     return check(cfg, key, lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
                  "a positive integer")

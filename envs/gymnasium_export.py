@@ -30,24 +30,24 @@ import gymnasium
 import numpy as np
 from gymnasium.vector import AutoresetMode
 
-import envs
-from envs.contract import flag_spaces
+from envs.backends import make
+from envs.contract import Env, flag_spaces
 
 CONTRACT_KEYS = tuple(flag_spaces())
 INFO_KEYS = ("episode_index", "is_trial_first", "step_index")
 IMAGE_KEYS = ("rgb", "image")  # a backend's first-person image, rendered by backends without a map
 
 
-def _spaces(env: envs.Env) -> tuple[gymnasium.spaces.Dict, gymnasium.Space]:
+def _spaces(env: Env) -> tuple[gymnasium.spaces.Dict, gymnasium.Space]:
     obs = gymnasium.spaces.Dict({k: v for k, v in env.obs_space.items() if k not in CONTRACT_KEYS})
     return obs, env.act_space["action"]
 
 
-def _image_key(env: envs.Env) -> str | None:
+def _image_key(env: Env) -> str | None:
     return next((k for k in IMAGE_KEYS if k in env.obs_space), None)
 
 
-def _can_render(env: envs.Env) -> bool:
+def _can_render(env: Env) -> bool:
     return hasattr(env, "render_topdown") or _image_key(env) is not None
 
 
@@ -59,7 +59,7 @@ class EmbodiedEnv(gymnasium.Env):
     def __init__(self, backend: str, render_mode: str | None = None, **kwargs: Any):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode={render_mode!r} is not supported; allowed: None, 'rgb_array'")
-        self._env = envs.make(backend, num_envs=1, **kwargs)
+        self._env = make(backend, num_envs=1, **kwargs)
         if not _can_render(self._env):
             self.metadata = {**self.metadata, "render_modes": []}
             if render_mode is not None:
@@ -121,7 +121,7 @@ class EmbodiedVectorEnv(gymnasium.vector.VectorEnv):
     metadata = {"render_modes": ["rgb_array"], "autoreset_mode": AutoresetMode.SAME_STEP}
 
     def __init__(self, backend: str, num_envs: int = 1, render_mode: str | None = None, **kwargs: Any):
-        self._env = envs.make(backend, num_envs=num_envs, **kwargs)
+        self._env = make(backend, num_envs=num_envs, **kwargs)
         if render_mode is not None and not hasattr(self._env, "render_topdown"):
             raise ValueError(f"render_mode={render_mode!r}: only the house vector env renders (its top-down maps)")
         self.backend, self.render_mode, self.num_envs = backend, render_mode, int(num_envs)

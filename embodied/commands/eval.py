@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from embodied.config import ConfigError, check, choice, load, positive_int
+from embodied.config import ConfigError, Reads, check, choice, load, positive_int
 from embodied.evaluation.agents import BUILTIN
 from embodied.evaluation.evaluate import EvalSettings, evaluate, policy_label, trial_variant
 
@@ -21,7 +21,7 @@ def _nonneg_int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
 
-def settings(cfg: DictConfig) -> EvalSettings:
+def settings(cfg: DictConfig | Reads) -> EvalSettings:
     """Validate the config at start-up (every error names its key) and resolve defaults."""
     policy = check(cfg, "policy", lambda v: isinstance(v, str) and bool(v),
                    f"one of {list(BUILTIN)} or the path of a checkpoint")
@@ -120,12 +120,15 @@ def main(argv: list[str]) -> int:
     for arg in plain:
         key, value = arg.split("=", 1)
         cfg[key] = yaml.safe_load(value) if value else value
-    return run(cfg)
+    return run(cfg, argv)
 
 
-def run(cfg: DictConfig) -> int:
+def run(cfg: DictConfig | Reads, overrides: list[str] = ()) -> int:
+    """``overrides``: the command line's ``key=value`` items; one that names a key nothing reads is an error."""
+    cfg = cfg if isinstance(cfg, Reads) else Reads(cfg)
     s = settings(cfg)
     out = Path(cfg.out) if cfg.out else Path("runs/eval") / f"{policy_label(s.policy)}-{s.split}-{time.strftime('%Y%m%d-%H%M%S')}"
+    cfg.reject_unread(overrides, "eval")
     metrics = evaluate(s, out)
     for name, result in metrics["policies"].items():
         curve = result["curve"]

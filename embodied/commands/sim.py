@@ -11,32 +11,26 @@ first ones it finishes), so short episodes are not over-represented.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from embodied.config import check, choice, positive_int
+from embodied.atomic import write_atomic
+from embodied.config import Reads, check, choice, positive_int
 
 SPLITS = ("train", "val", "test")
 
 
-def _path(cfg: DictConfig, key: str, suffix: str) -> Path | None:
+def _path(cfg: DictConfig | Reads, key: str, suffix: str) -> Path | None:
     value = check(cfg, key, lambda v: v is None or (isinstance(v, str) and v.lower().endswith(suffix)),
                   f"null or a path ending in {suffix}")
     return None if value is None else Path(value)
 
 
 def _write_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".json", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(data, indent=2))
 
 
 def main(argv: list[str]) -> int:
@@ -48,13 +42,16 @@ def main(argv: list[str]) -> int:
     cfg = load("sim", [a for a in argv if a not in plain])
     for arg in plain:
         cfg.policy = arg.split("=", 1)[1]
-    return run(cfg)
+    return run(cfg, argv)
 
 
-def run(cfg: DictConfig) -> int:
+def run(cfg: DictConfig | Reads, overrides: list[str] = ()) -> int:
+    """``overrides``: the command line's ``key=value`` items; one that names a key nothing reads is an error."""
     import envs
+
     from embodied.evaluation.agents import BUILTIN, make_agent
 
+    cfg = cfg if isinstance(cfg, Reads) else Reads(cfg)
     policy = choice(cfg, "policy", [*BUILTIN, *envs.scripted_agents("house")])
     split = choice(cfg, "split", SPLITS)
     episodes = positive_int(cfg, "episodes")
@@ -70,8 +67,9 @@ def run(cfg: DictConfig) -> int:
                        "an even integer >= 32")
     video_fps = positive_int(cfg, "video_fps")
 
-    env_cfg = OmegaConf.to_container(cfg.env, resolve=True)
+    env_cfg = cfg.plain("env", replaced=("split", "num_envs", "seed"))  # set here, from the keys above
     env_cfg.update(split=split, num_envs=min(num_envs, episodes), seed=seed)
+    cfg.reject_unread(overrides, "sim")
     env = envs.make(**env_cfg)
     n = env.num_envs
     quota = np.full(n, episodes // n) + (np.arange(n) < episodes % n)

@@ -13,7 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from embodied.config import ConfigError, check, choice, load, positive_int
 from embodied.learner import checkpoint
-from embodied.replay.html import write_atomic
+from embodied.atomic import write_atomic
 import envs
 
 log = logging.getLogger("embodied.train")

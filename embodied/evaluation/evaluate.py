@@ -22,7 +22,7 @@ from typing import Any
 from embodied.evaluation import stats
 from embodied.evaluation.runner import Task, chunks, run_inprocess, run_ray
 from embodied.rollout.cluster import ray_started
-from embodied.replay.html import write_atomic
+from embodied.atomic import write_atomic
 
 ROW_KEYS = ("policy", "trial", "episode_index")  # the rest of a row are metrics
 

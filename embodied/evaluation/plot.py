@@ -7,7 +7,6 @@ lines (their intervals are in the report's tables), so the reader sees where the
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -16,6 +15,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from embodied.atomic import write_atomic  # noqa: E402
 
 PANELS = (("success", "success rate"), ("spl", "SPL"), ("soft_spl", "soft-SPL"),
           ("episode_length", "episode length (steps)"))  # the house's; other envs: their first four metrics
@@ -63,13 +64,7 @@ def plot_curves(curves: dict[str, dict], agent: str, path: str | os.PathLike, ti
     axes.flat[0].legend(loc="best", fontsize=9)
     fig.suptitle(title or f"in-context curve: {agent} (95% CI)")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
+        return write_atomic(path, lambda tmp: fig.savefig(tmp, format="png"))
     finally:
         plt.close(fig)
-        Path(tmp).unlink(missing_ok=True)
-    return path

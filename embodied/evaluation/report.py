@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from embodied.replay.html import esc, fmt, page, table, video_card, write_atomic
+from embodied.atomic import write_atomic
+from embodied.replay.html import esc, fmt, page, table, video_card
 
 _LABELS = {"success": "success", "spl": "SPL", "soft_spl": "soft-SPL", "episode_length": "length"}
 _INTEGERS = ("episode_length", "steps_to_goal", "return")  # shown with one decimal

@@ -9,11 +9,9 @@ with :class:`CheckpointError` naming the file.
 """
 from __future__ import annotations
 
-import os
 import pickle
 import re
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,8 @@ import gymnasium
 import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
+
+from embodied.atomic import open_atomic
 
 FORMAT = "embodied.train.checkpoint"
 VERSION = 1
@@ -77,18 +77,10 @@ def save(run_dir: str | Path, payload: Mapping[str, Any]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"ckpt-{int(payload['counters']['env_steps']):012d}.pt"
     data = {"format": FORMAT, "version": VERSION, **payload}
-    fd, tmp = tempfile.mkstemp(prefix=".ckpt-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(data, f)
-            f.flush()
-            os.fsync(f.fileno())
-        if path.exists():
-            read(path)  # an existing checkpoint under this name is only replaced if it is ours and whole
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if path.exists():
+        read(path)  # an existing checkpoint under this name is only replaced if it is ours and whole
+    with open_atomic(path, "wb") as f:
+        torch.save(data, f)
     return path
 
 

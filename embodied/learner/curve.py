@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-import os
-import tempfile
 from pathlib import Path
+
+from embodied.atomic import open_atomic, write_atomic
 
 BASE = ("env_steps", "perf/wall_s", "perf/fps")
 RATES = ("success", "spl", "soft_spl", "return_over_optimal")
@@ -62,17 +62,14 @@ def write_curve(run_dir: str | Path, out_png: str | Path, title: str | None = No
     ax_t.legend(loc="upper left")
     fig.suptitle(title or f"embodied train: {Path(run_dir).name}")
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(dir=out_png.parent, suffix=".png")
-    os.close(fd)
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    os.replace(tmp, out_png)
-    fd, tmp = tempfile.mkstemp(dir=out_png.parent, suffix=".csv")
-    with os.fdopen(fd, "w", newline="") as f:
+    try:
+        write_atomic(out_png, lambda tmp: fig.savefig(tmp, dpi=110))
+    finally:
+        plt.close(fig)
+    with open_atomic(out_png.with_suffix(".csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(list(data))
         w.writerows(zip(*data.values()))
-    os.replace(tmp, out_png.with_suffix(".csv"))
     return out_png
 
 

@@ -27,7 +27,7 @@ class LLMPlanner:
         for attempt in range(self.parse_retries + 1):
             text = self.chat(msgs)
             try:
-                return parse_plan(text)
+                return parse_plan(text, ctx.language.call)
             except PlanParseError as e:
                 log.warning("%s: unusable plan (try %d/%d): %s", self.name, attempt + 1, self.parse_retries + 1, e)
                 msgs = msgs + prompts.retry_message(text, str(e))

@@ -1,4 +1,8 @@
-"""The planner loop: observe -> retrieve -> plan -> execute (re-planning on failure) -> judge -> store."""
+"""The planner loop: observe -> retrieve -> plan -> execute (re-planning on failure) -> judge -> store.
+
+It talks to the world only through the protocol in envs/skills.py (``SkillWorld``), so the same loop drives
+Crafter (envs/crafter/planning.py) and MineDojo (envs/minedojo/planning.py).
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -10,10 +14,7 @@ from typing import Any
 from embodied.planner.base import PlanContext, Planner, PlannerError
 from embodied.planner.experience import Experience, query_text
 from embodied.planner.memory import ExperienceMemory
-from envs.crafter.skills import Executor
-from envs.crafter.tasks import Task
-from envs.crafter.text_state import describe, nearby
-from envs.crafter.world import CrafterWorld
+from envs.skills import SkillTask, SkillWorld
 
 log = logging.getLogger(__name__)
 STORE_MODES = ("all", "successes_raw", "none")
@@ -24,7 +25,6 @@ class LoopConfig:
     k: int = 16  # retrieved experiences, any task
     k_same_task: int = 4  # and of the same task (successes first)
     store: str = "all"  # all: every attempt with its skill records; successes_raw: successful call lists only
-    search_steps: int = 80
     max_plans: int = 40  # re-plans per attempt
 
 
@@ -57,24 +57,23 @@ def retrieve(memory: ExperienceMemory | None, task: str, state: str, cfg: LoopCo
     return [e for _, e in same] + rest
 
 
-def run_attempt(task: Task, seed: int, planner: Planner, memory: ExperienceMemory | None,
-                cfg: LoopConfig = LoopConfig(), world: CrafterWorld | None = None) -> AttemptResult:
-    """One attempt at ``task`` in world ``seed`` (or in ``world`` as it is, for long episodes)."""
-    world = world or CrafterWorld(seed)
-    executor = Executor(world, cfg.search_steps)
-    start_steps, state0 = world.steps, describe(world)
+def run_attempt(world: SkillWorld, task: SkillTask, planner: Planner, memory: ExperienceMemory | None,
+                cfg: LoopConfig = LoopConfig()) -> AttemptResult:
+    """One attempt at ``task`` in ``world`` as it is (fresh, or part-way through a long episode)."""
+    seed = world.seed
+    start_steps, state0 = world.steps, world.describe()
     retrieved = retrieve(memory, task.name, state0, cfg)
     records: list[dict[str, Any]] = []
     insights: list[str] = []
     plans, failure = 0, ""
-    ach0 = world.achievements
+    reached0 = world.reached(task)
 
     def done() -> bool:
-        return world.achievements.get(task.name, 0) > ach0.get(task.name, 0)
+        return world.reached(task) > reached0
 
     while not done() and not world.done and world.steps - start_steps < task.budget and plans < cfg.max_plans:
-        ctx = PlanContext(task.name, task.goal, describe(world), world.inventory, nearby(world), retrieved,
-                          records, seed)
+        ctx = PlanContext(task.name, task.goal, world.describe(), world.inventory, world.nearby(), retrieved,
+                          records, world.language, world.target(task), seed)
         try:
             proposal = planner.propose(ctx)
         except PlannerError as e:
@@ -84,11 +83,11 @@ def run_attempt(task: Task, seed: int, planner: Planner, memory: ExperienceMemor
         plans += 1
         insights = proposal.insights or insights
         for call in proposal.calls:
-            before = world.inventory
-            result = executor.run(call, task.budget - (world.steps - start_steps))
+            low = world.low()
+            result = world.execute(call, task.budget - (world.steps - start_steps))
             records.append(result.to_dict())
-            if done() or not result.ok or _fell_low(before, world.inventory):
-                break  # re-plan: after a failure, and when the planner may want to drink, eat or sleep
+            if done() or not result.ok or world.low() - low:
+                break  # re-plan: after a failure, and when a vital fell low (to drink, eat or sleep)
     steps = world.steps - start_steps
     success = done()
     if success:
@@ -96,21 +95,16 @@ def run_attempt(task: Task, seed: int, planner: Planner, memory: ExperienceMemor
     else:
         last = next((r for r in reversed(records) if not r["ok"]), None)
         why = failure or (f"last failure {last['skill']}: {last['reason']}" if last else "no failing step")
-        outcome = f"failed after {steps} steps ({'player died' if world.player.health <= 0 else why})"
+        outcome = f"failed after {steps} steps ({'player died' if world.dead else why})"
     result = AttemptResult(task.name, seed, success, steps, plans, outcome, records, insights,
                            [e.id for e in retrieved])
     if memory is not None and cfg.store != "none" and (cfg.store == "all" or success):
         plan = records if cfg.store == "all" else [r["skill"] for r in records if r["ok"]]
         meta = {"insights": insights if cfg.store == "all" else [], "steps": steps, "plans": plans,
-                "planner": planner.name, "retrieved": result.retrieved}
+                "planner": planner.name, "retrieved": result.retrieved, "world": world.name}
         exp = Experience(task.name, state0, plan, outcome, success, seed, metadata=meta)
         result.experience_id = memory.add([exp])[0]
     return result
-
-
-def _fell_low(before: dict[str, int], after: dict[str, int], low: int = 2) -> bool:
-    """Whether food, drink or energy dropped to ``low`` or below during the last call."""
-    return any(after[v] <= low < before[v] for v in ("food", "drink", "energy"))
 
 
 def append_log(path: str | Path | None, result: AttemptResult) -> None:

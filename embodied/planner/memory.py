@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 
+from embodied.atomic import open_atomic
 from embodied.planner.embedders import Embedder
 from embodied.planner.experience import Experience, query_text
 
@@ -200,19 +200,11 @@ class ExperienceMemory:
     # --- exchange -----------------------------------------------------------------------------------
     def export_jsonl(self, path: str | os.PathLike, task: str | None = None) -> int:
         """Write every experience (without embeddings) as JSON lines; atomic (temp file + rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         n = 0
-        try:
-            with os.fdopen(fd, "w") as f:
-                for e in self.iter(task):
-                    f.write(json.dumps(e.to_json()) + "\n")
-                    n += 1
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        with open_atomic(path, "w") as f:
+            for e in self.iter(task):
+                f.write(json.dumps(e.to_json()) + "\n")
+                n += 1
         return n
 
     def import_jsonl(self, path: str | os.PathLike, batch: int = 256) -> tuple[int, int]:

@@ -12,7 +12,7 @@ import dataclasses
 import json
 import re
 
-from envs.crafter.skills import SkillCall, SkillError
+from envs.skills import SkillCall, SkillError
 
 _FENCE = re.compile(r"```[a-zA-Z]*\n?(.*?)```", re.S)
 _ITEM = re.compile(r"^\s*(?:\d+\s*[.):]|[-*•])\s*(.+?)\s*$")
@@ -30,15 +30,15 @@ class Proposal:
     insights: list[str] = dataclasses.field(default_factory=list)
 
 
-def _step(item) -> SkillCall:
+def _step(item, call: type[SkillCall]) -> SkillCall:
     if isinstance(item, str):
         text = item.strip().rstrip(".;,")
         if "(" in text:
-            return SkillCall.parse(text)
+            return call.parse(text)
         m = _BARE.match(text.replace("`", ""))
         if not m:
             raise SkillError(f"{item!r} is not a skill call like collect(tree)")
-        return SkillCall(m.group(1), tuple(m.group(2).split())).validated()
+        return call(m.group(1), tuple(m.group(2).split())).validated()
     if isinstance(item, dict):
         name = item.get("skill", item.get("name"))
         args = item.get("args", item.get("arguments", []))
@@ -46,11 +46,11 @@ def _step(item) -> SkillCall:
             args = [args]
         if not isinstance(name, str) or not isinstance(args, list) or not all(isinstance(a, str) for a in args):
             raise SkillError(f"step {json.dumps(item)[:80]} needs a string 'skill' and a list of string 'args'")
-        return SkillCall(name.strip(), tuple(a.strip() for a in args)).validated()
+        return call(name.strip(), tuple(a.strip() for a in args)).validated()
     raise SkillError(f"step {item!r} is neither a string nor an object")
 
 
-def _from_json(data) -> Proposal:
+def _from_json(data, call: type[SkillCall]) -> Proposal:
     if isinstance(data, dict):
         steps, insights = data.get("plan", data.get("steps")), data.get("insights", [])
         if not isinstance(steps, list):
@@ -64,7 +64,7 @@ def _from_json(data) -> Proposal:
     calls, errors = [], []
     for i, item in enumerate(steps, 1):
         try:
-            calls.append(_step(item))
+            calls.append(_step(item, call))
         except SkillError as e:
             errors.append(f"step {i}: {e}")
     if errors:
@@ -83,15 +83,16 @@ def _json_candidate(text: str):
     return None
 
 
-def parse_plan(text: str) -> Proposal:
-    """Parse planner output into a non-empty list of validated calls (raises :class:`PlanParseError`)."""
+def parse_plan(text: str, call: type[SkillCall]) -> Proposal:
+    """Parse planner output into a non-empty list of calls validated by ``call`` (the world's SkillCall class,
+    ``language.call``); raises :class:`PlanParseError`."""
     if not isinstance(text, str) or not text.strip():
         raise PlanParseError("the planner returned empty text")
     fenced = _FENCE.findall(text)
     body = "\n".join(fenced) if fenced else text
     data = _json_candidate(body)
     if data is not None:
-        proposal = _from_json(data)
+        proposal = _from_json(data, call)
     else:
         calls, insights, errors = [], [], []
         for line in body.splitlines():
@@ -99,7 +100,7 @@ def parse_plan(text: str) -> Proposal:
                 insights.append(m.group(1).strip())
             elif m := _ITEM.match(line):
                 try:
-                    calls.append(_step(m.group(1)))
+                    calls.append(_step(m.group(1), call))
                 except SkillError as e:
                     errors.append(f"line {line.strip()!r}: {e}")
         if errors:

@@ -5,17 +5,17 @@ import json
 
 from embodied.planner.base import PlanContext
 from embodied.planner.experience import Experience
-from envs.crafter.skills import SKILLS
+from envs.skills import SkillSpec
 
-SYSTEM = """You plan for an agent in Crafter, a 2D Minecraft-like world. You act only through these skills:
+SYSTEM = """You plan for an agent in {world}. You act only through these skills:
 {skills}
 Answer with JSON only: {{"plan": ["skill(arg)", ...], "insights": ["short lesson learned", ...]}}.
 Use the past attempts: repeat what worked, fix what failed (their failure reasons say what was missing)."""
 
 
-def _skills() -> str:
+def _skills(skills: dict[str, SkillSpec]) -> str:
     lines = []
-    for name, spec in SKILLS.items():
+    for name, spec in skills.items():
         args = ", ".join("X" for _ in spec.args)
         domain = f" (X in {', '.join(spec.args[0])})" if spec.args else ""
         lines.append(f"- {name}({args}): {spec.doc}{domain}")
@@ -47,7 +47,8 @@ def messages(ctx: PlanContext, max_steps_shown: int = 30) -> list[dict[str, str]
     past = "\n".join(_experience(i + 1, e) for i, e in enumerate(ctx.retrieved)) or "(none yet)"
     user = (f"Goal: {ctx.goal}\n\nCurrent state:\n{ctx.state}\n\nSimilar past attempts:\n{past}\n\n"
             f"This attempt so far: {_steps(ctx.history[-max_steps_shown:])}\n\nWrite the plan.")
-    return [{"role": "system", "content": SYSTEM.format(skills=_skills())}, {"role": "user", "content": user}]
+    system = SYSTEM.format(world=ctx.language.world, skills=_skills(ctx.language.skills))
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
 def retry_message(output: str, error: str) -> list[dict[str, str]]:

@@ -16,12 +16,6 @@ import random
 from embodied.planner.base import PlanContext, PlannerError
 from embodied.planner.knowledge import Knowledge
 from embodied.planner.parsing import Proposal
-from envs.crafter.skills import COLLECTIBLE, MAKEABLE, SkillCall
-
-_DIRECT = {"wake_up": "sleep()", "collect_drink": "drink()", "eat_cow": "eat(cow)", "eat_plant": "eat(plant)",
-           "defeat_zombie": "fight(zombie)", "defeat_skeleton": "fight(skeleton)"}
-_TAKERS = tuple(f"collect({m})" for m in COLLECTIBLE) + ("drink()", "eat(cow)")  # tried when a needed
-# item's source is unknown (and sleep() when a vital is low)
 MAX_DEPTH = 10
 
 
@@ -51,7 +45,7 @@ class SymbolicPlanner:
         calls = self._demo(ctx) if self.memory_use == "demos" else []
         if not calls:
             calls = _Chain(k, ctx, self.near_radius).plan()
-        return Proposal([SkillCall.parse(c) for c in calls], k.insights())
+        return Proposal([ctx.language.call.parse(c) for c in calls], k.insights())
 
     def _demo(self, ctx: PlanContext) -> list[str]:
         """The rest of the most similar successful same-task trajectory, after what this attempt already did."""
@@ -74,21 +68,19 @@ class _Chain:
         self.inv = dict(ctx.inventory)
         self.placed: set[str] = set()
         self.rng = random.Random(ctx.seed * 7919 + len(ctx.history))
+        make = ctx.language.skills.get("make")
+        self.makeable = set(make.args[0]) if make and make.args else set()
 
     def plan(self) -> list[str]:
         out = self._upkeep() + self._fix()
-        goal = self.ctx.task
+        target = self.ctx.target
         try:
-            if goal in _DIRECT:
-                out += self._call(_DIRECT[goal], 0)
-            elif goal.startswith(("make_", "place_")):
-                verb, thing = goal.split("_", 1)
-                out += self._call(f"{verb}({thing})", 0)
-            elif goal.startswith("collect_"):
-                item = goal[len("collect_"):]
-                out += self._obtain(item, self.inv.get(item, 0) + 1, 0)
+            if target is not None and target.call:
+                out += self._call(target.call, 0)
+            elif target is not None and target.item:
+                out += self._obtain(target.item, target.count, 0)
             else:
-                raise PlannerError(f"the symbolic planner has no goal mapping for task {goal!r}")
+                raise PlannerError(f"the symbolic planner has no goal mapping for task {self.ctx.task!r}")
         except _Unknown as unknown:
             out += self._explore(unknown.item)
         return out or ["explore()"]
@@ -144,7 +136,7 @@ class _Chain:
         for _ in range(12):
             if self.inv.get(item, 0) >= n:
                 return out
-            src = self.k.source(item) or (f"make({item})" if item in MAKEABLE else None)
+            src = self.k.source(item) or (f"make({item})" if item in self.makeable else None)
             if src is None:
                 raise _Unknown(item)
             before = self.inv.get(item, 0)
@@ -176,7 +168,7 @@ class _Chain:
         def failures(call: str) -> int:
             return sum(self.k.failed.get(call, {}).values())
 
-        takers = _TAKERS + extra
+        takers = self.ctx.language.takers + extra
         free = [c for c in takers if untried(c) and not self.k.needs.get(c) and not self.k.near.get(c)]
         blocked = [c for c in takers if untried(c) and c not in free]
         free = sorted(free, key=lambda c: (failures(c), dist(c)))

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from embodied.policy.encoders import VisualEncoder
-from embodied.replay.html import write_atomic
+from embodied.atomic import write_atomic
 
 MAX_POS_WEIGHT = 10.0
 

@@ -21,11 +21,12 @@ import io
 import json
 import os
 import struct
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from embodied.atomic import write_atomic
 
 MAGIC = b"EMBDEPI\n"
 VERSION = 1
@@ -103,20 +104,7 @@ def to_bytes(ep: Episode) -> bytes:
 
 def write(ep: Episode, path: str | os.PathLike) -> Path:
     """Write ``ep`` to ``path`` atomically (temp file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = to_bytes(ep)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, to_bytes(ep))
 
 
 def from_bytes(data: bytes, name: str = "<bytes>") -> Episode:

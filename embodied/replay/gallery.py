@@ -4,7 +4,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from embodied.replay.html import page, rel, video_card, write_atomic
+from embodied.atomic import write_atomic
+from embodied.replay.html import page, rel, video_card
 from embodied.replay.replayer import ReplayResult
 
 SHOWN = ("success", "spl", "soft_spl", "distance_to_goal", "episode_length")

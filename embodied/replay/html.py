@@ -7,10 +7,8 @@ from __future__ import annotations
 import html
 import math
 import os
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:24px;background:#fafafa;color:#222}
@@ -73,24 +71,3 @@ def page(title: str, body: str) -> str:
             f'<link rel="icon" href="data:,"><style>{STYLE}</style></head>'
             f"<body><h1>{esc(title)}</h1>{body}</body></html>\n")
 
-
-def write_atomic(path: str | os.PathLike, content: str | Callable[[Path], Any]) -> Path:
-    """Write ``content`` to ``path`` via a temp file beside it and a rename, so a crash never leaves a torn file.
-
-    ``content`` is text, or a function that writes the file at the path it is given (``torch.save``, a figure).
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        if callable(content):
-            os.close(fd)
-            content(Path(tmp))
-        else:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(content)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

@@ -13,13 +13,14 @@ in smaller files).
 from __future__ import annotations
 
 import os
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import cv2
 import numpy as np
+
+from embodied.atomic import AtomicFile, write_atomic
 
 DEFAULT_QP = 20
 
@@ -37,10 +38,8 @@ class VideoWriter:
         if not isinstance(level, int) or isinstance(level, bool) or not 0 <= level <= 51:
             raise ValueError(f"{mode}={level!r}: expected an integer in [0, 51]")
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".mp4", dir=self.path.parent)
-        os.close(fd)
-        self._container = av.open(self._tmp, mode="w")
+        self._file = AtomicFile(self.path)  # keeps the .mp4 suffix, from which av picks the container
+        self._container = av.open(str(self._file.tmp), mode="w", format="mp4")
         self._stream = self._container.add_stream("libx264", rate=Fraction(fps))
         self._stream.pix_fmt = "yuv420p"
         self._stream.options = {mode: str(level), "preset": preset, "threads": str(threads),
@@ -84,12 +83,12 @@ class VideoWriter:
             self._container.mux(self._stream.encode(None))
             self._container.close()
             self._container = None
-            os.replace(self._tmp, self.path)
+            self._file.commit()
         finally:
             if self._container is not None:
                 self._container.close()
                 self._container = None
-            Path(self._tmp).unlink(missing_ok=True)
+            self._file.discard()
         return self.path
 
     def __enter__(self) -> VideoWriter:
@@ -102,7 +101,7 @@ class VideoWriter:
             if self._container is not None:
                 self._container.close()
                 self._container = None
-            Path(self._tmp).unlink(missing_ok=True)
+            self._file.discard()
 
 
 def read_frames(path: str | os.PathLike) -> tuple[list[np.ndarray], dict]:
@@ -132,8 +131,4 @@ def write_png(path: str | os.PathLike, frame: np.ndarray) -> Path:
     ok, data = cv2.imencode(".png", np.ascontiguousarray(frame[..., ::-1]), _PNG_FAST)
     if not ok:
         raise ValueError(f"{path}: PNG encoding failed")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data.tobytes())
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, data.tobytes())

@@ -12,9 +12,9 @@ import numpy as np
 from envs.crafter.navigation import DIRS, move_delta, route_to_face, route_to_frontier
 from envs.crafter.world import CREATURES, CrafterWorld
 from envs.skills import SkillCall as BaseSkillCall
-from envs.skills import SkillError, SkillResult, SkillSpec
+from envs.skills import SkillError, SkillLanguage, SkillResult, SkillSpec
 
-__all__ = ["SKILLS", "Executor", "SkillCall", "SkillError", "SkillResult", "SkillSpec"]
+__all__ = ["LANGUAGE", "SKILLS", "Executor", "SkillCall", "SkillError", "SkillResult", "SkillSpec"]
 
 MATERIALS = ("water", "grass", "stone", "path", "sand", "tree", "lava", "coal", "iron", "diamond", "table",
              "furnace")
@@ -43,6 +43,11 @@ SKILLS: dict[str, SkillSpec] = {
 class SkillCall(BaseSkillCall):
     """A Crafter skill call (``collect(tree)``), checked against this module's ``SKILLS``."""
     skills = SKILLS
+
+
+# Calls that take something from the world: tried when a needed item's source is not known yet.
+TAKERS = tuple(f"collect({m})" for m in COLLECTIBLE) + ("drink()", "eat(cow)")
+LANGUAGE = SkillLanguage("Crafter, a 2D Minecraft-like world", SkillCall, TAKERS)
 
 
 class _Stop(Exception):

@@ -11,6 +11,8 @@ import dataclasses
 
 import numpy as np
 
+from envs.skills import Target
+
 ACHIEVEMENTS = (
     "collect_coal", "collect_diamond", "collect_drink", "collect_iron", "collect_sapling", "collect_stone",
     "collect_wood", "defeat_skeleton", "defeat_zombie", "eat_cow", "eat_plant", "make_iron_pickaxe",
@@ -49,6 +51,33 @@ TASKS: dict[str, Task] = {t.name: t for t in (
 # budget both the memory and the no-memory planner succeed in at most ~1 world in 8 (the attempts die at
 # night long before the tech tree is the bottleneck), so it measures luck rather than what memory adds.
 TASK_SET = tuple(t for t in TASKS if t != "collect_diamond")
+
+
+# Tech-tree order, for an agent that pursues every achievement in one episode (embodied/planner/agent.py).
+CURRICULUM = (
+    "collect_wood", "place_table", "make_wood_pickaxe", "make_wood_sword", "collect_drink", "collect_sapling",
+    "place_plant", "eat_cow", "collect_stone", "place_stone", "make_stone_pickaxe", "make_stone_sword",
+    "collect_coal", "place_furnace", "defeat_zombie", "wake_up", "collect_iron", "make_iron_pickaxe",
+    "make_iron_sword", "collect_diamond", "defeat_skeleton", "eat_plant")
+assert sorted(CURRICULUM) == sorted(ACHIEVEMENTS)
+
+# Achievements unlocked by one skill call of their own (the others: make_X, place_X, collect_X below).
+_DIRECT = {"wake_up": "sleep()", "collect_drink": "drink()", "eat_cow": "eat(cow)", "eat_plant": "eat(plant)",
+           "defeat_zombie": "fight(zombie)", "defeat_skeleton": "fight(skeleton)"}
+
+
+def target(name: str, inventory: dict[str, int]) -> Target | None:
+    """What achievement ``name`` asks for in the skill language: ``make(X)`` / ``place(X)`` / the call above
+    succeeding, or (collect_X) one more X than ``inventory`` holds; None for a name that is none of these."""
+    if name in _DIRECT:
+        return Target(call=_DIRECT[name])
+    if name.startswith(("make_", "place_")):
+        verb, thing = name.split("_", 1)
+        return Target(call=f"{verb}({thing})")
+    if name.startswith("collect_"):
+        item = name[len("collect_"):]
+        return Target(item=item, count=inventory.get(item, 0) + 1)
+    return None
 
 
 def task(name: str) -> Task:

@@ -12,12 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from envs.house import categories
-
-CELL = 0.25  # metres per grid cell
-MAX_GRID = 64  # largest house side in cells (16 m)
-MAX_ROOMS = 16
-MAX_OBJECTS = 48
-FREE, WALL, DOOR, OBJECT = 0, 1, 2, 3
+# The grid's names stay importable from here (explorer.py, tests).
+from envs.house.grid import (CEIL_COLORS, CELL, DOOR, FLOOR_COLORS, FLOOR_PATTERNS, FREE,  # noqa: F401
+                             MAX_GRID, MAX_OBJECTS, MAX_ROOMS, MIN_INNER, OBJECT, WALL, WALL_COLORS)
 
 SPLITS = ("train", "val", "test")
 SPLIT_CODE = {name: i for i, name in enumerate(SPLITS)}
@@ -27,14 +24,6 @@ SPLIT_PARAMS = {
     "val": {"room_counts": (2, 3, 4, 5, 6), "room_area_m2": (12.0, 20.0), "door_cells": (3, 4)},
     "test": {"room_counts": (7, 8), "room_area_m2": (11.0, 16.0), "door_cells": (3, 4)},
 }
-MIN_INNER = 10  # smallest room interior side in cells (2.5 m)
-
-FLOOR_COLORS = np.array([(150, 110, 70), (190, 160, 120), (120, 120, 125), (170, 60, 50), (60, 90, 140),
-                         (200, 200, 190), (100, 130, 80), (90, 70, 60)], np.float32)
-WALL_COLORS = np.array([(230, 225, 210), (200, 215, 230), (235, 205, 170), (190, 225, 190), (225, 190, 190),
-                        (210, 200, 235), (245, 240, 225), (170, 190, 200)], np.float32)
-CEIL_COLORS = np.array([(245, 245, 240), (230, 230, 235), (240, 235, 220), (220, 225, 230)], np.float32)
-FLOOR_PATTERNS = 3  # 0 tiles, 1 planks, 2 carpet
 
 
 @dataclass

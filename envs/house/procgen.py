@@ -12,8 +12,8 @@ import numpy as np
 from numba import njit
 
 from envs.house.categories import NUM_CATEGORIES
-from envs.house.layout import (CEIL_COLORS, CELL, DOOR, FLOOR_COLORS, FLOOR_PATTERNS, MAX_GRID, MAX_OBJECTS,
-                               MAX_ROOMS, MIN_INNER, OBJECT, WALL, WALL_COLORS)
+from envs.house.grid import (CEIL_COLORS, CELL, DOOR, FLOOR_COLORS, FLOOR_PATTERNS, MAX_GRID, MAX_OBJECTS,
+                             MAX_ROOMS, MIN_INNER, OBJECT, WALL, WALL_COLORS)
 
 
 @njit(cache=True)

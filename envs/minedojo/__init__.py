@@ -1,5 +1,6 @@
 """MineDojo backend: ``minedojo.make`` programmatic tasks behind the env contract (RL) and, for the planner,
-a text state and skill executor with the same interface as envs/crafter.
+a text state and skill executor with the same interface as envs/crafter, and the planner's world
+(planning.py, envs/skills.py's SkillWorld protocol).
 
 Importing this package never imports minedojo; ``make`` does, and ``availability`` only looks for it.
 Config: configs/env/minedojo.yaml (``env=minedojo env.task=techtree_from_barehand_to_wooden_pickaxe``).

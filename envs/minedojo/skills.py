@@ -16,9 +16,9 @@ import numpy as np
 from envs.minedojo import actions as A
 from envs.minedojo.observation import inventory_counts, mainhand, nearby_blocks
 from envs.skills import SkillCall as BaseSkillCall
-from envs.skills import SkillError, SkillResult, SkillSpec
+from envs.skills import SkillError, SkillLanguage, SkillResult, SkillSpec
 
-__all__ = ["SKILLS", "Executor", "SkillCall", "SkillError", "SkillResult", "SkillSpec"]
+__all__ = ["LANGUAGE", "SKILLS", "Executor", "SkillCall", "SkillError", "SkillResult", "SkillSpec"]
 
 # item to collect -> the blocks that drop it
 SOURCES = {"log": ("log", "log2"), "cobblestone": ("stone", "cobblestone"), "coal": ("coal_ore",),
@@ -45,6 +45,11 @@ SKILLS: dict[str, SkillSpec] = {
 class SkillCall(BaseSkillCall):
     """A MineDojo skill call (``collect(log)``), checked against this module's ``SKILLS``."""
     skills = SKILLS
+
+
+# Calls that take something from the world: tried when a needed item's source is not known yet.
+TAKERS = tuple(f"collect({item})" for item in SOURCES)
+LANGUAGE = SkillLanguage("Minecraft (MineDojo), a 3D world of blocks", SkillCall, TAKERS)
 
 
 # --- decisions: observation -> action ------------------------------------------------------------------

@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
+from envs.skills import Target
+
 
 @dataclasses.dataclass(frozen=True)
 class Task:
@@ -23,6 +25,11 @@ class Task:
 
     def done(self, inventory: Mapping[str, int]) -> bool:
         return bool(self.item) and inventory.get(self.item, 0) >= self.quantity
+
+    @property
+    def target(self) -> Target | None:
+        """The item to hold, for planners that chain back from it (None where the item is not known)."""
+        return Target(item=self.item, count=self.quantity) if self.item else None
 
 
 TASKS: dict[str, Task] = {t.name: t for t in (

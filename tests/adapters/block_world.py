@@ -27,6 +27,7 @@ class BlockWorld:
         self.hand = "air"
         self.hits: dict = {}
         self.steps, self.done, self._best = 0, False, {}
+        self.reward, self.success = 0.0, False  # no rewards, no task judge: the planner's world reads the inventory
         self.obs = self._observe()
 
     # what MineDojoWorld offers the executor
@@ -37,6 +38,9 @@ class BlockWorld:
     @property
     def achievements(self):
         return dict(self._best)
+
+    def close(self):
+        pass
 
     def step(self, action):
         a = np.asarray(action)

@@ -5,6 +5,7 @@ import pytest
 
 from embodied.planner.base import PlanContext, PlannerError
 from embodied.planner.llm import LLMPlanner
+from envs.crafter.skills import LANGUAGE
 
 
 @pytest.mark.slow
@@ -26,7 +27,7 @@ def test_hf_backend_generates_from_a_local_directory_and_reports_unusable_output
     chat = HFChat(str(tmp_path), max_new_tokens=6)
     text = chat([{"role": "user", "content": "plan"}])
     assert isinstance(text, str) and 0 < len(text.split()) <= 6
-    ctx = PlanContext("collect_wood", "goal", "state", {}, {}, [], [])
+    ctx = PlanContext("collect_wood", "goal", "state", {}, {}, [], [], LANGUAGE)
     calls = []
     planner = LLMPlanner(lambda m: calls.append(m) or chat(m), "hf:tiny", parse_retries=1)
     try:

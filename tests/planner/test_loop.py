@@ -13,7 +13,9 @@ from embodied.planner.llm import LLMPlanner
 from embodied.planner.loop import LoopConfig, run_attempt
 from embodied.planner.memory import ExperienceMemory
 from embodied.planner.symbolic import SymbolicPlanner
-from envs.crafter.tasks import TASKS, Task
+from envs.crafter.planning import CrafterSkillWorld
+from envs.crafter.skills import LANGUAGE
+from envs.crafter.tasks import TASKS, Task, target
 
 
 def rec(skill, ok=True, reason="", delta=None):
@@ -47,25 +49,26 @@ def test_symbolic_planner_chains_a_full_plan_from_learned_facts():
 
     class Past:
         plan, success, task = records, False, "make_wood_pickaxe"
-    ctx = PlanContext("make_wood_pickaxe", "", "", {"wood": 0}, {}, [Past()], [])
+    goal = target("make_wood_pickaxe", {"wood": 0})
+    ctx = PlanContext("make_wood_pickaxe", "", "", {"wood": 0}, {}, [Past()], [], LANGUAGE, goal)
     plan = [str(c) for c in SymbolicPlanner().propose(ctx).calls]
     # the table uses up the wood gathered for the pickaxe: gather again and walk back to the table
     assert plan == ["collect(tree)", "collect(tree)", "place(table)", "collect(tree)", "go_to(table)",
                     "make(wood_pickaxe)"]
     # without memory the same planner knows no recipe: it can only try the goal skill itself
-    bare = PlanContext("make_wood_pickaxe", "", "", {"wood": 0}, {}, [], [])
+    bare = PlanContext("make_wood_pickaxe", "", "", {"wood": 0}, {}, [], [], LANGUAGE, goal)
     assert [str(c) for c in SymbolicPlanner().propose(bare).calls] == ["make(wood_pickaxe)"]
 
 
 def test_memory_makes_later_attempts_on_new_worlds_more_efficient(tmp_path):
     task = TASKS["make_stone_pickaxe"]
     mem = ExperienceMemory(tmp_path / "m.db", HashEmbedder(128))
-    practice = [run_attempt(task, 100 + s, SymbolicPlanner(), mem) for s in range(2)]
+    practice = [run_attempt(CrafterSkillWorld(100 + s), task, SymbolicPlanner(), mem) for s in range(2)]
     assert len(mem) == 2 and all(e.plan for e in mem.iter())
     frozen = LoopConfig(store="none")
     seeds = range(4)
-    without = [run_attempt(task, s, SymbolicPlanner(), None, frozen) for s in seeds]
-    with_mem = [run_attempt(task, s, SymbolicPlanner(), mem, frozen) for s in seeds]
+    without = [run_attempt(CrafterSkillWorld(s), task, SymbolicPlanner(), None, frozen) for s in seeds]
+    with_mem = [run_attempt(CrafterSkillWorld(s), task, SymbolicPlanner(), mem, frozen) for s in seeds]
     assert len(mem) == 2  # store=none leaves the memory as it was
     assert sum(r.success for r in with_mem) >= sum(r.success for r in without)
     assert sum(r.plans for r in with_mem) < sum(r.plans for r in without)
@@ -76,13 +79,16 @@ def test_memory_makes_later_attempts_on_new_worlds_more_efficient(tmp_path):
 def test_raw_trajectory_store_keeps_only_successful_call_lists(tmp_path):
     mem = ExperienceMemory(tmp_path / "raw.db", HashEmbedder(128))
     cfg = LoopConfig(store="successes_raw")
-    results = [run_attempt(Task("collect_wood", 60), s, SymbolicPlanner(), mem, cfg) for s in range(2)]
-    results.append(run_attempt(Task("collect_wood", 2), 5, SymbolicPlanner(), mem, cfg))  # too short to succeed
+    results = [run_attempt(CrafterSkillWorld(s), Task("collect_wood", 60), SymbolicPlanner(), mem, cfg)
+               for s in range(2)]
+    short = Task("collect_wood", 2)  # too short to succeed
+    results.append(run_attempt(CrafterSkillWorld(5), short, SymbolicPlanner(), mem, cfg))
     assert [r.success for r in results] == [True, True, False]
     stored = list(mem.iter())
     assert len(stored) == 2 and all(e.success for e in stored)
     assert all(isinstance(s, str) for e in stored for s in e.plan)
-    demo = run_attempt(Task("collect_wood", 60), 9, SymbolicPlanner(memory_use="demos"), mem, LoopConfig(store="none"))
+    demo = run_attempt(CrafterSkillWorld(9), Task("collect_wood", 60), SymbolicPlanner(memory_use="demos"), mem,
+                       LoopConfig(store="none"))
     assert demo.success and demo.records[-1]["skill"] == "collect(tree)"
 
 
@@ -90,13 +96,13 @@ def test_llm_planner_in_the_loop_and_its_failures_are_recorded(tmp_path):
     replies = iter(['{"plan": ["collect(tree)"], "insights": ["trees give wood"]}'])
     planner = LLMPlanner(lambda messages: next(replies), "scripted")
     mem = ExperienceMemory(tmp_path / "m.db", HashEmbedder(128))
-    result = run_attempt(TASKS["collect_wood"], 1, planner, mem)
+    result = run_attempt(CrafterSkillWorld(1), TASKS["collect_wood"], planner, mem)
     assert result.success and result.insights == ["trees give wood"]
     assert next(mem.iter()).metadata["insights"] == ["trees give wood"]
 
     def broken(messages):
         raise PlannerError("server down")
-    failed = run_attempt(TASKS["collect_wood"], 1, LLMPlanner(broken, "down"), mem)
+    failed = run_attempt(CrafterSkillWorld(1), TASKS["collect_wood"], LLMPlanner(broken, "down"), mem)
     assert not failed.success and "planner error: server down" in failed.outcome and failed.records == []
 
 
@@ -130,8 +136,10 @@ def test_llm_backends_fail_at_start_up_when_unconfigured(override, message, caps
 
 def test_whole_episode_agent_reports_achievements_within_the_step_cap():
     from embodied.planner.agent import play_episode
+    from envs.crafter.planning import curriculum, night_shelter
     from envs.crafter.tasks import ACHIEVEMENTS
-    ep = play_episode(3, SymbolicPlanner(), None, length=120, passes=1, goal_steps=40)
+    ep = play_episode(CrafterSkillWorld(3, length=120), curriculum(40), SymbolicPlanner(), None, passes=1,
+                      routine=night_shelter())
     assert ep.length <= 120 and set(ep.achievements) == set(ACHIEVEMENTS)
     assert ep.achievements["collect_wood"] == 1  # the first goal, within reach on any start
     assert all(v in (0, 1) for v in ep.achievements.values())

@@ -12,6 +12,7 @@ import pytest
 from embodied.planner.base import PlanContext, PlannerError
 from embodied.planner.llm import LLMPlanner
 from embodied.planner.openai_chat import OpenAIChat
+from envs.crafter.skills import LANGUAGE
 
 KEY = "sk-test-SECRET-123"
 GOOD = json.dumps({"plan": ["collect(tree)", "place(table)"], "insights": ["trees give wood"]})
@@ -84,7 +85,7 @@ def chat_for(monkeypatch):
 
 
 def ctx():
-    return PlanContext("place_table", "unlock place_table", "vitals: ...", {"wood": 0}, {}, [], [])
+    return PlanContext("place_table", "unlock place_table", "vitals: ...", {"wood": 0}, {}, [], [], LANGUAGE)
 
 
 def test_plans_from_a_well_formed_reply_and_sends_the_protocol(server, chat_for):

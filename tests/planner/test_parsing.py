@@ -8,13 +8,13 @@ from envs.crafter.skills import SkillCall
 
 
 def calls(text):
-    return [str(c) for c in parse_plan(text).calls]
+    return [str(c) for c in parse_plan(text, SkillCall).calls]
 
 
 def test_json_object_with_insights_inside_a_code_fence():
     text = ('Here is my plan:\n```json\n{"plan": ["collect(tree)", {"skill": "make", "args": ["wood_pickaxe"]}],'
             ' "insights": ["tables need wood"]}\n```\nGood luck!')
-    proposal = parse_plan(text)
+    proposal = parse_plan(text, SkillCall)
     assert [str(c) for c in proposal.calls] == ["collect(tree)", "make(wood_pickaxe)"]
     assert proposal.insights == ["tables need wood"]
 
@@ -23,7 +23,7 @@ def test_bare_json_list_and_numbered_or_bulleted_lines():
     assert calls('["go_to(table)", "drink()"]') == ["go_to(table)", "drink()"]
     text = "Plan:\n1. collect(tree)\n2) place table\n- make wood_pickaxe\nInsight: a table needs wood\nThat's it."
     assert calls(text) == ["collect(tree)", "place(table)", "make(wood_pickaxe)"]
-    assert parse_plan(text).insights == ["a table needs wood"]
+    assert parse_plan(text, SkillCall).insights == ["a table needs wood"]
     assert calls("1. collect( 'tree' )\n2. eat(cow).") == ["collect(tree)", "eat(cow)"]
 
 
@@ -40,12 +40,12 @@ def test_bare_json_list_and_numbered_or_bulleted_lines():
 ])
 def test_malformed_output_is_reported_with_the_reason(text, problem):
     with pytest.raises(PlanParseError, match=problem.replace("(", r"\(")):
-        parse_plan(text)
+        parse_plan(text, SkillCall)
 
 
 def test_every_problem_is_listed_not_only_the_first():
     with pytest.raises(PlanParseError) as e:
-        parse_plan('{"plan": ["collect(tree)", "fly()", "make(diamond_sword)"]}')
+        parse_plan('{"plan": ["collect(tree)", "fly()", "make(diamond_sword)"]}', SkillCall)
     assert "step 2" in str(e.value) and "step 3" in str(e.value)
 
 
