@@ -14,10 +14,11 @@ os.environ.setdefault("TRITON_INTERPRET", "1")
 
 @pytest.fixture(scope="session")
 def ray_session():
-    """A small local Ray (2 CPUs, 200 MB object store), shared by every test that asks for it."""
+    """A small local Ray of its own (2 CPUs, 200 MB object store; never a cluster someone else started),
+    shared by every test that asks for it."""
     import ray
 
-    ray.init(num_cpus=2, object_store_memory=200 * 1024 * 1024, include_dashboard=False,
+    ray.init(address="local", num_cpus=2, object_store_memory=200 * 1024 * 1024, include_dashboard=False,
              log_to_driver=False, ignore_reinit_error=True)
     yield ray
     ray.shutdown()

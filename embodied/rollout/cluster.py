@@ -33,7 +33,7 @@ def ray_started(address: str | None = None, *, num_cpus: int | None = None, obje
                 log_to_driver: bool = False, join: bool = False) -> Iterator[None]:
     """Ray for the duration of the block, shared by training and evaluation.
 
-    Without ``join``: a local Ray sized to this machine (``num_cpus``, default all cores) with a small
+    Without ``join``: a new local Ray (never one that ``ray start`` left running) sized to this machine (``num_cpus``, default all cores) with a small
     object store and no dashboard. With ``join``: the cluster at ``address``. Either way it is shut down
     at the end. A Ray that is already running in this process (tests, notebooks, an outer block) is used
     as is and left running.
@@ -51,7 +51,7 @@ def ray_started(address: str | None = None, *, num_cpus: int | None = None, obje
         log.info("joined the Ray cluster at %s", address)
     else:
         num_cpus = num_cpus or os.cpu_count()
-        ray.init(num_cpus=num_cpus, object_store_memory=int(object_store_mb) * 2**20, include_dashboard=False,
+        ray.init(address="local", num_cpus=num_cpus, object_store_memory=int(object_store_mb) * 2**20, include_dashboard=False,
                  log_to_driver=log_to_driver, configure_logging=False)
         log.info("started a local Ray with %s CPUs and a %s MB object store", num_cpus, object_store_mb)
     try:
