@@ -33,7 +33,8 @@ DEFAULTS = ["cluster=ray", "cluster.num_workers=2", "cluster.worker_cpus=1", "tr
 
 
 class KilledMidway(Trainer):
-    """Kills ``node``'s raylet when ``env_steps`` first reaches ``kill_at``; notes when the next step completes."""
+    """Kills ``node``'s raylet when ``env_steps`` first reaches ``kill_at`` and waits for its worker (``pid``) to
+    exit, so that the loss falls mid-rollout; notes when the next step completes."""
 
     kill_at, killed_at, recovered_at = 0, 0.0, 0.0
 
@@ -44,11 +45,13 @@ class KilledMidway(Trainer):
         if self.counters["env_steps"] == self.kill_at and not self.killed_at:
             self.killed_at = time.monotonic()
             local_cluster.kill_raylet(self.local, self.node)
+            local_cluster.wait_exited(self.pid)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rollouts", type=int, default=3, help="rollouts to train (the kill is in the 2nd)")
+    parser.add_argument("--rollouts", type=int, default=4,
+                        help="rollouts to train (the kill is in the 2nd)")
     args, overrides = parser.parse_known_args()
     cfg = load("train", [*DEFAULTS, *overrides])
     per_rollout = cfg.trainer.rollout_steps * cfg.trainer.num_envs
@@ -58,6 +61,7 @@ def main() -> None:
         trainer = KilledMidway(cfg, Path(tmp), remote=True, progress=False, tensorboard=False)
         try:
             trainer.local, trainer.node = local, next(iter(local.worker_nodes))
+            trainer.pid = trainer.pool.pids()[trainer.pool.nodes.index(trainer.node.node_id)]
             # 2 half-steps past the rollout's first update
             trainer.kill_at = per_rollout + cfg.trainer.update_every * cfg.trainer.num_envs + cfg.trainer.num_envs
             start = time.monotonic()
@@ -65,6 +69,8 @@ def main() -> None:
         finally:
             trainer.close()
     counters = result["counters"]
+    if not trainer.recovered_at:
+        sys.exit("the run ended before the lost node was noticed: raise --rollouts")
     print(json.dumps({"recovery_s": round(trainer.recovered_at - trainer.killed_at, 2),
                       "steps_discarded": counters["steps_discarded"], "env_steps": counters["env_steps"],
                       "worker_restarts": counters["worker_restarts"], "wall_s": round(time.monotonic() - start, 1),

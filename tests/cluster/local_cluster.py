@@ -14,7 +14,9 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import time
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 OBJECT_STORE_MB = 80
@@ -58,3 +60,20 @@ def kill_raylet(local: Any, node: Any) -> None:
     os.kill(raylet.pid, signal.SIGKILL)
     raylet.wait()
     local.remove_node(node, allow_graceful=False)
+
+
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has exited (Linux: no /proc entry, or a zombie nobody has reaped yet)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].startswith("Z")
+    except FileNotFoundError:
+        return True
+
+
+def wait_exited(pid: int, timeout: float = 30.0) -> None:
+    """Wait until a worker of a killed node has exited (it does once it sees its raylet gone, ~1 s)."""
+    deadline = time.monotonic() + timeout
+    while not _gone(pid):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"process {pid} of the killed node did not exit within {timeout} s")
+        time.sleep(0.05)
