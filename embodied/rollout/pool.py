@@ -108,15 +108,15 @@ class WorkerPool:
             options.update(num_cpus=self.worker_cpus if where.reserved else 0,
                            scheduling_strategy=NodeAffinitySchedulingStrategy(where.node, soft=False))
         actor = ray.remote(EnvWorker).options(**options).remote(*args)
+        authkey = os.urandom(32)
         try:
             self.nodes[i] = ray.get(actor.node_id.remote(), timeout=None if where is None else START_TIMEOUT_S)
+            address = ray.get(actor.open_channel.remote(authkey)) if self.direct else None
         except BaseException:
             ray.kill(actor, no_restart=True)
             raise
         self.reserved[i] = where is None or where.reserved
         if self.direct:
-            authkey = os.urandom(32)
-            address = ray.get(actor.open_channel.remote(authkey))
             try:
                 self.channels[i] = Channel(address, authkey, alive=functools.partial(placement.is_live, self.nodes[i]))
             except OSError as e:
