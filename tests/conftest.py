@@ -12,16 +12,32 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TRITON_INTERPRET", "1")
 
 
-@pytest.fixture(scope="session")
-def ray_session():
-    """A small local Ray of its own (2 CPUs, 200 MB object store; never a cluster someone else started),
-    shared by every test that asks for it."""
+def _start_local_ray() -> None:
+    """A small local Ray of its own (2 CPUs, 200 MB object store; never a cluster someone else started)."""
     import ray
 
     ray.init(address="local", num_cpus=2, object_store_memory=200 * 1024 * 1024, include_dashboard=False,
              log_to_driver=False, ignore_reinit_error=True)
-    yield ray
+
+
+@pytest.fixture(scope="session")
+def _local_ray():
+    _start_local_ray()
+    yield
+    import ray
+
     ray.shutdown()
+
+
+@pytest.fixture
+def ray_session(_local_ray):
+    """A small local Ray (2 CPUs, 200 MB object store), shared by every test that asks for it; started
+    again if a test of its own cluster (tests/cluster) stopped it."""
+    import ray
+
+    if not ray.is_initialized():
+        _start_local_ray()
+    return ray
 
 
 @pytest.fixture(autouse=True)

@@ -24,7 +24,7 @@ Trains with PPO with partial updates; every key is documented in configs/train.y
   embodied train                                   # default small CPU config on house train houses
   embodied train policy=relic_small policy.inter_episode=false cluster=inprocess
   embodied train cluster=ray cluster.address=auto trainer.num_envs=64
-  embodied train resume=runs/NAME trainer.total_steps=2000000   # continue a run (Ctrl-C saves first)
+  embodied train resume=runs/NAME trainer.total_steps=2000000   # continue a run (Ctrl-C and errors save first)
 Writes runs/NAME/: config.yaml, train.log, metrics.csv, tb/ (TensorBoard), checkpoints/, episodes/ (record=...)."""
 
 
@@ -114,7 +114,7 @@ def main(argv: list[str]) -> int:
         print(HELP)
         return 0
     from embodied.learner import distributed
-    from embodied.learner.trainer import Trainer
+    from embodied.learner.trainer import Trainer, TrainingFailed
     from embodied.rollout import cluster
 
     rank = distributed.from_env()  # under torchrun: one data-parallel rank of several
@@ -141,6 +141,9 @@ def main(argv: list[str]) -> int:
                           tensorboard=bool(cfg.tensorboard), rank=rank)
         try:
             result = trainer.train()
+        except TrainingFailed as e:  # the traceback is in train.log; here one line with the way on
+            print(f"error: {e}", file=sys.stderr)
+            return 1
         finally:
             trainer.close()
             distributed.finish()

@@ -18,6 +18,7 @@ class EpisodeStats:
         self.returns = np.zeros(num_envs, np.float64)
         self.values: dict[str, collections.deque] = collections.defaultdict(lambda: collections.deque(maxlen=window))
         self.episodes = 0
+        self._marked: tuple[dict[str, list[float]], int] = ({}, 0)
 
     def add(self, rows: slice, reward: np.ndarray, done: np.ndarray, info: Mapping[str, np.ndarray]) -> None:
         self.returns[rows] += reward
@@ -33,6 +34,18 @@ class EpisodeStats:
     def reset_returns(self) -> None:
         """Forget partial returns (new trials start mid-way after a lost worker)."""
         self.returns[:] = 0.0
+
+    def mark(self) -> None:
+        """Remember the episodes so far (at an update: the data up to here is kept whatever happens next)."""
+        self._marked = ({k: list(v) for k, v in self.values.items()}, self.episodes)
+
+    def rollback(self) -> None:
+        """Forget the episodes since :meth:`mark`: their rollout was dropped, so they were never trained on."""
+        values, self.episodes = self._marked
+        self.values.clear()
+        for k, v in values.items():
+            self.values[k].extend(v)
+        self.reset_returns()
 
     def means(self) -> dict[str, float]:
         return {k: float(np.mean(v)) for k, v in self.values.items() if len(v)}

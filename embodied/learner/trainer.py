@@ -4,8 +4,11 @@ One rollout = one trial of ``T = trainer.rollout_steps`` steps in every env (the
 trials at its start). Every ``U = trainer.update_every`` steps the learner runs a partial update over
 the new steps, shuffles the completed episodes and refreshes values and recurrent state; at ``T`` it
 runs the full update. A lost worker aborts only the current rollout (its data since the last update is
-dropped; the updates already made used whole data) and a new rollout starts on fresh envs. Under torchrun
-every rank runs this loop on its own envs with gradients averaged over ranks (``distributed.py``).
+dropped; the updates already made used whole data) and a new rollout starts on fresh envs: the dropped
+env steps and episodes are taken back out of the counters and statistics and counted as
+``steps_discarded``. A fatal error writes an emergency checkpoint of the state at the last update first.
+Under torchrun every rank runs this loop on its own envs with gradients averaged over ranks
+(``distributed.py``).
 """
 from __future__ import annotations
 
@@ -34,6 +37,11 @@ from embodied.rollout.pool import WorkerLost, WorkerPool
 from embodied.rollout.worker import ORACLE_KEY
 
 log = logging.getLogger(__name__)
+
+
+class TrainingFailed(RuntimeError):
+    """Training stopped on an error it could not recover from; the message names the cause, the emergency
+    checkpoint and the command that continues the run."""
 
 
 def _seed(*parts: int) -> int:
@@ -66,7 +74,8 @@ class Trainer:
         env_cfg = {**OmegaConf.to_container(cfg.env, resolve=True), "num_envs": self.envs_per_slot,
                    "episodes_per_trial": self.T}  # a rollout is one trial: never more episodes than steps
         seeds = [[_seed(self.seed, w, h) for h in HALVES] for w in range(workers)]
-        self.counters = {"env_steps": 0, "updates": 0, "rollouts": 0, "episodes": 0, "worker_restarts": 0}
+        self.counters = {"env_steps": 0, "updates": 0, "rollouts": 0, "episodes": 0, "worker_restarts": 0,
+                         "steps_discarded": 0}
         self.imitation = (float(tc.imitation_coef), int(tc.imitation_steps))
         record = None
         if cfg.get("record", "none") != "none":
@@ -107,6 +116,8 @@ class Trainer:
             self._restore(resume)
         self.scalars = ScalarLog(self.run_dir, tensorboard) if self.main else None
         self.stop_requested = False
+        self._updating = False  # inside learner.update: the weights are half-updated until it returns
+        self._mark()
         self._bar = None
         self._t0, self._steps0 = time.monotonic(), self.counters["env_steps"]
         self._rate = (self._t0, self._steps0, 0.0)  # (time, steps) at the last log, env steps/s since
@@ -151,16 +162,35 @@ class Trainer:
         full = stop == self.T
         coef, steps = self.imitation
         self.learner.hp.imitation_coef = coef * max(0.0, 1.0 - self.counters["env_steps"] / steps)
-        stats = self.learner.update(self.buffer, 0 if full else stop - self.U, stop, self._bootstrap(stop))
+        bootstrap = self._bootstrap(stop)
+        self._updating = True
+        stats = self.learner.update(self.buffer, 0 if full else stop - self.U, stop, bootstrap)
+        self._updating = False
         if not full:
             self.buffer.shuffle_episodes(stop, self.rng)
             self._states = self.learner.refresh(self.buffer, stop, self.collector.rows)
         self.counters["updates"] += 1
+        self._mark()
         return stats
+
+    def _mark(self) -> None:
+        """Remember the counters and episode statistics: the state to fall back on if the rollout is lost."""
+        self._kept = dict(self.counters)
+        self.stats.mark()
+
+    def _rollback(self) -> int:
+        """Counters and statistics back to the last :meth:`_mark`; returns the env steps thrown away."""
+        discarded = self.counters["env_steps"] - self._kept["env_steps"]
+        self.counters.update(env_steps=self._kept["env_steps"], episodes=self._kept["episodes"])
+        self.counters["steps_discarded"] += discarded
+        self.stats.rollback()
+        return discarded
 
     def rollout(self, learn: bool = True) -> bool:
         """Collect one trial with its updates (none if not ``learn``); False if interrupted by a stop request."""
         half = self.collector.half_size
+        self.pool.rebalance()
+        self._mark()
         self._pending, self._labels = [{}, {}], [None, None]
         for h, obs in zip(HALVES, self.collector.reset(self._seed_of)):
             self._set_pending(h, obs)
@@ -198,8 +228,6 @@ class Trainer:
     def _agree(self, lost: WorkerLost | None) -> None:
         """At an update boundary: redo the rollout everywhere if any rank lost a worker; stop if any was asked to."""
         if distributed.rank_max(lost is not None, self.device) > 0:
-            self.collector.drop_pending()  # the step count stays the same everywhere: the rank that stepped most
-            self.counters["env_steps"] = int(distributed.rank_max(self.counters["env_steps"], self.device))
             raise lost or WorkerLost([], "on another rank")
         self.stop_requested = distributed.rank_max(self.stop_requested, self.device) > 0
 
@@ -224,7 +252,8 @@ class Trainer:
         scalars.update({f"train/{k}": v for k, v in update_stats.items()})
         fps = self.recent_fps()
         scalars.update({"perf/fps": fps, "perf/wall_s": time.monotonic() - self._t0,
-                        "perf/worker_restarts": self.counters["worker_restarts"]})
+                        "perf/worker_restarts": self.counters["worker_restarts"],
+                        "perf/steps_discarded": self.counters["steps_discarded"]})
         if self.scalars is not None:
             self.scalars.write(self.counters["env_steps"], scalars)
         if self._bar is not None:
@@ -276,7 +305,8 @@ class Trainer:
 
     # ---- main loop -----------------------------------------------------------------------------
     def train(self) -> dict[str, Any]:
-        """Train until ``trainer.total_steps`` env steps or Ctrl-C; always ends with a checkpoint."""
+        """Train until ``trainer.total_steps`` env steps or Ctrl-C; always ends with a checkpoint (an emergency
+        one, then :class:`TrainingFailed`, on an error; a second Ctrl-C aborts without one)."""
         from tqdm import tqdm
 
         total = int(self.cfg.trainer.total_steps)
@@ -300,12 +330,15 @@ class Trainer:
                 try:
                     finished = self.rollout()
                 except WorkerLost as e:
-                    log.warning("%s; dropping this rollout's data since the last update", e)
                     self.collector.drop_pending()
+                    log.warning("%s; dropped this rollout's data since the last update: %d env steps, not counted "
+                                "in env_steps (steps_discarded)", e, self._rollback())
                     continue
                 if finished and self.counters["rollouts"] % every == 0:
                     self.save()
             self.save()
+        except Exception as e:  # noqa: BLE001 -- whatever stops training, save what the updates made first
+            raise self._failed(e) from e
         finally:
             for s, handler in previous.items() if in_main else ():
                 signal.signal(s, handler)
@@ -314,6 +347,25 @@ class Trainer:
                 self.scalars.close()
         return {"counters": dict(self.counters), "episode": self.stats.means(), "fps": self.fps(),
                 "interrupted": self.stop_requested}
+
+    def _failed(self, error: Exception) -> TrainingFailed:
+        """Write the emergency checkpoint (the state at the last update) and say how to continue the run."""
+        log.info("fatal error during training", exc_info=error)  # the traceback goes to train.log only
+        cause = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+        if self._updating:
+            saved = "no emergency checkpoint: the error came during a PPO update, which leaves the weights half-updated"
+        else:
+            self._rollback()
+            try:
+                path = self.save()
+                saved = f"emergency checkpoint {path} (the state at the last update)" if path else "rank 0 saves"
+            except Exception as e:  # noqa: BLE001 -- e.g. a full disk: the message must still come out
+                saved = f"could not write an emergency checkpoint ({type(e).__name__}: {e})"
+        if any(checkpoint.checkpoint_dir(self.run_dir).glob("ckpt-*.pt")):
+            then = f"continue with: embodied train resume={self.run_dir}"
+        else:
+            then = "no checkpoint to continue from"
+        return TrainingFailed(f"training stopped by {cause}; {saved}; {then}")
 
     def close(self) -> None:
         self.pool.close()

@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import logging
 import pickle
+import select
 import socket
 import threading
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import (AuthenticationError, Connection, Listener, answer_challenge,
                                         deliver_challenge)
+from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
+LIVENESS_CHECK_S = 10.0  # while a reply is this late, ask ``alive`` whether the worker's node still exists
 
 
 class ChannelClosed(ConnectionError):
@@ -87,9 +90,15 @@ class Ticket:
 class Channel:
     """The learner's end of :func:`serve`'s connection."""
 
-    def __init__(self, address: tuple[str, int], authkey: bytes, timeout: float = 10.0):
-        """Connect to ``address``; OSError if it cannot be reached within ``timeout`` seconds."""
+    def __init__(self, address: tuple[str, int], authkey: bytes, timeout: float = 10.0,
+                 alive: Callable[[], bool] | None = None):
+        """Connect to ``address``; OSError if it cannot be reached within ``timeout`` seconds.
+
+        ``alive`` says whether the worker's host is still there: a host that vanishes (power loss) closes
+        no connection, so a reply that never comes would otherwise be waited for forever.
+        """
         self.address = tuple(address)
+        self._alive = alive
         sock = socket.create_connection(self.address, timeout=timeout)
         sock.settimeout(None)
         self._conn: Connection | None = Connection(sock.detach())
@@ -121,7 +130,11 @@ class Channel:
             if self._received > ticket.number:
                 raise ValueError(f"ticket {ticket.number} has no reply waiting (already taken or forgotten)")
             try:
-                reply = pickle.loads(self._live().recv_bytes())
+                conn = self._live()
+                while self._alive is not None and not select.select([conn], [], [], LIVENESS_CHECK_S)[0]:
+                    if not self._alive():
+                        raise ConnectionError("its node is lost")
+                reply = pickle.loads(conn.recv_bytes())
             except (EOFError, OSError) as e:
                 raise self._closed(e) from e
             if self._received in self._forgotten:

@@ -90,6 +90,12 @@ class EnvWorker:
     def pid(self) -> int:
         return os.getpid()
 
+    def node_id(self) -> str:
+        """The hex id of this worker's Ray node (the pool places replacements by it)."""
+        import ray
+
+        return ray.get_runtime_context().get_node_id()
+
     def open_channel(self, authkey: bytes) -> tuple[str, int]:
         """Also serve this worker's methods over a direct connection (``embodied.rollout.channel``)."""
         import ray

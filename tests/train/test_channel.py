@@ -142,3 +142,25 @@ def test_a_killed_worker_process_is_seen_as_channel_closed(child):
         channel.result(pending)
     with pytest.raises(ChannelClosed, match="is closed"):
         channel.submit("pid")
+
+
+class Sleeper:
+    def nap(self, seconds: float) -> float:
+        time.sleep(seconds)
+        return seconds
+
+
+def test_a_reply_from_a_vanished_host_is_not_waited_for_forever(monkeypatch):
+    """A host that loses power closes no connection: a late reply makes the channel ask whether the node is
+    still there, and gives up once it is not."""
+    import embodied.rollout.channel as channel
+
+    monkeypatch.setattr(channel, "LIVENESS_CHECK_S", 0.05)
+    key, asked = os.urandom(32), []
+    there = Channel(serve(Sleeper(), key, "127.0.0.1"), key, alive=lambda: asked.append(1) or True)
+    assert there.result(there.submit("nap", 0.3)) == 0.3 and len(asked) >= 2  # slow but there: waited for
+    gone = Channel(serve(Sleeper(), key, "127.0.0.1"), key, alive=lambda: False)
+    start = time.monotonic()
+    with pytest.raises(ChannelClosed, match="node is lost"):
+        gone.result(gone.submit("nap", 30.0))
+    assert time.monotonic() - start < 5

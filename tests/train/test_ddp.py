@@ -88,15 +88,16 @@ def test_two_ranks_average_gradients_and_keep_equal_weights(tmp_path):
 
 
 def test_a_worker_lost_on_one_rank_makes_every_rank_redo_the_rollout(tmp_path):
-    mp.start_processes(_rank, args=(2, _free_port(), str(tmp_path), 1, 40), nprocs=2, start_method="spawn")
+    mp.start_processes(_rank, args=(2, _free_port(), str(tmp_path), 1, 32), nprocs=2, start_method="spawn")
     r0, r1 = (torch.load(tmp_path / f"rank{r}-of-2.pt", weights_only=False) for r in (0, 1))
     for k in r0["final"]:
         torch.testing.assert_close(r0["final"][k], r1["final"][k], rtol=0, atol=1e-6)
-    # the first rollout was abandoned by both ranks at its first boundary (no update, 4 steps x 2 envs x 2
-    # ranks counted), the second completed (32 steps)
+    # the first rollout was abandoned by both ranks at its first boundary (no update; rank 0 had stepped
+    # 4 steps x 2 envs x 2 ranks, discarded, not counted), the second completed (32 steps)
     assert r0["counters"]["rollouts"] == r1["counters"]["rollouts"] == 1
     assert r0["counters"]["updates"] == r1["counters"]["updates"] == 2
-    assert r0["counters"]["env_steps"] == r1["counters"]["env_steps"] == 16 + 32
+    assert r0["counters"]["env_steps"] == r1["counters"]["env_steps"] == 32
+    assert r0["counters"]["steps_discarded"] == 16 and 0 < r1["counters"]["steps_discarded"] < 16
 
 
 def test_torchrun_without_a_run_name_is_refused(monkeypatch, capsys):

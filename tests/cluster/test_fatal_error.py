@@ -1,0 +1,56 @@
+"""A fatal error mid-training leaves an emergency checkpoint that `resume=` continues from (slow: ~1 minute)."""
+from __future__ import annotations
+
+import json
+
+import envs
+import pytest
+
+from embodied import cli
+from embodied.learner import checkpoint
+
+pytestmark = pytest.mark.slow
+TINY = ["cluster=inprocess", "cluster.num_workers=1", "trainer.num_envs=4", "trainer.rollout_steps=16",
+        "trainer.update_every=8", "trainer.epochs=1", "trainer.minibatches=1", "progress=false",
+        "tensorboard=false", "env.resolution=16", "policy.hidden=16", "policy.token_dim=16",
+        "policy.encoder.channels=[4,8]", "policy.encoder.feature_dim=8", "policy.encoder.weights=null"]
+CRASH_AT = 2 * 32 + 16 + 5  # the 5th step call after rollout 3's first update (2 batched envs step 16 times a rollout)
+
+
+def test_a_fatal_error_writes_a_checkpoint_that_resumes(tmp_path, capsys, monkeypatch):
+    make, calls = envs.make, [0]
+
+    def crashing(**cfg):
+        env = make(**cfg)
+        step = env.step
+
+        def step_or_crash(action):
+            calls[0] += 1
+            if calls[0] == CRASH_AT:
+                raise RuntimeError("simulator crashed")
+            return step(action)
+
+        env.step = step_or_crash
+        return env
+
+    monkeypatch.setattr(envs, "make", crashing)
+    run = tmp_path / "r"
+    rc = cli.main(["train", f"runs_dir={tmp_path}", "name=r", "trainer.total_steps=256", *TINY])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1 and calls[0] >= CRASH_AT
+    assert err[-1].startswith("error: training stopped by RuntimeError: simulator crashed; emergency checkpoint ")
+    assert err[-1].endswith(f"continue with: embodied train resume={run}")
+    assert "Traceback" not in "\n".join(err) and "simulator crashed" in (run / "train.log").read_text()
+    # the state at rollout 3's first update (2 rollouts of 64 steps, then 8 steps x 4 envs); the 8 steps
+    # received since are discarded, not counted
+    data = checkpoint.read(checkpoint.resolve(run))
+    assert data["counters"]["env_steps"] == 128 + 32 and data["counters"]["steps_discarded"] == 8
+    assert data["counters"]["updates"] == 5 and data["counters"]["rollouts"] == 2
+
+    monkeypatch.undo()
+    assert cli.main(["train", f"resume={run}", "progress=false"]) == 0
+    counters = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["counters"]
+    # rollout 3 is redone in full; its first 32 steps stay counted (an update was made of them), so the run
+    # ends at the first rollout end past the budget
+    assert counters["env_steps"] == 4 * 64 + 32 and counters["rollouts"] == 4 and counters["updates"] == 5 + 4
+    assert counters["steps_discarded"] == 8
