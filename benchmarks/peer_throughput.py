@@ -18,8 +18,8 @@ every update) over ``--seconds`` after the first report plus ``--warmup``; ours 
 from the end of the first rollout after the warm-up until at least ``--seconds`` have passed (at most
 3x ``--seconds``, then up to the last update).
 
-    python benchmarks/peer_throughput.py                       # ~20 min on 2 cores; make peer
-    python benchmarks/peer_throughput.py --quick               # smoke test (~5 min)
+    python benchmarks/peer_throughput.py                       # ~22 min on 2 cores; make peer
+    python benchmarks/peer_throughput.py --quick               # smoke test (~5 min: 15 s measured per system)
     python benchmarks/peer_throughput.py --only sb3,ours --resolutions 32 --seconds 60
 
 The last line of stdout is one JSON object: ``{sf,sb3,ours}_steps_per_s_{32,64}``, ``ours_over_sf_{32,64}``,
