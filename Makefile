@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 SIDEENV ?= $(HOME)/.cache/embodied-sideenv
 export EMBODIED_SIDEENV := $(SIDEENV)
 
-.PHONY: setup demo test test-fast test-slow browser sideenv bench clean gpu-wheels
+.PHONY: setup demo test test-fast test-slow browser sideenv bench peer clean gpu-wheels
 
 $(BIN)/embodied: setup.cfg
 	$(PY) -m venv $(VENV)
@@ -53,6 +53,11 @@ test: test-fast test-slow
 
 bench: setup
 	for b in benchmarks/*.py; do $(BIN)/python $$b; done
+
+# Env steps/s of `embodied train` next to sample-factory APPO and sb3-contrib RecurrentPPO (same env, trunk and core),
+# ~22 min on 2 cores; their side envs (benchmarks/peer/sideenv.sh) are built under $(SIDEENV) on first use.
+peer: setup
+	$(BIN)/python benchmarks/peer_throughput.py $(PEER_ARGS)
 
 # The wheels benchmarks/gpu_check.sh installs on a lent GPU machine (CPython 3.12, x86-64, no network): exactly
 # benchmarks/gpu_wheels.txt (downloaded) and gpu_wheels_built.txt (pure-Python sources, built here), no others.
