@@ -28,7 +28,6 @@ from typing import Any
 
 import gymnasium
 import numpy as np
-from gymnasium.vector import AutoresetMode
 
 from envs.backends import make
 from envs.contract import Env, flag_spaces
@@ -118,9 +117,14 @@ def _info(obs: dict, i: int | slice) -> dict:
 class EmbodiedVectorEnv(gymnasium.vector.VectorEnv):
     """``num_envs`` envs of backend ``backend`` stepped as ONE batched simulator (SAME_STEP autoreset)."""
 
-    metadata = {"render_modes": ["rgb_array"], "autoreset_mode": AutoresetMode.SAME_STEP}
+    # gymnasium < 1.0 has no autoreset modes (and a different vector API): there the single env still works
+    metadata = {"render_modes": ["rgb_array"],
+                "autoreset_mode": getattr(getattr(gymnasium.vector, "AutoresetMode", None), "SAME_STEP", None)}
 
     def __init__(self, backend: str, num_envs: int = 1, render_mode: str | None = None, **kwargs: Any):
+        if self.metadata["autoreset_mode"] is None:
+            raise RuntimeError(f"the vector env needs gymnasium>=1.0 (installed: {gymnasium.__version__}); "
+                               "gymnasium.make (one env) works with this version")
         self._env = make(backend, num_envs=num_envs, **kwargs)
         if render_mode is not None and not hasattr(self._env, "render_topdown"):
             raise ValueError(f"render_mode={render_mode!r}: only the house vector env renders (its top-down maps)")
