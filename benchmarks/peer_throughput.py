@@ -62,8 +62,11 @@ def build_sideenvs() -> None:
 def _start(cmd: list[str], log: Path, env: dict | None = None, cwd: Path | None = None) -> subprocess.Popen:
     print(f"$ {' '.join(cmd)}  (log: {log})", file=sys.stderr)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    # SIGINT back to its default in the child: a shell's background jobs inherit it ignored, and then Python
+    # installs no KeyboardInterrupt handler, so the stop below would only land after the SIGKILL grace
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=cwd,
-                            start_new_session=True, bufsize=1)
+                            start_new_session=True, bufsize=1,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _stop(proc: subprocess.Popen, grace: float = 30.0) -> None:
