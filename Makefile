@@ -43,8 +43,9 @@ browser:  # the HTML-report tests drive a real headless Chromium: installed here
 test-fast: setup browser
 	$(BIN)/python -m pytest -m "not slow" -q
 
-sideenv:  # ~2 min the first time, then seconds: tests/adapters/test_real_packages.py runs in them
+sideenv:  # a few minutes the first time, then seconds: the real-package adapter tests and the peer benchmark's tests run in them
 	SIDEENV_PYTHON=$(PY) bash tests/real_packages/sideenv.sh $(SIDEENV)
+	SIDEENV_PYTHON=$(PY) bash benchmarks/peer/sideenv.sh $(SIDEENV)
 
 test-slow: setup sideenv
 	$(BIN)/python -m pytest -m slow -q || [ $$? -eq 5 ]  # 5 = no slow test selected

@@ -1,5 +1,5 @@
 """benchmarks/peer_throughput.py: its measurement of a subprocess's progress lines (fast), and the peer runners
-in their side envs (slow; skipped until benchmarks/peer/sideenv.sh has built them, e.g. by `make peer`)."""
+in their side envs (slow; `make sideenv`, a step of `make test`, builds them)."""
 from __future__ import annotations
 
 import os
@@ -52,9 +52,8 @@ def test_a_dead_subprocess_is_an_error(tmp_path):
 
 def _side_python(name: str) -> Path:
     python = pt.sideenv_root() / name / "bin" / "python"
-    if not python.exists():
-        pytest.skip(f"no {name} side env at {python.parent.parent}: `bash benchmarks/peer/sideenv.sh` (or `make peer`) "
-                    "builds it")
+    assert python.exists(), (f"no {name} side env at {python.parent.parent}: `make sideenv` (a step of `make test`) "
+                             "builds it, or `bash benchmarks/peer/sideenv.sh DIR` with EMBODIED_SIDEENV=DIR")
     return python
 
 
