@@ -152,16 +152,15 @@ class PPOLearner:
         # Steps [0, first) are a constant context: their KV cache / recurrent state, computed once without
         # gradients; the gradient covers [first, stop), so an update's cost no longer grows with the trial.
         first = 0 if hp.grad_context < 0 else max(0, start - hp.grad_context)
-        context, self._refreshed = self._refreshed, None  # the update changes the weights: the refresh goes stale
-        if context is not None and context[0] == first:
-            context = context[1]  # the refresh already computed exactly this context, with these weights
-        elif first > 0:
-            self._mode(training=False)
-            with _autocast(self.device):
-                _, _, context = self.policy.prefill({k: v[:, :first] for k, v in inputs.items()}, max_steps=first)
-        else:
-            context = None
-        if context is not None:
+        refreshed, self._refreshed = self._refreshed, None  # the update changes the weights: the refresh goes stale
+        context = None
+        if first > 0:
+            if refreshed is not None and refreshed[0] == first:
+                context = refreshed[1]  # the refresh already computed exactly this context, with these weights
+            else:
+                self._mode(training=False)
+                with _autocast(self.device):
+                    _, _, context = self.policy.prefill({k: v[:, :first] for k, v in inputs.items()}, max_steps=first)
             inputs = {k: v[:, first:] for k, v in inputs.items()}
         window = slice(first, stop)
         totals: dict[str, float] = {}

@@ -72,7 +72,7 @@ class Policy(nn.Module, abc.ABC):
         ``state`` (None for a policy without attention). Evaluation's attention probes read this."""
         return None
 
-    def select_state(self, state: Any, rows: torch.Tensor) -> Any:
-        """The state of envs ``rows`` only (a minibatch's share of a constant context)."""
-        raise NotImplementedError(f"{type(self).__name__} does not define select_state: it cannot train with "
-                                  "a constant context (trainer.grad_context other than 'full')")
+    @abc.abstractmethod
+    def select_state(self, state: Any, rows: torch.Tensor | slice) -> Any:
+        """The state of envs ``rows`` only: each half's share of a refreshed state (views for a slice, so that
+        stepping a half continues the whole), a minibatch's share of a constant context."""
