@@ -1,15 +1,20 @@
 """CleanRL-style PPO on ``embodied/House-v0`` through gymnasium only (no ``embodied`` training code).
 
-Shows an outside RL stack picking the simulator up: ``gymnasium.make_vec(..., vectorization_mode=
-"vector_entry_point")`` gives one batched simulator of ``--num-envs`` houses (SAME_STEP autoreset: the
+Shows an outside RL stack picking the simulator up. The agent sees the frames through the platform's shipped,
+house-pretrained CNN (``house_cnn32``, frozen: a perception model like a pretrained ResNet, not training code);
+``--encoder scratch`` learns a CNN from reward alone instead, which in 10 CPU minutes heads for the goal but
+never learns when to stop (success 0, as with our own trainer). The vector env
+(``gymnasium.make_vec(..., vectorization_mode="vector_entry_point")``) gives one batched simulator of ``--num-envs`` houses (SAME_STEP autoreset: the
 observation after an ending step is already the next episode's first, so no special handling is needed
 beyond not bootstrapping across ``terminated``). Prints the success rate of finished episodes per update
-and, at the end, that of a uniform random policy on the same envs for comparison.
+and, at the end, the success of the trained policy and of a uniform random one on the test houses.
 
     python benchmarks/gym_ppo_house.py [--minutes 4] [--num-envs 32] [--resolution 32]
     python benchmarks/gym_ppo_house.py --minutes 10                   # the README's figure
+    python benchmarks/gym_ppo_house.py --minutes 10 --encoder scratch  # a CNN trained from reward alone
 
-The last line of stdout is one JSON object: ``ppo_success``, ``random_success``, ``minutes``, ``env_steps``.
+The last line of stdout is one JSON object: ``ppo_success``, ``random_success`` (test houses, sampled actions),
+``minutes``, ``env_steps``, ``encoder``.
 """
 from __future__ import annotations
 
@@ -26,25 +31,45 @@ import envs  # noqa: F401  (registers the embodied/* ids)
 
 
 class Agent(nn.Module):
-    """Small CNN over RGB-D plus the goal one-hot and GPS; separate policy and value heads."""
+    """Image features plus the goal one-hot and GPS -> an MLP; separate policy and value heads.
 
-    def __init__(self, obs_space: gymnasium.spaces.Dict, num_actions: int):
+    ``encoder``: a frozen feature extractor of the RGB-D frames (and goal), or None for a small CNN trained
+    with the policy.
+    """
+
+    def __init__(self, obs_space: gymnasium.spaces.Dict, num_actions: int, encoder: nn.Module | None = None):
         super().__init__()
-        self.cnn = nn.Sequential(nn.Conv2d(4, 16, 5, 2), nn.ReLU(), nn.Conv2d(16, 32, 3, 2), nn.ReLU(),
-                                 nn.AdaptiveAvgPool2d(4), nn.Flatten())
+        self.encoder = encoder
+        if encoder is None:
+            self.cnn = nn.Sequential(nn.Conv2d(4, 16, 5, 2), nn.ReLU(), nn.Conv2d(16, 32, 3, 2), nn.ReLU(),
+                                     nn.AdaptiveAvgPool2d(4), nn.Flatten())
+        width = 32 * 16 if encoder is None else encoder.feature_dim
         extra = obs_space["goal"].shape[0] + obs_space["gps"].shape[0]
-        self.body = nn.Sequential(nn.Linear(32 * 16 + extra, 256), nn.ReLU())
+        self.body = nn.Sequential(nn.Linear(width + extra, 256), nn.ReLU())
         self.pi, self.v = nn.Linear(256, num_actions), nn.Linear(256, 1)
 
     def features(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
-        image = torch.cat([obs["rgb"].float() / 255, obs["depth"].clamp(max=10) / 10], -1).permute(0, 3, 1, 2)
-        return self.body(torch.cat([self.cnn(image), obs["goal"], obs["gps"]], -1))
+        if self.encoder is not None:
+            with torch.no_grad():
+                seen = self.encoder({"rgb": obs["rgb"], "depth": obs["depth"]}, obs["goal"])
+        else:
+            image = torch.cat([obs["rgb"].float() / 255, obs["depth"].clamp(max=10) / 10], -1).permute(0, 3, 1, 2)
+            seen = self.cnn(image)
+        return self.body(torch.cat([seen, obs["goal"], obs["gps"]], -1))
 
     def act(self, obs, action=None):
         h = self.features(obs)
         dist = torch.distributions.Categorical(logits=self.pi(h))
         action = dist.sample() if action is None else action
         return action, dist.log_prob(action), dist.entropy(), self.v(h).squeeze(-1)
+
+
+def pretrained_encoder(name: str, num_goals: int) -> nn.Module:
+    """The platform's shipped house CNN (32 px RGB-D, FiLM on the goal), frozen, as a plain torch module."""
+    from embodied.policy.encoders import VisualEncoder
+
+    return VisualEncoder("cnn", 128, {"rgb": 3, "depth": 1}, channels=[16, 32, 64], grid=4, goal_size=num_goals,
+                         frozen=True, weights=name).eval()
 
 
 def _torch(obs: dict) -> dict[str, torch.Tensor]:
@@ -69,12 +94,18 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--resolution", type=int, default=32)
     p.add_argument("--max-steps", type=int, default=100)
     p.add_argument("--rollout", type=int, default=64)
+    p.add_argument("--encoder", default="house_cnn32",
+                   help="shipped weights of a frozen house CNN (32 px only), or 'scratch' to train a CNN with PPO")
     a = p.parse_args(argv)
+    if a.encoder != "scratch" and a.resolution != 32:
+        p.error(f"--encoder {a.encoder} was trained on 32 px frames; use --resolution 32 or --encoder scratch")
     torch.manual_seed(0)
     kw = {"resolution": a.resolution, "max_steps": a.max_steps, "episodes_per_trial": 1}
     vec = gymnasium.make_vec("embodied/House-v0", num_envs=a.num_envs, vectorization_mode="vector_entry_point", **kw)
-    agent = Agent(vec.single_observation_space, int(vec.single_action_space.n))
-    opt = torch.optim.Adam(agent.parameters(), lr=2.5e-4, eps=1e-5)
+    space = vec.single_observation_space
+    encoder = None if a.encoder == "scratch" else pretrained_encoder(a.encoder, space["goal"].shape[0])
+    agent = Agent(space, int(vec.single_action_space.n), encoder)
+    opt = torch.optim.Adam([q for q in agent.parameters() if q.requires_grad], lr=2.5e-4, eps=1e-5)
     obs, _ = vec.reset(seed=0)
     start, update, env_steps = time.time(), 0, 0
     while time.time() - start < a.minutes * 60:
@@ -123,16 +154,19 @@ def main(argv: list[str] | None = None) -> None:
         print(f"update {update} ({time.time() - start:.0f} s): success {wins / max(ends, 1):.3f} over {ends} episodes",
               flush=True)
 
-    def greedy(o):
+    def sampled(o):  # the policy as trained (arg-max rarely picks stop: it must be sure)
         with torch.no_grad():
-            return agent.pi(agent.features(_torch(o))).argmax(-1).numpy()
+            return agent.act(_torch(o))[0].numpy()
 
+    # evaluation on the test houses, never seen in training
+    test = gymnasium.make_vec("embodied/House-v0", num_envs=a.num_envs, vectorization_mode="vector_entry_point",
+                              **{**kw, "split": "test"})
     rng = np.random.default_rng(0)
-    trained = success_rate(vec, greedy, 4 * a.max_steps)
-    random = success_rate(vec, lambda o: rng.integers(0, 6, a.num_envs), 4 * a.max_steps)
+    trained = success_rate(test, sampled, 4 * a.max_steps)
+    random = success_rate(test, lambda o: rng.integers(0, 6, a.num_envs), 4 * a.max_steps)
     print(f"success: PPO {trained:.3f}, random {random:.3f}")
     print(json.dumps({"ppo_success": trained, "random_success": random, "minutes": a.minutes,
-                      "env_steps": env_steps}))
+                      "env_steps": env_steps, "encoder": a.encoder}))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ episode cap) with the trunk of our default ``cnn`` encoder (strided 3x3 convs 16
 - ``sb3``:  sb3-contrib 2.9.2 RecurrentPPO, LSTM, 16 envs, n_steps 64 (benchmarks/peer/sb3_house.py);
 - ``ours``: ``embodied train cluster=inprocess policy=gru policy.encoder.frozen=false`` as users run it
   (subprocess of the CLI; trials of 512 steps, partial updates every 64);
-- ``default``: ``embodied train`` with its default config (local Ray, frozen pretrained encoder, 32 px).
+- ``default``: ``embodied train`` with its default config (local Ray, frozen pretrained encoder, 32 px);
+- ``default_inprocess``: the same with ``cluster=inprocess`` (no Ray): ``ours_default_local_over_inprocess`` is
+  what local Ray costs or gains in the CLI as users run it.
 
 The peers run in cached side envs (benchmarks/peer/sideenv.sh, built on first use: a few minutes). Each system
 is a subprocess stopped by SIGINT once measured. Steps/s are env steps per second of training after a warm-up:
@@ -23,7 +25,8 @@ from the end of the first rollout after the warm-up until at least ``--seconds``
     python benchmarks/peer_throughput.py --only sb3,ours --resolutions 32 --seconds 60
 
 The last line of stdout is one JSON object: ``{sf,sb3,ours}_steps_per_s_{32,64}``, ``ours_over_sf_{32,64}``,
-``ours_default_steps_per_s``, ``ours_default_over_sf_32``, plus the settings, load averages and the
+``ours_default_steps_per_s``, ``ours_default_over_sf_32``, ``ours_default_inprocess_steps_per_s``,
+``ours_default_local_over_inprocess``, plus the settings, load averages and the
 measured windows (``windows``: seconds and env steps per system).
 """
 from __future__ import annotations
@@ -44,7 +47,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER = ROOT / "benchmarks" / "peer"
-SYSTEMS = ("sf", "sb3", "ours", "default")
+SYSTEMS = ("sf", "sb3", "ours", "default", "default_inprocess")
 SF_FRAMES = re.compile(r"Total num frames: (\d+)")
 SF_READY = (re.compile(r"Decorrelating experience for 448 frames"), 2)  # both workers step all 8 envs
 SB3_PROGRESS = re.compile(r"^PEER_PROGRESS (\d+) ")
@@ -234,15 +237,21 @@ def main(argv: list[str]) -> dict:
             print(f"{key}: {out[f'{system}_steps_per_s_{r}']} env steps/s {res}", file=sys.stderr)
         if f"ours_steps_per_s_{r}" in out and f"sf_steps_per_s_{r}" in out:
             out[f"ours_over_sf_{r}"] = round(out[f"ours_steps_per_s_{r}"] / out[f"sf_steps_per_s_{r}"], 3)
-    if "default" in a.only:
-        print("measuring ours_default (embodied train, default config) ...", file=sys.stderr)
+    for system, overrides in (("default", []), ("default_inprocess", ["cluster=inprocess"])):
+        if system not in a.only:
+            continue
+        key = f"ours_{system}"
+        print(f"measuring {key} (embodied train {' '.join(overrides) or 'with its default config'}) ...", file=sys.stderr)
         load = os.getloadavg()[0]
-        res = measure_ours([], work, "ours_default", a.seconds, a.warmup)
+        res = measure_ours(overrides, work, key, a.seconds, a.warmup)
         res["load_avg_1m"] = [round(load, 2), round(os.getloadavg()[0], 2)]
-        out["ours_default_steps_per_s"] = round(res.pop("steps_per_s"), 1)
-        out["windows"]["ours_default"] = res
-        if "sf_steps_per_s_32" in out:
-            out["ours_default_over_sf_32"] = round(out["ours_default_steps_per_s"] / out["sf_steps_per_s_32"], 3)
+        out[f"{key}_steps_per_s"] = round(res.pop("steps_per_s"), 1)
+        out["windows"][key] = res
+    if "ours_default_steps_per_s" in out and "sf_steps_per_s_32" in out:
+        out["ours_default_over_sf_32"] = round(out["ours_default_steps_per_s"] / out["sf_steps_per_s_32"], 3)
+    if "ours_default_steps_per_s" in out and "ours_default_inprocess_steps_per_s" in out:
+        out["ours_default_local_over_inprocess"] = round(
+            out["ours_default_steps_per_s"] / out["ours_default_inprocess_steps_per_s"], 3)
     out["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
     if a.keep is None:
         import shutil
