@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from embodied.allocator import keep_freed_memory
 from embodied.learner import checkpoint, distributed
 from embodied.learner.buffer import TrialBuffer
 from embodied.learner.ppo import PPOHyper, PPOLearner, grad_context_steps
@@ -58,6 +59,7 @@ class Trainer:
     def __init__(self, cfg: DictConfig, run_dir: Path, remote: bool, resume: Mapping[str, Any] | None = None,
                  progress: bool = True, tensorboard: bool = True, env_factory: Callable[..., Any] | None = None,
                  rank: distributed.Rank | None = None):
+        keep_freed_memory()  # the learner frees MB-sized tensors every minibatch: no page faults to get them back
         self.rank, self.main = rank, rank is None or rank.main
         self.world = rank.world if rank else 1
         self.cfg, self.run_dir, self.progress = cfg, Path(run_dir), progress and self.main

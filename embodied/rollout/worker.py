@@ -27,6 +27,9 @@ class EnvWorker:
     def __init__(self, env_cfg: Mapping[str, Any], seeds: Sequence[int], factory: Callable[..., Any] | None = None,
                  oracle: bool = False, record: Mapping[str, Any] | None = None,
                  encoder: Mapping[str, Any] | None = None):
+        from embodied.allocator import keep_freed_memory
+
+        keep_freed_memory()  # frames and encoder activations of every step reuse freed memory
         if factory is None:
             import envs
 
