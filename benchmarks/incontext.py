@@ -184,10 +184,10 @@ def attention_by_layer(file: Path, env: dict, trials: int, episodes: int, seed: 
     (mean over steps and envs), and the share uniform attention over the visible steps would give. Runs
     each env until the first trial ends. None when the policy has no attention to probe."""
     import envs
-    from embodied.evaluation.agents import PolicyAgent
+    from embodied.rollout.actor import PolicyActor
 
     net, _ = checkpoint.load_policy(file)
-    agent = PolicyAgent(net, max_steps=episodes * int(env["max_steps"]) + 1, seed=seed)
+    agent = PolicyActor(net, max_steps=episodes * int(env["max_steps"]) + 1, seed=seed)
     sim = envs.make(**{"name": "house", **env}, num_envs=trials, seed=seed, episodes_per_trial=episodes)
     obs = sim.reset(seed=seed)
     agent.reset(sim, obs)

@@ -95,10 +95,10 @@ def summary(rows: list[dict], episodes: int) -> dict:
 def attention_probe(policy: str, env_cfg: dict, trials: int, episodes: int, seed: int) -> dict:
     """Relative attention of later-episode steps to the earlier steps where the goal was found."""
     import envs
-    from embodied.evaluation.agents import make_agent
+    from embodied.rollout.actor import make_actor
 
     env = envs.make(**{**env_cfg, "split": "test"}, num_envs=trials, seed=seed, episodes_per_trial=episodes)
-    agent = make_agent(policy, seed=seed, max_steps=episodes * int(env_cfg["horizon"]) + 1)
+    agent = make_actor(policy, seed=seed, max_steps=episodes * int(env_cfg["horizon"]) + 1)
     obs = env.reset(seed=seed)
     agent.reset(env, obs)
     rewards, episode_of = [], []

@@ -13,7 +13,7 @@ import yaml
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from embodied.config import ConfigError, Reads, check, choice, load, positive_int
-from embodied.evaluation.agents import BUILTIN
+from embodied.rollout.actor import BUILTIN
 from embodied.evaluation.evaluate import EvalSettings, evaluate, policy_label, trial_variant
 
 

@@ -6,7 +6,8 @@ explorer without (``explorer``) or with (``explorer_memory``) its map across the
 Prints mean success, SPL, soft-SPL, distance to goal and episode length; writes them (and every
 episode's metrics and spec) to ``metrics`` as JSON, and the first episode as an H.264 MP4 (first-person
 RGB | depth | top-down map, HUD) to ``video``. Each env contributes an equal share of the episodes (the
-first ones it finishes), so short episodes are not over-represented.
+first ones it finishes), so short episodes are not over-represented. The episodes are those of the loop
+``embodied eval`` runs (embodied/rollout/episodes.py); a row also has its return and episode index.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from omegaconf import DictConfig
 
 from embodied.atomic import write_atomic
 from embodied.config import Reads, check, choice, positive_int
+from embodied.rollout.episodes import Episodes, Hook
 
 SPLITS = ("train", "val", "test")
 
@@ -49,7 +51,7 @@ def run(cfg: DictConfig | Reads, overrides: list[str] = ()) -> int:
     """``overrides``: the command line's ``key=value`` items; one that names a key nothing reads is an error."""
     import envs
 
-    from embodied.evaluation.agents import BUILTIN, make_agent
+    from embodied.rollout.actor import BUILTIN, make_actor
 
     cfg = cfg if isinstance(cfg, Reads) else Reads(cfg)
     policy = choice(cfg, "policy", [*BUILTIN, *envs.scripted_agents("house")])
@@ -73,38 +75,22 @@ def run(cfg: DictConfig | Reads, overrides: list[str] = ()) -> int:
     env = envs.make(**env_cfg)
     n = env.num_envs
     quota = np.full(n, episodes // n) + (np.arange(n) < episodes % n)
-    agent = make_agent(policy, seed=seed)
+    actor = make_actor(policy, seed=seed)
+    specs = _Specs()
+    writer = _Video(video, video_size, video_fps) if video else None
+    loop = Episodes(env, actor, quota, seed, [specs, *([writer] if writer else [])])
     records: list[dict] = []
-    counted = np.zeros(n, int)
     start = time.perf_counter()
-    obs = env.reset(seed=seed)
-    agent.reset(env, obs)
-    specs = [env.episode_spec(i) for i in range(n)]
-    recorder = _Video(video, video_size, video_fps) if video else None
     from rich.progress import Progress
 
     with Progress(transient=True) as bar:
         task = bar.add_task(f"sim {policy} on {split}", total=episodes)
-        steps = 0
-        while (counted < quota).any():
-            action = agent.act(env, obs)
-            if recorder:
-                recorder.before(env, obs, int(action[0]))
-            obs, reward, done, info = env.step({"action": action})
-            agent.commit(action, reward)
-            steps += 1
-            if recorder:
-                recorder.after(env, obs, float(reward[0]), bool(done[0]), bool(info["success"][0] == 1))
-            for i in np.flatnonzero(done):
-                if counted[i] < quota[i]:
-                    records.append({"env": int(i), **{k: float(info[k][i]) for k in env.metric_keys},
-                                    "spec": specs[i]})
-                    counted[i] += 1
-                    bar.advance(task)
-                specs[i] = env.episode_spec(i)
-    elapsed = time.perf_counter() - start
-    if recorder:
-        recorder.close()
+        for row in loop:
+            records.append({**row, "spec": specs.ended[row["env"]]})
+            bar.advance(task)
+    elapsed, steps = time.perf_counter() - start, loop.steps
+    if writer:
+        writer.close()
     summary = {k: float(np.mean([r[k] for r in records])) for k in env.metric_keys}
     result = {"policy": policy, "split": split, "episodes": len(records), "seed": seed, "num_envs": n,
               "env": env_cfg, "env_steps": steps * n, "seconds": round(elapsed, 3), "mean": summary,
@@ -121,7 +107,19 @@ def run(cfg: DictConfig | Reads, overrides: list[str] = ()) -> int:
     return 0
 
 
-class _Video:
+class _Specs(Hook):
+    """Each env's episode spec: of its running episode, and of the one that just ended (for its row)."""
+
+    def reset(self, env, obs):
+        self.running = [env.episode_spec(i) for i in range(env.num_envs)]
+        self.ended: list[dict | None] = [None] * env.num_envs
+
+    def after(self, env, actions, obs, reward, info):
+        for i in np.flatnonzero(obs["is_last"]):
+            self.ended[i], self.running[i] = self.running[i], env.episode_spec(i)
+
+
+class _Video(Hook):
     """Env 0's first episode as an H.264 MP4: first-person RGB | depth | top-down map, with a HUD."""
 
     def __init__(self, path: Path, size: int, fps: int):
@@ -131,22 +129,25 @@ class _Video:
         self.total, self.t, self.active = 0.0, 0, True
         self.pending: tuple | None = None
 
-    def before(self, env, obs: dict, action: int) -> None:
-        """Remember what the agent sees and the top-down map before ``action`` is applied."""
+    def before(self, env, obs, actions):
+        """Remember what the actor sees and the top-down map before the action is applied."""
         if self.active:
             self.pending = (obs["rgb"][0].copy(), obs["depth"][0].copy(), env.render_topdown(0, self.size),
-                            int(obs["episode_index"][0]), int(np.argmax(obs["goal"][0])), action, env.max_steps)
+                            int(obs["episode_index"][0]), int(np.argmax(obs["goal"][0])), int(actions[0]),
+                            env.max_steps)
 
-    def after(self, env, obs: dict, reward: float, done: bool, success: bool) -> None:
+    def after(self, env, actions, obs, reward, info):
         from embodied.replay import frames
         from envs.house import categories
 
         if not self.active:
             return
         rgb, depth, top, ep, goal, action, steps = self.pending
-        self.total += reward
-        outcome = ("success" if success else "failure") if done else None
-        hud = frames.hud_items(self.t, steps, ep, categories.NAMES[goal], action, reward, self.total, outcome)
+        done = bool(obs["is_last"][0])
+        self.total += float(reward[0])
+        outcome = ("success" if info["success"][0] == 1 else "failure") if done else None
+        hud = frames.hud_items(self.t, steps, ep, categories.NAMES[goal], action, float(reward[0]), self.total,
+                               outcome)
         frame = frames.compose(rgb, depth, top, hud, size=self.size)
         for _ in range(self.fps if done else 1):  # hold the last view for a second
             self.writer.write(frame)

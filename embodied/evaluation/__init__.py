@@ -5,9 +5,10 @@ Public API:
 - ``evaluate.evaluate(EvalSettings(...), out_dir) -> metrics`` (what ``embodied eval`` runs): the agent
   and its reference policies over ``trials`` x ``episodes``, on Ray workers or in-process; writes
   ``metrics.json``, ``episodes.jsonl``, ``curve.png``, ``episodes/``, ``videos/`` and ``report.html``.
-- ``agents.make_agent("oracle"|"random"|CHECKPOINT, fewshot=n)``: batched agents (few-shot imitation
-  wraps the agent so that the oracle drives the first n episodes of each trial).
+- ``runner``: chunks of trials, each run by the episode loop (``embodied.rollout.episodes``) with an actor
+  from ``embodied.rollout.actor.make_actor("oracle"|"random"|SCRIPTED|CHECKPOINT, fewshot=n)`` (few-shot
+  imitation wraps the actor so that the oracle drives the first n episodes of each trial).
 - ``stats``: Wilson (success) and Student-t (other metrics) 95% intervals per episode index.
-- ``agents.PolicyAgent.attention()``: attention mass of the newest step over the trial, from the policy's
+- ``embodied.rollout.actor.PolicyActor.attention()``: attention mass of the newest step over the trial, from the policy's
   ``Policy.attention(state)`` (the Sink-KV transformer's, computed with ``kernels.reference_probs``).
 """

@@ -1,7 +1,8 @@
 """Run evaluation trials: in this process or as Ray tasks, one chunk of trials per task.
 
-A chunk is a batch of envs, one trial each: every env runs exactly ``episodes`` episodes in its house
-(one trial), and the per-episode metrics come back as rows: the return and the env's own ``metric_keys``.
+A chunk is a batch of envs, one trial each, driven by the episode loop (embodied/rollout/episodes.py):
+every env runs exactly ``episodes`` episodes in its house (one trial), and the per-episode metrics come
+back as rows: the return and the env's own ``metric_keys``.
 Any backend of the env contract runs (``env['name']``, default house). Chunks are seeded from the
 evaluation seed and their index, so a run is reproducible whatever the number of workers.
 """
@@ -13,6 +14,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
+
+from embodied.rollout.actor import Actor, make_actor
+from embodied.rollout.episodes import Episodes, Hook
 
 
 @dataclasses.dataclass
@@ -47,54 +51,49 @@ def chunk_seed(seed: int, chunk: int) -> int:
 
 
 def run_task(task: Task, progress: Callable[[int], None] | None = None) -> list[dict]:
-    """Run one chunk; returns one row per episode: trial id, episode index, policy, and the metrics."""
+    """Run one chunk; returns one row per episode: trial id, episode index, policy, return and the metrics."""
     import envs
-    from embodied.evaluation.agents import make_agent
     from embodied.replay.recorder import EpisodeRecorder
 
     seed = chunk_seed(task.seed, task.chunk)
     backend = {"name": "house", **task.env}
     env = envs.make(**backend, num_envs=task.trials, seed=seed, episodes_per_trial=task.episodes)
-    # episode files replay through the simulator: only backends that describe their episodes can record
-    recording = task.record != "none" and bool(task.record_dir) and hasattr(env, "episode_spec")
-    agent = make_agent(task.policy, seed=seed, fewshot=task.fewshot, greedy=task.greedy,
+    actor = make_actor(task.policy, seed=seed, fewshot=task.fewshot, greedy=task.greedy,
                        max_steps=task.episodes * task.max_episode_steps + 1, backend=backend["name"])
-    recorder = None
-    if recording:
+    hooks: list[Hook] = []
+    # episode files replay through the simulator: only backends that describe their episodes can record
+    if task.record != "none" and task.record_dir and hasattr(env, "episode_spec"):
         recorder = EpisodeRecorder(task.record_dir, which=task.record, frames=task.record_frames,
-                                   prefix=f"{_slug(agent.name)}-c{task.chunk:04d}-", max_trials=1,
+                                   prefix=f"{_slug(actor.name)}-c{task.chunk:04d}-", max_trials=1,
                                    meta={"policy": task.policy, "chunk": task.chunk, "fewshot": task.fewshot,
                                          "first_trial": task.first_trial})  # trial id = first_trial + env
+        hooks.append(_Recording(recorder, actor))
     rows: list[dict] = []
-    done = np.zeros(task.trials, np.int64)
-    returns = np.zeros(task.trials, np.float64)
     try:
-        obs = env.reset(seed=seed)
-        agent.reset(env, obs)
-        if recorder:
-            recorder.reset(env, obs)
-        while (done < task.episodes).any():
-            episode = np.asarray(obs["episode_index"]).copy()
-            action = agent.act(env, obs)
-            attention = agent.attention() if recorder else None
-            obs, reward, last, info = env.step({"action": action})
-            agent.commit(action, reward)
-            if recorder:
-                recorder.step(env, action, obs, reward, info, attention=attention)
-            returns += reward
-            finished = 0
-            for i in np.flatnonzero(np.asarray(obs["is_last"]) & (done < task.episodes)):
-                rows.append({"policy": task.policy, "trial": task.first_trial + int(i),
-                             "episode_index": int(episode[i]), "return": float(returns[i]),
-                             **{k: float(info[k][i]) for k in env.metric_keys}})
-                done[i] += 1
-                finished += 1
-            returns[np.asarray(obs["is_last"], bool)] = 0.0
-            if finished and progress:
-                progress(finished)
+        for row in Episodes(env, actor, task.episodes, seed, hooks):
+            env_id = row.pop("env")
+            rows.append({"policy": task.policy, "trial": task.first_trial + env_id, **row})
+            if progress:
+                progress(1)
     finally:
         env.close()
     return rows
+
+
+class _Recording(Hook):
+    """Episode files of the chunk's episodes, each step with the attention of the actor that chose it."""
+
+    def __init__(self, recorder, actor: Actor):
+        self.recorder, self.actor, self.attention = recorder, actor, None
+
+    def reset(self, env, obs):
+        self.recorder.reset(env, obs)
+
+    def before(self, env, obs, actions):
+        self.attention = self.actor.attention()
+
+    def after(self, env, actions, obs, reward, info):
+        self.recorder.step(env, actions, obs, reward, info, attention=self.attention)
 
 
 def _slug(name: str) -> str:

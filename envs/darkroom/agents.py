@@ -1,9 +1,10 @@
-"""Scripted Darkroom agents for evaluation (duck-typed: nothing here imports ``embodied``).
+"""Scripted Darkroom agents for evaluation, of the shape of ``embodied.rollout.actor.Actor`` (duck-typed:
+nothing here imports ``embodied``).
 
 An agent acts on a whole env batch: ``reset(env, obs)`` after ``env.reset``, ``act(env, obs) -> (N,) int64``,
 ``commit(actions, reward)`` after each ``env.step`` with the actions actually taken and the rewards it
-returned. These agents use only the observations, the rewards and the grid size (``env.obs_space``),
-never the env's goal. The optimal policy is ``env.oracle_action()``.
+returned, ``attention()`` (None: nothing to record). These agents use only the observations, the rewards
+and the grid size (``env.obs_space``), never the env's goal. The optimal policy is ``env.oracle_action()``.
 """
 from __future__ import annotations
 
@@ -89,3 +90,6 @@ class ExploreExploitAgent:
         found = (np.asarray(reward) > 0) & ~self._known
         self._goal[found] = end[found]
         self._known |= found
+
+    def attention(self) -> None:
+        return None  # no attention to record in episode files

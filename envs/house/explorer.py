@@ -12,8 +12,8 @@ episode. Both use only the simulator's ground truth that a mapping robot with od
 what its camera sees); the oracle's path to a seen object is the one liberty (a planner on the map would
 walk a slightly longer path).
 
-Duck-typed evaluation agents (``reset`` / ``act`` / ``commit``, as ``envs.darkroom.agents``): nothing here
-imports ``embodied``.
+Evaluation agents of the shape of ``embodied.rollout.actor.Actor`` (``reset`` / ``act`` / ``commit`` /
+``attention``, as ``envs.darkroom.agents``), duck-typed: nothing here imports ``embodied``.
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from embodied.evaluation.agents import PolicyAgent
+from embodied.rollout.actor import PolicyActor
 from embodied.kernels import reference_probs
 from embodied.policy import build
 from embodied.policy.attention import SinkAttention
@@ -47,7 +47,7 @@ def test_probabilities_reconstruct_the_layer_output(sink):
         torch.testing.assert_close(expected, out, rtol=1e-5, atol=1e-5)
 
 
-def test_the_agent_reads_each_layers_attention_over_the_trial():
+def test_the_actor_reads_each_layers_attention_over_the_trial():
     torch.manual_seed(1)
     cfg = OmegaConf.load("configs/policy/relic_small.yaml")
     cfg.d_model, cfg.layers, cfg.mlp_hidden, cfg.encoder.channels, cfg.encoder.feature_dim = 32, 2, 64, [4, 8, 8], 16
@@ -56,7 +56,7 @@ def test_the_agent_reads_each_layers_attention_over_the_trial():
                  "goal": gymnasium.spaces.Box(0, 1, (5,), np.float32),
                  "gps": gymnasium.spaces.Box(-100, 100, (2,), np.float32)}
     policy = build(cfg, obs_space, {"action": gymnasium.spaces.Discrete(6)})
-    agent = PolicyAgent(policy, max_steps=16)
+    agent = PolicyActor(policy, max_steps=16)
     rng = np.random.default_rng(0)
     for t in range(9):
         obs = {"rgb": rng.integers(0, 256, (2, 16, 16, 3), dtype=np.uint8), "goal": np.eye(5, dtype=np.float32)[[1, 3]],
@@ -74,5 +74,5 @@ def test_the_agent_reads_each_layers_attention_over_the_trial():
         assert len(per_layer) == cfg.layers
         for env in range(2):  # the layer average is what attention() reports
             np.testing.assert_allclose(np.mean([layer[env] for layer in per_layer], 0), w[env], rtol=1e-6)
-    assert PolicyAgent(build(OmegaConf.load("configs/policy/gru.yaml"), obs_space,
+    assert PolicyActor(build(OmegaConf.load("configs/policy/gru.yaml"), obs_space,
                              {"action": gymnasium.spaces.Discrete(6)})).attention() is None

@@ -1,24 +1,31 @@
-"""What drives the env during evaluation: the oracle, a uniform random policy, a backend's scripted
-agent (its module's ``AGENTS``, e.g. Darkroom's ``explorer``), or a trained checkpoint.
+"""Actors: what chooses the actions of a batched env outside training (``embodied eval``, ``embodied sim``,
+the benchmarks' probes): the oracle, a uniform random policy, a backend's scripted reference (its module's
+``AGENTS``, e.g. Darkroom's ``explorer``) or a trained checkpoint. (Not Ray actors: those are the env
+workers of ``embodied.rollout.worker``.)
 
-All agents act on a whole env batch: ``reset(env, obs)`` after ``env.reset``, ``act(env, obs)`` gives
-the proposed action per env, ``commit(actions, reward)`` after the step tells the agent what was
-actually taken and what it earned (few-shot imitation overrides the agent with the oracle for the first
-episodes of a trial, and a recurrent policy must see the oracle's actions as its previous actions),
-``attention()`` gives per env the attention mass of the last step over the earlier steps of the trial,
-where the policy exposes it.
+An actor acts on a whole env batch and owns what carries over between its steps (a recurrent state, the
+previous action and reward): ``reset(env, obs)`` after ``env.reset``, ``act(env, obs)`` gives the
+proposed action per env, ``commit(actions, reward)`` after the step tells it what was actually taken and
+what it earned (few-shot imitation overrides the actor with the oracle for the first episodes of a trial,
+and a recurrent policy must see the oracle's actions as its previous actions), ``attention()`` gives per
+env the attention mass of the last step over the earlier steps of the trial, or None where there is none.
+The scripted references in ``envs`` have this shape without importing it (``envs`` never imports
+``embodied``).
 """
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 BUILTIN = ("oracle", "random")
 
 
-class Agent:
-    name = "agent"
+class Actor(Protocol):
+    """The shape every actor has; subclasses inherit the no-op ``reset``, ``commit`` and ``attention``."""
+
+    name: str
 
     def reset(self, env, obs: dict[str, np.ndarray]) -> None:
         pass
@@ -33,7 +40,7 @@ class Agent:
         return None
 
 
-class OracleAgent(Agent):
+class OracleActor(Actor):
     """The simulator's shortest-path oracle (best next action, including turning to see and stopping)."""
     name = "oracle"
 
@@ -41,7 +48,7 @@ class OracleAgent(Agent):
         return np.asarray(env.oracle_action(), np.int64)
 
 
-class RandomAgent(Agent):
+class RandomActor(Actor):
     """Uniform over the discrete actions, seeded."""
     name = "random"
 
@@ -52,7 +59,7 @@ class RandomAgent(Agent):
         return self.rng.integers(0, env.act_space["action"].n, size=len(obs["is_first"]), dtype=np.int64)
 
 
-class PolicyAgent(Agent):
+class PolicyActor(Actor):
     """A trained :class:`embodied.policy.interface.Policy` with its recurrent state over the whole trial.
 
     Actions are sampled from the policy's distribution (``greedy=True``: arg-max). ``attention()`` reads
@@ -109,48 +116,48 @@ class PolicyAgent(Agent):
         return None if layers is None else [np.mean(env, axis=0) for env in zip(*layers)]
 
 
-class FewShot(Agent):
-    """Few-shot imitation: the oracle drives the first ``n`` episodes of each trial, the agent the rest.
+class FewShot(Actor):
+    """Few-shot imitation: the oracle drives the first ``n`` episodes of each trial, the actor the rest.
 
-    The agent still steps on every observation (its context holds the demonstrations).
+    The actor still steps on every observation (its context holds the demonstrations).
     """
 
-    def __init__(self, agent: Agent, n: int):
-        self.agent, self.n, self.oracle = agent, n, OracleAgent()
-        self.name = agent.name
+    def __init__(self, actor: Actor, n: int):
+        self.actor, self.n, self.oracle = actor, n, OracleActor()
+        self.name = actor.name
 
     def reset(self, env, obs):
-        self.agent.reset(env, obs)
+        self.actor.reset(env, obs)
 
     def act(self, env, obs):
-        own = self.agent.act(env, obs)
+        own = self.actor.act(env, obs)
         demo = np.asarray(obs["episode_index"]) < self.n
         return np.where(demo, self.oracle.act(env, obs), own) if demo.any() else own
 
     def commit(self, actions, reward):
-        self.agent.commit(actions, reward)
+        self.actor.commit(actions, reward)
 
     def attention(self):
-        return self.agent.attention()
+        return self.actor.attention()
 
 
-def make_agent(policy: str, seed: int = 0, fewshot: int = 0, max_steps: int = 4096, greedy: bool = False,
-               device: str = "cpu", backend: str = "house") -> Agent:
-    """``"oracle"``, ``"random"``, a scripted agent of ``backend`` or a checkpoint path (loaded with the
+def make_actor(policy: str, seed: int = 0, fewshot: int = 0, max_steps: int = 4096, greedy: bool = False,
+               device: str = "cpu", backend: str = "house") -> Actor:
+    """``"oracle"``, ``"random"``, a scripted reference of ``backend`` or a checkpoint path (loaded with the
     trainer's ``load_policy``)."""
     import envs
 
     scripted = envs.scripted_agents(backend)
     if policy == "oracle":
-        agent: Agent = OracleAgent()
+        actor: Actor = OracleActor()
     elif policy == "random":
-        agent = RandomAgent(seed)
+        actor = RandomActor(seed)
     elif policy in scripted:
-        agent = scripted[policy](seed=seed)
+        actor = scripted[policy](seed=seed)
     else:
         from embodied.learner.checkpoint import load_policy
 
         net, _ = load_policy(policy, device)
-        agent = PolicyAgent(net, name=Path(policy).stem, max_steps=max_steps, greedy=greedy, seed=seed,
+        actor = PolicyActor(net, name=Path(policy).stem, max_steps=max_steps, greedy=greedy, seed=seed,
                             device=device)
-    return FewShot(agent, fewshot) if fewshot > 0 else agent
+    return FewShot(actor, fewshot) if fewshot > 0 else actor
