@@ -9,6 +9,7 @@ Agents (trained by the commands in configs/experiment/incontext_darkroom.yaml; b
   no_partial_updates  runs/incontext_darkroom_full   the main agent trained with one update per trial
   grad_context_none   runs/incontext_darkroom_ctxnone  partial updates without gradients into the older context
   grad_context_50     runs/incontext_darkroom_ctx50    ... with gradients into its last 50 steps only
+  gru_grad_context_none  runs/incontext_darkroom_gru_ctxnone  the GRU, partial updates without gradients into the older context
 References on the same trials: optimal (knows the goal), random, explorer (sweeps the grid until it finds
 the goal, then goes straight to it in every later episode).
 
@@ -43,7 +44,8 @@ from embodied.atomic import write_atomic
 
 AGENTS = {"main": "incontext_darkroom", "no_inter_episode": "incontext_darkroom_intra",
           "gru": "incontext_darkroom_gru", "no_partial_updates": "incontext_darkroom_full",
-          "grad_context_none": "incontext_darkroom_ctxnone", "grad_context_50": "incontext_darkroom_ctx50"}
+          "grad_context_none": "incontext_darkroom_ctxnone", "grad_context_50": "incontext_darkroom_ctx50",
+          "gru_grad_context_none": "incontext_darkroom_gru_ctxnone"}
 REFERENCES = ("oracle", "random", "explorer")
 LABELS = {"oracle": "optimal", "random": "random", "explorer": "explore-then-exploit (scripted)"}
 
@@ -136,7 +138,8 @@ def plot(results: dict, refs: dict, runs: dict, out: Path) -> None:
     fig, (ax, ax_train) = plt.subplots(1, 2, figsize=(12, 4.2))
     styles = {"main": ("tab:blue", "-"), "no_inter_episode": ("tab:red", "-"), "gru": ("tab:purple", "-"),
               "no_partial_updates": ("tab:orange", "-"), "grad_context_none": ("tab:cyan", "-"),
-              "grad_context_50": ("tab:olive", "-"), "oracle": ("tab:green", "--"), "random": ("tab:gray", ":"),
+              "grad_context_50": ("tab:olive", "-"),
+              "gru_grad_context_none": ("tab:pink", "--"), "oracle": ("tab:green", "--"), "random": ("tab:gray", ":"),
               "explorer": ("black", "-.")}
     for name, res in {**results, **refs}.items():
         pts = res["curve"]["return_over_optimal"]
