@@ -56,7 +56,7 @@ bench: setup
 	for b in benchmarks/*.py; do $(BIN)/python $$b; done
 
 # Env steps/s of `embodied train` next to sample-factory APPO and sb3-contrib RecurrentPPO (same env, trunk and core),
-# ~22 min on 2 cores; their side envs (benchmarks/peer/sideenv.sh) are built under $(SIDEENV) on first use.
+# ~30 min on 2 cores; their side envs (benchmarks/peer/sideenv.sh) are built under $(SIDEENV) on first use.
 peer: setup
 	$(BIN)/python benchmarks/peer_throughput.py $(PEER_ARGS)
 

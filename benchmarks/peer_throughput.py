@@ -8,6 +8,10 @@ episode cap) with the trunk of our default ``cnn`` encoder (strided 3x3 convs 16
 - ``sb3``:  sb3-contrib 2.9.2 RecurrentPPO, LSTM, 16 envs, n_steps 64 (benchmarks/peer/sb3_house.py);
 - ``ours``: ``embodied train cluster=inprocess policy=gru policy.encoder.frozen=false`` as users run it
   (subprocess of the CLI; trials of 512 steps, partial updates every 64);
+- ``ours_ctxnone``: the same with ``trainer.grad_context=none`` (partial updates without gradients into the older
+  context: the learner's work per step no longer grows with the trial; README, "How far back ...");
+- ``ours_sfschedule``: ours on sample-factory's work schedule (trials of 64 steps, one update per trial: no partial
+  updates, no refresh): what our code costs per unit of work, apart from the algorithm's extra work;
 - ``default``: ``embodied train`` with its default config (local Ray, frozen pretrained encoder, 32 px);
 - ``default_inprocess``: the same with ``cluster=inprocess`` (no Ray): ``ours_default_local_over_inprocess`` is
   what local Ray costs or gains in the CLI as users run it.
@@ -20,11 +24,12 @@ every update) over ``--seconds`` after the first report plus ``--warmup``; ours 
 from the end of the first rollout after the warm-up until at least ``--seconds`` have passed (at most
 3x ``--seconds``, then up to the last update).
 
-    python benchmarks/peer_throughput.py                       # ~22 min on 2 cores; make peer
+    python benchmarks/peer_throughput.py                       # ~30 min on 2 cores; make peer
     python benchmarks/peer_throughput.py --quick               # smoke test (~5 min: 15 s measured per system)
     python benchmarks/peer_throughput.py --only sb3,ours --resolutions 32 --seconds 60
 
-The last line of stdout is one JSON object: ``{sf,sb3,ours}_steps_per_s_{32,64}``, ``ours_over_sf_{32,64}``,
+The last line of stdout is one JSON object: ``{sf,sb3,ours,ours_ctxnone,ours_sfschedule}_steps_per_s_{32,64}``,
+``{ours,ours_ctxnone,ours_sfschedule}_over_sf_{32,64}``,
 ``ours_default_steps_per_s``, ``ours_default_over_sf_32``, ``ours_default_inprocess_steps_per_s``,
 ``ours_default_local_over_inprocess``, plus the settings, load averages and the
 measured windows (``windows``: seconds and env steps per system).
@@ -47,7 +52,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER = ROOT / "benchmarks" / "peer"
-SYSTEMS = ("sf", "sb3", "ours", "default", "default_inprocess")
+VARIANTS = {"ours": [], "ours_ctxnone": ["trainer.grad_context=none"],
+            "ours_sfschedule": ["trainer.rollout_steps=64", "trainer.update_every=64"]}
+SYSTEMS = ("sf", "sb3", *VARIANTS, "default", "default_inprocess")
 SF_FRAMES = re.compile(r"Total num frames: (\d+)")
 SF_READY = (re.compile(r"Decorrelating experience for 448 frames"), 2)  # both workers step all 8 envs
 SB3_PROGRESS = re.compile(r"^PEER_PROGRESS (\d+) ")
@@ -216,7 +223,7 @@ def main(argv: list[str]) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     side_env = {"PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
     for r in a.resolutions:
-        for system in ("sf", "sb3", "ours"):
+        for system in ("sf", "sb3", *VARIANTS):
             if system not in a.only:
                 continue
             key = f"{system}_{r}"
@@ -230,13 +237,14 @@ def main(argv: list[str]) -> dict:
                 cmd = [str(root / "peer-sb3" / "bin" / "python"), str(PEER / "sb3_house.py"), f"--resolution={r}"]
                 res = measure_peer(cmd, SB3_PROGRESS, work / f"{key}.log", a.seconds, a.warmup, side_env, work)
             else:
-                res = measure_ours([*OURS, f"env.resolution={r}"], work, key, a.seconds, a.warmup)
+                res = measure_ours([*OURS, *VARIANTS[system], f"env.resolution={r}"], work, key, a.seconds, a.warmup)
             res["load_avg_1m"] = [round(load, 2), round(os.getloadavg()[0], 2)]
             out[f"{system}_steps_per_s_{r}"] = round(res.pop("steps_per_s"), 1)
             out["windows"][key] = res
             print(f"{key}: {out[f'{system}_steps_per_s_{r}']} env steps/s {res}", file=sys.stderr)
-        if f"ours_steps_per_s_{r}" in out and f"sf_steps_per_s_{r}" in out:
-            out[f"ours_over_sf_{r}"] = round(out[f"ours_steps_per_s_{r}"] / out[f"sf_steps_per_s_{r}"], 3)
+        for ours in VARIANTS:
+            if f"{ours}_steps_per_s_{r}" in out and f"sf_steps_per_s_{r}" in out:
+                out[f"{ours}_over_sf_{r}"] = round(out[f"{ours}_steps_per_s_{r}"] / out[f"sf_steps_per_s_{r}"], 3)
     for system, overrides in (("default", []), ("default_inprocess", ["cluster=inprocess"])):
         if system not in a.only:
             continue
