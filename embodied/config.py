@@ -28,6 +28,49 @@ def load(command: str, overrides: Sequence[str] = ()) -> DictConfig:
     return cfg
 
 
+def load_keys(command: str, overrides: Sequence[str] = ()) -> DictConfig:
+    """``configs/<command>.yaml`` with ``key=value`` overrides, values read as YAML, for commands that choose no
+    config groups on the command line.
+
+    Hydra reads ``policy=...`` or ``cluster=...`` as a choice in the config group of that name, even for a
+    config that uses no such group; here every key is a plain key of the command's own file, so ``embodied eval
+    policy=runs/NAME cluster=inprocess`` needs no rewriting. The file's ``defaults`` entries ``{group: option}``
+    become sections (``configs/<group>/<option>.yaml``, its keys set as ``group.key=...``). ``+key=value`` adds a
+    key (which the command's :meth:`Reads.reject_unread` then names if nothing reads it); a ``key`` the config
+    lacks is an error.
+    """
+    from pathlib import Path
+
+    import yaml
+
+    import configs
+
+    root = Path(configs.__file__).parent
+    own = OmegaConf.load(root / f"{command}.yaml")
+    cfg = OmegaConf.create()
+    for entry in own.pop("defaults", []):
+        if entry != "_self_":
+            (group, option), = entry.items()
+            cfg[group] = OmegaConf.load(root / group / f"{option}.yaml")
+    cfg = OmegaConf.merge(cfg, own)
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        added, key = key.startswith("+"), key.lstrip("+")
+        if not sep or not key:
+            raise ConfigError(f"{command}: {item!r} is not key=value")
+        current = OmegaConf.select(cfg, key, default=KeyError)
+        if not added and current is KeyError:
+            raise ConfigError(f"{command}: {key} is not a key of configs/{command}.yaml (add one with +{key}=...)")
+        if isinstance(current, DictConfig):
+            raise ConfigError(f"{command}: {key} is a section of configs/{command}.yaml; set its keys ({key}.KEY=...)")
+        try:
+            value = yaml.safe_load(text) if text else text
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{command}: {item!r}: the value is not valid YAML ({str(e).splitlines()[0]})") from None
+        OmegaConf.update(cfg, key, value, merge=False, force_add=added)
+    return cfg
+
+
 class Reads(Mapping):
     """A composed config's resolved values that records every key the command reads.
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import yaml
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from embodied.config import ConfigError, Reads, check, choice, load, positive_int
+from embodied.config import ConfigError, Reads, check, choice, load_keys, positive_int
 from embodied.rollout.actor import BUILTIN
 from embodied.evaluation.evaluate import EvalSettings, evaluate, policy_label, trial_variant
 
@@ -97,30 +96,15 @@ def env_of(train_cfg: DictConfig, resolution: int | None = None) -> dict:
     return {k: v for k, v in env.items() if k not in ("num_envs", "episodes_per_trial", "seed", "split")}
 
 
-def _clashing_keys() -> set[str]:
-    """Keys of eval.yaml that are also the names of config groups."""
-    import configs
-
-    root = Path(configs.__file__).parent
-    groups = {p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("_")}
-    return groups & set(yaml.safe_load((root / "eval.yaml").read_text()))
-
-
 def main(argv: list[str]) -> int:
-    """Overrides of plain keys that share a name with a config group (``policy=``, ``cluster=``) are set
-    here: Hydra would read them as a choice within that group (the model or cluster to train with)."""
+    """eval.yaml has no config groups: its keys are read plainly (``policy=``, ``cluster=`` are its own keys, not
+    the training groups of the same names)."""
     if any(a in ("-h", "--help") for a in argv):
         import configs
 
         print(__doc__.strip() + "\n\nkeys (configs/eval.yaml):\n" + (Path(configs.__file__).parent / "eval.yaml").read_text())
         return 0
-    clash = _clashing_keys()
-    plain = [a for a in argv if a.split("=", 1)[0] in clash and "=" in a]
-    cfg = load("eval", [a for a in argv if a not in plain])
-    for arg in plain:
-        key, value = arg.split("=", 1)
-        cfg[key] = yaml.safe_load(value) if value else value
-    return run(cfg, argv)
+    return run(load_keys("eval", argv), argv)
 
 
 def run(cfg: DictConfig | Reads, overrides: list[str] = ()) -> int:

@@ -36,15 +36,10 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """``policy=`` is set here, after composing: Hydra would read it as a choice in the ``policy`` group
-    (the model to train)."""
-    from embodied.config import load
+    """``policy=`` is sim's own key here, not the training config group of that name."""
+    from embodied.config import load_keys
 
-    plain = [a for a in argv if a.startswith("policy=")]
-    cfg = load("sim", [a for a in argv if a not in plain])
-    for arg in plain:
-        cfg.policy = arg.split("=", 1)[1]
-    return run(cfg, argv)
+    return run(load_keys("sim", argv), argv)
 
 
 def run(cfg: DictConfig | Reads, overrides: list[str] = ()) -> int:

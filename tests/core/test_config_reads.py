@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from embodied.cli import main as cli
-from embodied.config import ConfigError, Reads, load
+from embodied.config import ConfigError, Reads, load_keys
 
 
 def one_line_error(capsys) -> str:
@@ -38,7 +38,7 @@ def test_sim_accepts_the_keys_it_reads_and_hands_the_env_section_on(tmp_path, ca
 
 
 def test_plain_marks_a_section_read_except_what_the_command_replaces():
-    cfg = Reads(load("sim"))
+    cfg = Reads(load_keys("sim"))
     env = cfg.plain("env", replaced=("split", "num_envs", "seed"))
     assert isinstance(env, dict) and env["name"] == "house"
     env["name"] = "changed"

@@ -7,7 +7,7 @@ import pytest
 
 from embodied.cli import main as cli
 from embodied.commands.eval import settings
-from embodied.config import ConfigError, load
+from embodied.config import ConfigError, load_keys
 
 SMALL = ["trials=3", "episodes=2", "chunk_size=2", "videos=2", "video_size=64", "seed=4"]
 
@@ -70,10 +70,23 @@ def test_bad_config_names_the_key(override, message, capsys):
     assert message in capsys.readouterr().err
 
 
+def test_keys_named_like_config_groups_are_plain_eval_keys():
+    """``policy`` and ``cluster`` are also training config groups; eval reads them as its own keys, as YAML."""
+    cfg = load_keys("eval", ["policy=runs/x", "cluster=inprocess", "references=[oracle, random]", "out=null",
+                             "seed=3", "greedy=true", "+extra=1"])
+    assert (cfg.policy, cfg.cluster, list(cfg.references), cfg.out, cfg.seed, cfg.greedy, cfg.extra) == \
+        ("runs/x", "inprocess", ["oracle", "random"], None, 3, True, 1)
+    with pytest.raises(ConfigError, match="trial is not a key of configs/eval.yaml"):
+        load_keys("eval", ["trial=3"])
+    sim = load_keys("sim", ["policy=explorer", "env.resolution=32"])  # the env section from configs/env/house.yaml
+    assert (sim.policy, sim.env.name, sim.env.resolution) == ("explorer", "house", 32)
+    with pytest.raises(ConfigError, match="env is a section of configs/sim.yaml"):
+        load_keys("sim", ["env=crafter"])
+
+
 def test_checkpoint_that_is_not_one_fails_early(tmp_path):
     bogus = tmp_path / "model.pt"
     bogus.write_bytes(b"garbage")
-    cfg = load("eval")
-    cfg.policy = str(bogus)
+    cfg = load_keys("eval", [f"policy={bogus}"])
     with pytest.raises(Exception, match="model.pt"):
         settings(cfg)
