@@ -4,10 +4,11 @@ Shows an outside RL stack picking the simulator up. The agent sees the frames th
 house-pretrained CNN (``house_cnn32``, frozen: a perception model like a pretrained ResNet, not training code);
 ``--encoder scratch`` learns a CNN from reward alone instead, which in 10 CPU minutes heads for the goal but
 never learns when to stop (success 0, as with our own trainer). The vector env
-(``gymnasium.make_vec(..., vectorization_mode="vector_entry_point")``) gives one batched simulator of ``--num-envs`` houses (SAME_STEP autoreset: the
-observation after an ending step is already the next episode's first, so no special handling is needed
-beyond not bootstrapping across ``terminated``). Prints the success rate of finished episodes per update
-and, at the end, the success of the trained policy and of a uniform random one on the test houses.
+(``gymnasium.make_vec(..., vectorization_mode="vector_entry_point")``) gives one batched simulator of
+``--num-envs`` houses (SAME_STEP autoreset: the observation after an ending step is already the next
+episode's first, so no special handling is needed beyond not bootstrapping across ``terminated``). Prints the
+success rate of finished episodes per update and, at the end, the success of the trained policy and of a
+uniform random one on the test houses.
 
     python benchmarks/gym_ppo_house.py [--minutes 4] [--num-envs 32] [--resolution 32]
     python benchmarks/gym_ppo_house.py --minutes 10                   # the README's figure
@@ -64,12 +65,19 @@ class Agent(nn.Module):
         return action, dist.log_prob(action), dist.entropy(), self.v(h).squeeze(-1)
 
 
-def pretrained_encoder(name: str, num_goals: int) -> nn.Module:
-    """The platform's shipped house CNN (32 px RGB-D, FiLM on the goal), frozen, as a plain torch module."""
-    from embodied.policy.encoders import VisualEncoder
+def pretrained_encoder(name: str, num_goals: int, resolution: int) -> nn.Module:
+    """The platform's shipped house CNN, frozen, as a plain torch module, built with the settings its training
+    report (``<name>.json`` beside the weights) records."""
+    from embodied.policy.encoders import VisualEncoder, weights_path
 
-    return VisualEncoder("cnn", 128, {"rgb": 3, "depth": 1}, channels=[16, 32, 64], grid=4, goal_size=num_goals,
-                         frozen=True, weights=name).eval()
+    trained = json.loads(weights_path(name).with_suffix(".json").read_text())["config"]
+    if trained["resolution"] != resolution:
+        raise SystemExit(f"--encoder {name} was trained on {trained['resolution']} px frames; use --resolution "
+                         f"{trained['resolution']} or --encoder scratch")
+    e = trained["encoder"]
+    images = {"rgb": 3, "depth": 1} if e["use_depth"] else {"rgb": 3}
+    return VisualEncoder(e["name"], e["feature_dim"], images, channels=e["channels"], grid=e["grid"],
+                         goal_size=num_goals if e["goal"] else 0, frozen=True, weights=name).eval()
 
 
 def _torch(obs: dict) -> dict[str, torch.Tensor]:
@@ -95,15 +103,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--max-steps", type=int, default=100)
     p.add_argument("--rollout", type=int, default=64)
     p.add_argument("--encoder", default="house_cnn32",
-                   help="shipped weights of a frozen house CNN (32 px only), or 'scratch' to train a CNN with PPO")
+                   help="shipped weights of a frozen house CNN (at the resolution it was trained on), or 'scratch' "
+                        "to train a CNN with PPO")
     a = p.parse_args(argv)
-    if a.encoder != "scratch" and a.resolution != 32:
-        p.error(f"--encoder {a.encoder} was trained on 32 px frames; use --resolution 32 or --encoder scratch")
     torch.manual_seed(0)
     kw = {"resolution": a.resolution, "max_steps": a.max_steps, "episodes_per_trial": 1}
     vec = gymnasium.make_vec("embodied/House-v0", num_envs=a.num_envs, vectorization_mode="vector_entry_point", **kw)
     space = vec.single_observation_space
-    encoder = None if a.encoder == "scratch" else pretrained_encoder(a.encoder, space["goal"].shape[0])
+    encoder = None if a.encoder == "scratch" else pretrained_encoder(a.encoder, space["goal"].shape[0], a.resolution)
     agent = Agent(space, int(vec.single_action_space.n), encoder)
     opt = torch.optim.Adam([q for q in agent.parameters() if q.requires_grad], lr=2.5e-4, eps=1e-5)
     obs, _ = vec.reset(seed=0)
