@@ -12,7 +12,6 @@ instead, freed blocks are reused at once; the cost is a resident size that stays
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 
 _M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
@@ -27,9 +26,8 @@ def keep_freed_memory() -> bool:
     if os.environ.get("EMBODIED_KEEP_FREED_MEMORY", "1") == "0":
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc (macOS, musl, Windows): their allocators cache on their own
+        mallopt = ctypes.CDLL(None).mallopt  # the C library already loaded into this process
+    except (OSError, TypeError, AttributeError):  # not glibc (macOS, musl, Windows): those allocators cache anyway
         return False
     _applied = bool(mallopt(_M_MMAP_MAX, 0)) and bool(mallopt(_M_TRIM_THRESHOLD, 1 << 30))
     return _applied
