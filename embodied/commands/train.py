@@ -49,6 +49,9 @@ def validate(cfg: DictConfig) -> None:
     from embodied.learner.ppo import grad_context_steps
 
     check(cfg, "trainer.grad_context", lambda g: _parses(grad_context_steps, g), "full, none or a positive integer")
+    if cfg.trainer.get("imitation_coef", 0) > 0:
+        teachers = ("oracle", *envs.scripted_agents(cfg.env.name))
+        choice(cfg, "trainer.imitation_teacher", teachers)
     if cfg.get("record", "none") != "none":
         from embodied.replay.recorder import parse_which
 

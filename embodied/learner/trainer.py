@@ -79,12 +79,13 @@ class Trainer:
         self.counters = {"env_steps": 0, "updates": 0, "rollouts": 0, "episodes": 0, "worker_restarts": 0,
                          "steps_discarded": 0}
         self.imitation = (float(tc.imitation_coef), int(tc.imitation_steps))
+        teacher = str(tc.get("imitation_teacher", "oracle")) if self.imitation[0] > 0 else None
         record = None
         if cfg.get("record", "none") != "none":
             record = {"directory": str(self.run_dir.resolve() / "episodes"), "which": str(cfg.record),
                       "frames": bool(cfg.get("record_frames", False))}
         self.pool = WorkerPool(env_cfg, seeds, remote, float(cfg.cluster.get("worker_cpus", 1.0)),
-                               on_restart=self._on_restart, factory=env_factory, oracle=self.imitation[0] > 0,
+                               on_restart=self._on_restart, factory=env_factory, teacher=teacher,
                                record=record, direct=bool(cfg.cluster.get("direct_calls", True)))
         self.collector = Collector(self.pool, self.envs_per_slot)
         spec = self.pool.call("spec")[0]
@@ -146,7 +147,7 @@ class Trainer:
         self._set_pending(half, obs)
 
     def _set_pending(self, half: int, obs: dict[str, np.ndarray]) -> None:
-        """The observations to act on next; the oracle's label (if any) is kept apart from them."""
+        """The observations to act on next; the teacher's label (if any) is kept apart from them."""
         self._labels[half] = obs.pop(ORACLE_KEY, None)
         self._pending[half] = obs
 

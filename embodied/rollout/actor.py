@@ -147,7 +147,7 @@ def make_actor(policy: str, seed: int = 0, fewshot: int = 0, max_steps: int = 40
     trainer's ``load_policy``)."""
     import envs
 
-    scripted = envs.scripted_agents(backend)
+    scripted = {} if policy in BUILTIN else envs.scripted_agents(backend)
     if policy == "oracle":
         actor: Actor = OracleActor()
     elif policy == "random":

@@ -78,12 +78,12 @@ class WorkerPool:
 
     def __init__(self, env_cfg: Mapping[str, Any], seeds: Sequence[Sequence[int]], remote: bool,
                  worker_cpus: float = 1.0, on_restart: Callable[[int, str], None] | None = None,
-                 factory: Callable[..., Any] | None = None, oracle: bool = False,
+                 factory: Callable[..., Any] | None = None, teacher: str | None = None,
                  record: Mapping[str, Any] | None = None, direct: bool = True):
         self.env_cfg, self.seeds, self.remote = dict(env_cfg), [list(s) for s in seeds], remote
         self.channels: list[Channel | None] = [None] * len(self.seeds)
         self.direct = direct and remote and not _ray_client()
-        self.factory, self.oracle, self.record = factory, oracle, record
+        self.factory, self.teacher, self.record = factory, teacher, record
         self.generations = [0] * len(self.seeds)  # starts of each worker: keeps recorded file names unique
         self.worker_cpus = worker_cpus
         self.on_restart = on_restart
@@ -97,7 +97,7 @@ class WorkerPool:
         """Start worker ``i`` on ``where`` (None: wherever Ray puts it, waiting for room) and wait until it is up."""
         record = self.record and {**self.record, "prefix": f"w{i}g{self.generations[i]}"}
         self.generations[i] += 1
-        args = (self.env_cfg, self.seeds[i], self.factory, self.oracle, record, self.encoder)
+        args = (self.env_cfg, self.seeds[i], self.factory, self.teacher, record, self.encoder)
         if not self.remote:
             return EnvWorker(*args)
         import ray

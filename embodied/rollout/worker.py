@@ -22,10 +22,14 @@ class EnvWorker:
     (a picklable callable returning an ``envs.contract.Env``) plugs in an env of one's own. With ``encoder``
     (``VisualEncoder.replica()`` of a frozen encoder) the worker returns the encoder's features instead of
     frames: the encoding runs in parallel in the workers and only small vectors travel to the learner.
+    With ``teacher`` (``"oracle"`` or a scripted reference of the backend, e.g. the house's
+    ``explorer_memory``) every observation carries that actor's action for the new state (``ORACLE_KEY``):
+    DAgger-style labels along the agent's own trajectory, one teacher per slot so a teacher with a memory
+    (a map of the trial) follows its own env batch.
     """
 
     def __init__(self, env_cfg: Mapping[str, Any], seeds: Sequence[int], factory: Callable[..., Any] | None = None,
-                 oracle: bool = False, record: Mapping[str, Any] | None = None,
+                 teacher: str | None = None, record: Mapping[str, Any] | None = None,
                  encoder: Mapping[str, Any] | None = None):
         from embodied.allocator import keep_freed_memory
 
@@ -35,7 +39,15 @@ class EnvWorker:
 
             factory = envs.make
         self.envs = [factory(**env_cfg, seed=int(seed)) for seed in seeds]
-        self.oracle = oracle
+        self.teachers = None
+        if teacher:
+            from embodied.rollout.actor import make_actor
+
+            if teacher == "oracle" and not hasattr(self.envs[0], "oracle_action"):
+                raise ValueError(f"env {env_cfg.get('name')!r} has no oracle_action(); the imitation term "
+                                 "(trainer.imitation_coef > 0) needs one (the house env has it)")
+            backend = str(env_cfg.get("name", "house"))
+            self.teachers = [make_actor(teacher, seed=int(seed), backend=backend) for seed in seeds]
         self.recorders = None
         if record:  # episode files (embodied/replay) written beside the env loop, one recorder per slot
             from embodied.replay.recorder import EpisodeRecorder
@@ -47,9 +59,6 @@ class EnvWorker:
         self.encoder = None
         if encoder is not None:
             self.use_encoder(encoder)
-        if oracle and not hasattr(self.envs[0], "oracle_action"):
-            raise ValueError(f"env {env_cfg.get('name')!r} has no oracle_action(); the imitation term "
-                             "(trainer.imitation_coef > 0) needs one (the house env has it)")
 
     def use_encoder(self, encoder: Mapping[str, Any]) -> None:
         """From now on return the features of this frozen encoder (``VisualEncoder.replica()``), not frames."""
@@ -67,10 +76,10 @@ class EnvWorker:
                 "num_envs": env.num_envs, "episodes_per_trial": env.episodes_per_trial}
 
     def _label(self, slot: int, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Add the oracle's best action for the new state (``ORACLE_KEY``) when asked to, and replace the
+        """Add the teacher's action for the new state (``ORACLE_KEY``) when there is one, and replace the
         frames by the encoder's features (``FEATURE_KEY``) when the worker has one."""
-        if self.oracle:
-            obs = {**obs, ORACLE_KEY: self.envs[slot].oracle_action()}
+        if self.teachers:
+            obs = {**obs, ORACLE_KEY: self.teachers[slot].act(self.envs[slot], obs)}
         if self.encoder is not None:
             from embodied.policy.encoders import FEATURE_KEY
 

@@ -1,14 +1,19 @@
-"""The oracle-imitation term: labels ride beside the observations, never into the policy, and teach."""
+"""The imitation term: a teacher's labels ride beside the observations, never into the policy, and teach."""
 from __future__ import annotations
 
 from dataclasses import replace
 
 import line_env
+import numpy as np
+import pytest
 import torch
 from helpers import filled_buffer, line_train_cfg
 
+from embodied.commands.train import validate
+from embodied.config import ConfigError, load
 from embodied.learner.ppo import imitation_loss
 from embodied.learner.trainer import Trainer
+from embodied.rollout.worker import ORACLE_KEY, EnvWorker
 
 
 def test_unlabelled_steps_do_not_count():
@@ -49,3 +54,41 @@ def test_imitation_term_teaches_the_oracle_actions():
         stats = learner.update(buf, 0, 16, torch.zeros(8))
     assert agreement() > max(0.9, before + 0.2)
     assert stats["imitation_loss"] < 0.5
+
+
+def labels_along(teacher: str, steps: int = 240) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A house worker labelled by ``teacher``, driven by the same seeded random actions whatever the teacher:
+    (labels, the env's shortest-path oracle actions, episode index) per step and env."""
+    env_cfg = {"name": "house", "num_envs": 4, "resolution": 16, "max_steps": 30, "episodes_per_trial": 8}
+    worker = EnvWorker(env_cfg, [11], teacher=teacher)
+    rng = np.random.default_rng(0)
+    obs = worker.reset(0, 11)
+    labels, oracle, episode = [], [], []
+    for _ in range(steps):
+        labels.append(obs[ORACLE_KEY])
+        oracle.append(worker.envs[0].oracle_action())
+        episode.append(obs["episode_index"].copy())
+        obs, *_ = worker.step(0, worker.envs[0].random_action(rng))
+    return np.array(labels), np.array(oracle), np.array(episode)
+
+
+def test_a_teacher_with_memory_labels_from_the_whole_trial():
+    memory, oracle, episode = labels_along("explorer_memory")
+    forgetful, _, episode_again = labels_along("explorer")
+    assert np.array_equal(episode, episode_again)  # the same trajectory under both teachers
+    first = episode == 0
+    assert np.array_equal(memory[first], forgetful[first])  # one episode seen: the same map
+    later = episode > 0
+    assert np.mean(memory[later] != forgetful[later]) > 0.05  # later episodes use the earlier ones' map
+    # with the map of the whole trial the goal category has been seen more often: the teacher heads straight
+    # for it (the shortest-path oracle's action) more often than the forgetful one
+    assert np.mean(memory[later] == oracle[later]) > np.mean(forgetful[later] == oracle[later])
+    labelled_by_oracle, oracle_again, _ = labels_along("oracle", steps=40)
+    assert np.array_equal(labelled_by_oracle, oracle_again)
+
+
+def test_an_unknown_teacher_is_a_config_error_naming_the_choices():
+    cfg = load("train", ["trainer.imitation_coef=1.0", "trainer.imitation_teacher=banana"])
+    with pytest.raises(ConfigError, match=r"trainer.imitation_teacher='banana'.*explorer_memory"):
+        validate(cfg)
+    validate(load("train", ["trainer.imitation_coef=1.0", "trainer.imitation_teacher=explorer_memory"]))
