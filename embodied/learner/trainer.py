@@ -21,7 +21,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import gymnasium
 import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -32,10 +31,9 @@ from embodied.learner.buffer import TrialBuffer
 from embodied.learner.ppo import PPOHyper, PPOLearner, grad_context_steps
 from embodied.learner.stats import EpisodeStats, ScalarLog
 from embodied.policy import build as build_policy
-from embodied.policy.encoders import FEATURE_KEY
 from embodied.rollout.collector import HALVES, Collector
 from embodied.rollout.pool import WorkerLost, WorkerPool
-from embodied.rollout.worker import ORACLE_KEY
+from embodied.rollout.transforms import split_label, stored_space
 
 log = logging.getLogger(__name__)
 
@@ -93,12 +91,10 @@ class Trainer:
         self.metric_keys = tuple(spec["metric_keys"])
         torch.manual_seed(_seed(cfg.seed, 3))  # the initial weights (the same on every rank)
         self.policy = build_policy(cfg.policy, self.obs_space, self.act_space).to(self.device)
-        stored = self.obs_space
-        if self.policy.frozen_encoder:  # the workers send the frozen encoder's features instead of frames
-            encoder = self.policy.encoder
-            self.pool.use_encoder(encoder.replica())
-            stored = {**{k: v for k, v in self.obs_space.items() if k not in encoder.image_keys},
-                      FEATURE_KEY: gymnasium.spaces.Box(-np.inf, np.inf, (encoder.feature_dim,), np.float32)}
+        frozen = self.policy.encoder if self.policy.frozen_encoder else None
+        if frozen is not None:  # the workers send the frozen encoder's features instead of frames
+            self.pool.use_encoder(frozen.replica())
+        stored = stored_space(self.obs_space, frozen)
         updates_per_rollout = self.T // self.U
         rollouts = max(1, -(-int(tc.total_steps) // (self.T * self.collector.num_envs * self.world)))
         hp = PPOHyper(lr=tc.lr, warmup_updates=tc.warmup_updates, lr_floor=tc.lr_floor,
@@ -148,8 +144,7 @@ class Trainer:
 
     def _set_pending(self, half: int, obs: dict[str, np.ndarray]) -> None:
         """The observations to act on next; the teacher's label (if any) is kept apart from them."""
-        self._labels[half] = obs.pop(ORACLE_KEY, None)
-        self._pending[half] = obs
+        self._pending[half], self._labels[half] = split_label(obs)
 
     def _bootstrap(self, stop: int) -> torch.Tensor:
         """Values of the pending observations at ``stop`` (they continue step ``stop - 1``'s episodes)."""

@@ -12,20 +12,16 @@ from typing import Any
 
 import numpy as np
 
-ORACLE_KEY = "oracle_action"  # an imitation label beside the observations, never a policy input
+from embodied.rollout.transforms import ObservationTransforms
 
 
 class EnvWorker:
     """``len(seeds)`` env batches, each built with its own seed by ``factory(**env_cfg, seed=...)``.
 
     The default factory is ``envs.make`` (``env_cfg['name']`` picks the backend); a custom factory
-    (a picklable callable returning an ``envs.contract.Env``) plugs in an env of one's own. With ``encoder``
-    (``VisualEncoder.replica()`` of a frozen encoder) the worker returns the encoder's features instead of
-    frames: the encoding runs in parallel in the workers and only small vectors travel to the learner.
-    With ``teacher`` (``"oracle"`` or a scripted reference of the backend, e.g. the house's
-    ``explorer_memory``) every observation carries that actor's action for the new state (``ORACLE_KEY``):
-    DAgger-style labels along the agent's own trajectory, one teacher per slot so a teacher with a memory
-    (a map of the trial) follows its own env batch.
+    (a picklable callable returning an ``envs.contract.Env``) plugs in an env of one's own. ``teacher`` and
+    ``encoder`` (``VisualEncoder.replica()`` of a frozen encoder) are the observation transforms of
+    :mod:`embodied.rollout.transforms`: an imitation label beside each observation, features for frames.
     """
 
     def __init__(self, env_cfg: Mapping[str, Any], seeds: Sequence[int], factory: Callable[..., Any] | None = None,
@@ -39,15 +35,6 @@ class EnvWorker:
 
             factory = envs.make
         self.envs = [factory(**env_cfg, seed=int(seed)) for seed in seeds]
-        self.teachers = None
-        if teacher:
-            from embodied.rollout.actor import make_actor
-
-            if teacher == "oracle" and not hasattr(self.envs[0], "oracle_action"):
-                raise ValueError(f"env {env_cfg.get('name')!r} has no oracle_action(); the imitation term "
-                                 "(trainer.imitation_coef > 0) needs one (the house env has it)")
-            backend = str(env_cfg.get("name", "house"))
-            self.teachers = [make_actor(teacher, seed=int(seed), backend=backend) for seed in seeds]
         self.recorders = None
         if record:  # episode files (embodied/replay) written beside the env loop, one recorder per slot
             from embodied.replay.recorder import EpisodeRecorder
@@ -56,18 +43,12 @@ class EnvWorker:
                                               backend=str(env_cfg.get("name", "house")),
                                               prefix=f"{record.get('prefix', '')}s{slot}-")
                               for slot in range(len(self.envs))]
-        self.encoder = None
-        if encoder is not None:
-            self.use_encoder(encoder)
+        self.transforms = ObservationTransforms(self.envs, seeds, teacher, str(env_cfg.get("name", "house")),
+                                                encoder)
 
     def use_encoder(self, encoder: Mapping[str, Any]) -> None:
         """From now on return the features of this frozen encoder (``VisualEncoder.replica()``), not frames."""
-        import torch
-
-        from embodied.policy.encoders import VisualEncoder
-
-        torch.set_num_threads(1)
-        self.encoder = VisualEncoder.from_replica(encoder)
+        self.transforms.use_encoder(encoder)
 
     def spec(self) -> dict[str, Any]:
         """Spaces and sizes, so the driver can build the policy and buffer without an env of its own."""
@@ -75,29 +56,17 @@ class EnvWorker:
         return {"obs_space": env.obs_space, "act_space": env.act_space, "metric_keys": tuple(env.metric_keys),
                 "num_envs": env.num_envs, "episodes_per_trial": env.episodes_per_trial}
 
-    def _label(self, slot: int, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Add the teacher's action for the new state (``ORACLE_KEY``) when there is one, and replace the
-        frames by the encoder's features (``FEATURE_KEY``) when the worker has one."""
-        if self.teachers:
-            obs = {**obs, ORACLE_KEY: self.teachers[slot].act(self.envs[slot], obs)}
-        if self.encoder is not None:
-            from embodied.policy.encoders import FEATURE_KEY
-
-            features = self.encoder.features(obs)
-            obs = {**{k: v for k, v in obs.items() if k not in self.encoder.image_keys}, FEATURE_KEY: features}
-        return obs
-
     def reset(self, slot: int, seed: int) -> dict[str, np.ndarray]:
         obs = self.envs[slot].reset(seed=int(seed))
         if self.recorders:
             self.recorders[slot].reset(self.envs[slot], obs)
-        return self._label(slot, obs)
+        return self.transforms(slot, self.envs[slot], obs)
 
     def step(self, slot: int, action: np.ndarray):
         obs, reward, done, info = self.envs[slot].step({"action": action})
         if self.recorders:
             self.recorders[slot].step(self.envs[slot], action, obs, reward, info)
-        return self._label(slot, obs), reward, done, info
+        return self.transforms(slot, self.envs[slot], obs), reward, done, info
 
     def pid(self) -> int:
         return os.getpid()

@@ -13,7 +13,8 @@ from embodied.commands.train import validate
 from embodied.config import ConfigError, load
 from embodied.learner.ppo import imitation_loss
 from embodied.learner.trainer import Trainer
-from embodied.rollout.worker import ORACLE_KEY, EnvWorker
+from embodied.rollout.transforms import ORACLE_KEY
+from embodied.rollout.worker import EnvWorker
 
 
 def test_unlabelled_steps_do_not_count():

@@ -1,0 +1,73 @@
+"""What an env worker does to each observation before it travels to the learner, in one place.
+
+Two transforms, both optional: a *teacher* (the env's oracle or one of its scripted references) adds its
+action for the new state under ``ORACLE_KEY`` (an imitation label: it rides beside the observation and
+never reaches the policy; the trainer splits it off with :func:`split_label`), and a *frozen encoder*
+replaces the frames of its image keys by its features under ``FEATURE_KEY``, so the encoding runs in
+parallel in the workers and only small vectors travel. :func:`stored_space` is the space the learner then
+stores. One teacher per env batch: a teacher with a memory (a map of the trial) follows its own batch.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import gymnasium
+import numpy as np
+
+ORACLE_KEY = "oracle_action"  # the teacher's label beside the observations, never a policy input
+
+
+class ObservationTransforms:
+    """The transforms of one worker's env batches (``envs``, one per slot)."""
+
+    def __init__(self, envs: Sequence[Any], seeds: Sequence[int], teacher: str | None = None,
+                 backend: str = "house", encoder: Mapping[str, Any] | None = None):
+        self.teachers = None
+        if teacher:
+            from embodied.rollout.actor import make_actor
+
+            if teacher == "oracle" and not hasattr(envs[0], "oracle_action"):
+                raise ValueError(f"env {backend!r} has no oracle_action(); the imitation term "
+                                 "(trainer.imitation_coef > 0) needs one (the house env has it)")
+            self.teachers = [make_actor(teacher, seed=int(seed), backend=backend) for seed in seeds]
+        self.encoder = None
+        if encoder is not None:
+            self.use_encoder(encoder)
+
+    def use_encoder(self, replica: Mapping[str, Any]) -> None:
+        """From now on replace frames by the features of this frozen encoder (``VisualEncoder.replica()``)."""
+        import torch
+
+        from embodied.policy.encoders import VisualEncoder
+
+        torch.set_num_threads(1)
+        self.encoder = VisualEncoder.from_replica(replica)
+
+    def __call__(self, slot: int, env: Any, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """``obs`` of ``env`` (the batch in ``slot``) as it travels: labelled, frames replaced."""
+        if self.teachers:
+            obs = {**obs, ORACLE_KEY: self.teachers[slot].act(env, obs)}
+        if self.encoder is not None:
+            from embodied.policy.encoders import FEATURE_KEY
+
+            features = self.encoder.features(obs)
+            obs = {**{k: v for k, v in obs.items() if k not in self.encoder.image_keys}, FEATURE_KEY: features}
+        return obs
+
+
+def stored_space(obs_space: Mapping[str, gymnasium.Space], encoder: Any | None) -> dict[str, gymnasium.Space]:
+    """The space of what arrives from the workers: ``obs_space`` with ``encoder``'s image keys (a frozen
+    :class:`~embodied.policy.encoders.VisualEncoder`, or None) replaced by its features."""
+    if encoder is None:
+        return dict(obs_space)
+    from embodied.policy.encoders import FEATURE_KEY
+
+    return {**{k: v for k, v in obs_space.items() if k not in encoder.image_keys},
+            FEATURE_KEY: gymnasium.spaces.Box(-np.inf, np.inf, (encoder.feature_dim,), np.float32)}
+
+
+def split_label(obs: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """The observation without the teacher's label, and the label (None when there is no teacher)."""
+    obs = dict(obs)
+    return obs, obs.pop(ORACLE_KEY, None)
