@@ -14,6 +14,8 @@ resolution and episode cap, and reports:
   control's (paired per trial: both run the same houses, goals and starts), with its interval;
 - the attention probe: per layer, the share of the main agent's attention (of steps in episodes 2+) that
   goes to earlier episodes of the trial, beside the share uniform attention would give;
+- the memory probe: for every variant, on the steps where the scripted explorer with the trial's map and
+  the one without it would act differently, the share of the agent's actions that follow each;
 - context extrapolation: the main agent, trained on trials of T steps, run on trials of about 4T steps;
   success of the episodes that start in each quarter [0,T), [T,2T), [2T,3T), [3T,4T) of the trial, and the
   last quarter minus episode 1.
@@ -179,28 +181,47 @@ def main_minus_control(main: np.ndarray, control: np.ndarray) -> dict:
             "meets_issue_bar": bool(np.mean(diff) >= 0.10 and lo > 0)}
 
 
-def attention_by_layer(file: Path, env: dict, trials: int, episodes: int, seed: int) -> dict | None:
-    """Per layer: the share of attention that steps of episodes 2+ put on earlier episodes of the trial
-    (mean over steps and envs), and the share uniform attention over the visible steps would give. Runs
-    each env until the first trial ends. None when the policy has no attention to probe."""
-    import envs
+def policy_actor(file: Path, env: dict, episodes: int, seed: int):
+    """The checkpoint ``file`` as an actor with a context long enough for a whole trial."""
     from embodied.rollout.actor import PolicyActor
 
     net, _ = checkpoint.load_policy(file)
-    agent = PolicyActor(net, max_steps=episodes * int(env["max_steps"]) + 1, seed=seed)
+    return PolicyActor(net, max_steps=episodes * int(env["max_steps"]) + 1, seed=seed)
+
+
+def walk_one_trial(agent, env: dict, trials: int, episodes: int, seed: int):
+    """``agent`` (an actor) in ``trials`` test houses, each env until the first trial ends: yields
+    ``(sim, obs, action)`` before each step."""
+    import envs
+
     sim = envs.make(**{"name": "house", **env}, num_envs=trials, seed=seed, episodes_per_trial=episodes)
-    obs = sim.reset(seed=seed)
-    agent.reset(sim, obs)
+    try:
+        obs = sim.reset(seed=seed)
+        agent.reset(sim, obs)
+        while True:
+            action = agent.act(sim, obs)
+            yield sim, obs, action
+            obs, reward, _, _ = sim.step({"action": action})
+            agent.commit(action, reward)
+            if np.asarray(obs["is_trial_first"]).any():
+                return
+    finally:
+        sim.close()
+
+
+def attention_by_layer(file: Path, env: dict, trials: int, episodes: int, seed: int) -> dict | None:
+    """Per layer: the share of attention that steps of episodes 2+ put on earlier episodes of the trial
+    (mean over steps and envs), and the share uniform attention over the visible steps would give. None
+    when the policy has no attention to probe."""
     history: list[np.ndarray] = []  # episode index of every step so far, per env (slot t = step t of the trial)
     shares: list[list[float]] = []
     uniform: list[float] = []
-    while True:
+    agent = policy_actor(file, env, episodes, seed)
+    for _, obs, _ in walk_one_trial(agent, env, trials, episodes, seed):
         episode = np.asarray(obs["episode_index"]).copy()
-        action = agent.act(sim, obs)
         history.append(episode)
         layers = agent.layer_attention()
         if layers is None:  # the policy has no attention to probe
-            sim.close()
             return None
         shares = shares or [[] for _ in layers]
         past = np.stack(history, 1)  # (B, t + 1)
@@ -211,13 +232,31 @@ def attention_by_layer(file: Path, env: dict, trials: int, episodes: int, seed: 
                 if mass.sum() > 0:
                     shares[layer].append(float(mass[earlier].sum() / mass.sum()))
             uniform.append(float(earlier.mean()))
-        obs, reward, _, _ = sim.step({"action": action})
-        agent.commit(action, reward)
-        if np.asarray(obs["is_trial_first"]).any():
-            break
-    sim.close()
     return {"share_to_earlier_episodes": [stats.summarize("share", s) for s in shares],
             "uniform_share": stats.summarize("share", uniform), "steps": len(history), "trials": trials}
+
+
+def memory_use(agent, env: dict, trials: int, episodes: int, seed: int) -> dict:
+    """Whether ``agent`` (an actor) acts on what it saw in earlier episodes. Along its own trajectory, the scripted
+    explorer that keeps its map over the trial and the one that forgets it at every episode are asked for
+    their action; on the steps of episodes 2+ where they differ (the earlier episodes' map changes the
+    action), the share of the agent's actions that match each, per trial (intervals over trials). An agent
+    without memory has no reason to prefer the map's action there; one that uses its memory does."""
+    from embodied.rollout.actor import make_actor
+
+    keep, forget = (make_actor(name, seed=seed, backend="house") for name in ("explorer_memory", "explorer"))
+    count, with_map, without = np.zeros(trials), np.zeros(trials), np.zeros(trials)
+    for sim, obs, action in walk_one_trial(agent, env, trials, episodes, seed):
+        a, b = keep.act(sim, obs), forget.act(sim, obs)
+        differ = (a != b) & (np.asarray(obs["episode_index"]) > 0)
+        count += differ
+        with_map += differ & (action == a)
+        without += differ & (action == b)
+    seen = count > 0
+    return {"steps": int(count.sum()), "trials": int(seen.sum()),
+            "follows_memory": stats.summarize("share", with_map[seen] / count[seen]),
+            "follows_forgetful": stats.summarize("share", without[seen] / count[seen]),
+            "memory_minus_forgetful": stats.summarize("share", (with_map - without)[seen] / count[seen])}
 
 
 def plot_attention(probe: dict, path: Path) -> None:
@@ -299,6 +338,11 @@ def table(result: dict) -> str:
         shares = ", ".join(f"layer {i + 1} {_ci(s)}" for i, s in enumerate(probe["share_to_earlier_episodes"]))
         lines += ["", f"Attention share to earlier episodes (main, steps of episodes 2+): {shares}; uniform "
                       f"attention over the visible steps would give {probe['uniform_share']['mean']:.3f}."]
+    for name, m in result.get("memory_probe", {}).items():
+        lines += ["", (f"Memory probe ({name}, {m['steps']} steps of episodes 2+ in {m['trials']} trials where the "
+                       f"explorer with the trial's map and the one without would act differently): follows the "
+                       f"map's action {_ci(m['follows_memory'])}, the forgetful one's {_ci(m['follows_forgetful'])}"
+                       f", difference {_ci(m['memory_minus_forgetful'])}.")]
     ex = result.get("extrapolation")
     if ex:
         segs = ", ".join(f"{s['mean']:.3f} (n={s['n']})" for s in ex["success_by_segment"])
@@ -363,6 +407,9 @@ def evaluate(args: argparse.Namespace) -> dict:
             result["extrapolation"] = {**extrapolation(rows, T, args.long_factor), "episodes_run": episodes}
     if args.probe_trials:
         result["attention_probe"] = attention_by_layer(found[main], env, args.probe_trials, args.episodes, args.seed)
+        result["memory_probe"] = {
+            name: memory_use(policy_actor(file, env, args.episodes, args.seed), env, args.probe_trials,
+                             args.episodes, args.seed) for name, file in found.items()}
     if args.ship and found[main] != SHIPPED:
         result["shipped"] = str(export_for_eval(found[main], SHIPPED).relative_to(ROOT))
     result["seconds"] = round(time.time() - started, 1)
@@ -393,6 +440,10 @@ def summary(result: dict) -> dict:
         probe = result["attention_probe"]
         out["attention_share_to_earlier_episodes"] = [round(s["mean"], 4) for s in probe["share_to_earlier_episodes"]]
         out["attention_uniform_share"] = round(probe["uniform_share"]["mean"], 4)
+    if result.get("memory_probe"):
+        out["memory_probe_memory_minus_forgetful"] = {
+            name: {k: m["memory_minus_forgetful"][k] for k in ("mean", "lo", "hi", "n")}
+            for name, m in result["memory_probe"].items()}
     if "extrapolation" in result:
         ex = result["extrapolation"]
         out["extrapolation"] = {k: ex[k] for k in ("context_T", "trial_steps", "trials", "trials_reaching_end",
@@ -412,7 +463,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--long-trials", type=int, default=8, help="trials of the extrapolation run (0: skip it)")
     p.add_argument("--long-factor", type=int, default=4, help="extrapolation trials span this many times T steps")
     p.add_argument("--long-max-episodes", type=int, default=400)
-    p.add_argument("--probe-trials", type=int, default=8, help="test trials of the attention probe (0: skip it)")
+    p.add_argument("--probe-trials", type=int, default=8, help="test trials of the attention and memory probes (0: skip them)")
     p.add_argument("--max-steps", type=int, default=None, help="episode cap; default: the training run's")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--greedy", action="store_true", help="arg-max actions instead of sampling")

@@ -127,3 +127,16 @@ def test_attention_probe_sees_no_earlier_episode_in_the_control(tmp_path):
     assert all(s["mean"] == 0 for s in ctrl["share_to_earlier_episodes"])
     assert all(s["mean"] > 0 for s in main["share_to_earlier_episodes"])
     assert 0 < main["uniform_share"]["mean"] < 1
+
+
+def test_memory_probe_tells_the_explorer_with_a_map_from_the_one_without():
+    """Each scripted explorer, probed as the agent, follows itself on every step where the two differ."""
+    from envs.house.explorer import FrontierExplorer, MemoryExplorer
+
+    env = {"split": "test", "resolution": 16, "max_steps": 40}
+    keeps = bench.memory_use(MemoryExplorer(), env, trials=4, episodes=6, seed=0)
+    forgets = bench.memory_use(FrontierExplorer(), env, trials=4, episodes=6, seed=0)
+    assert keeps["steps"] > 20 and forgets["steps"] > 20
+    assert keeps["follows_memory"]["mean"] == 1.0 and keeps["follows_forgetful"]["mean"] == 0.0
+    assert forgets["follows_forgetful"]["mean"] == 1.0 and forgets["follows_memory"]["mean"] == 0.0
+    assert keeps["memory_minus_forgetful"]["mean"] == 1.0 and forgets["memory_minus_forgetful"]["mean"] == -1.0
