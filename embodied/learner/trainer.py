@@ -12,6 +12,7 @@ Under torchrun every rank runs this loop on its own envs with gradients averaged
 """
 from __future__ import annotations
 
+import copy
 import logging
 import random
 import signal
@@ -116,6 +117,7 @@ class Trainer:
         self.scalars = ScalarLog(self.run_dir, tensorboard) if self.main else None
         self.stop_requested = False
         self._updating = False  # inside learner.update: the weights are half-updated until it returns
+        self._before_update: dict[str, Any] | None = None  # the state from before the running update
         self._mark()
         self._bar = None
         self._t0, self._steps0 = time.monotonic(), self.counters["env_steps"]
@@ -161,9 +163,13 @@ class Trainer:
         coef, steps = self.imitation
         self.learner.hp.imitation_coef = coef * max(0.0, 1.0 - self.counters["env_steps"] / steps)
         bootstrap = self._bootstrap(stop)
+        # An error inside the update leaves the weights half-updated: keep the state from before it (a copy of
+        # the weights and optimiser moments, small next to the update's work) for the emergency checkpoint.
+        self._before_update = copy.deepcopy(self.state()) if self.main else None
         self._updating = True
         stats = self.learner.update(self.buffer, 0 if full else stop - self.U, stop, bootstrap)
         self._updating = False
+        self._before_update = None
         if not full:
             self.buffer.shuffle_episodes(stop, self.rng)
             self._states = self.learner.refresh(self.buffer, stop, self.collector.rows)
@@ -350,15 +356,14 @@ class Trainer:
         """Write the emergency checkpoint (the state at the last update) and say how to continue the run."""
         log.info("fatal error during training", exc_info=error)  # the traceback goes to train.log only
         cause = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
-        if self._updating:
-            saved = "no emergency checkpoint: the error came during a PPO update, which leaves the weights half-updated"
-        else:
-            self._rollback()
-            try:
-                path = self.save()
-                saved = f"emergency checkpoint {path} (the state at the last update)" if path else "rank 0 saves"
-            except Exception as e:  # noqa: BLE001 -- e.g. a full disk: the message must still come out
-                saved = f"could not write an emergency checkpoint ({type(e).__name__}: {e})"
+        if self._updating and self._before_update is not None:
+            self._restore(self._before_update)  # the half-updated weights are not saved
+        self._rollback()
+        try:
+            path = self.save()
+            saved = f"emergency checkpoint {path} (the state at the last update)" if path else "rank 0 saves"
+        except Exception as e:  # noqa: BLE001 -- e.g. a full disk: the message must still come out
+            saved = f"could not write an emergency checkpoint ({type(e).__name__}: {e})"
         if any(checkpoint.checkpoint_dir(self.run_dir).glob("ckpt-*.pt")):
             then = f"continue with: embodied train resume={self.run_dir}"
         else:

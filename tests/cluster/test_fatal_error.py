@@ -54,3 +54,37 @@ def test_a_fatal_error_writes_a_checkpoint_that_resumes(tmp_path, capsys, monkey
     # ends at the first rollout end past the budget
     assert counters["env_steps"] == 4 * 64 + 32 and counters["rollouts"] == 4 and counters["updates"] == 5 + 4
     assert counters["steps_discarded"] == 8
+
+
+def test_an_error_inside_an_update_saves_the_weights_from_before_it(tmp_path, capsys, monkeypatch):
+    """The update that fails has already changed the weights: the emergency checkpoint holds the ones from
+    before it, and the rollout's unfinished work is discarded as for any error."""
+    import torch
+
+    from embodied.learner.ppo import PPOLearner
+
+    update, calls, before, after = PPOLearner.update, [0], {}, {}
+
+    def update_then_fail(self, *args):
+        calls[0] += 1
+        if calls[0] < 6:
+            return update(self, *args)
+        before.update({k: v.clone() for k, v in self.policy.state_dict().items()})
+        update(self, *args)  # the weights change, then the update fails
+        after.update({k: v.clone() for k, v in self.policy.state_dict().items()})
+        raise FloatingPointError("loss is nan")
+
+    monkeypatch.setattr(PPOLearner, "update", update_then_fail)
+    run = tmp_path / "r"
+    rc = cli.main(["train", f"runs_dir={tmp_path}", "name=r", "trainer.total_steps=256", *TINY])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1 and calls[0] == 6
+    assert err[-1].startswith("error: training stopped by FloatingPointError: loss is nan; emergency checkpoint ")
+    data = checkpoint.read(checkpoint.resolve(run))
+    saved = data["policy"]
+    assert all(torch.equal(saved[k], before[k]) for k in before)
+    assert any(not torch.equal(saved[k], after[k]) for k in after)
+    # updates 1-5 are in it (two rollouts of two updates, then rollout 3's first); the 32 steps of rollout
+    # 3's second window, whose update failed, are discarded
+    assert data["counters"]["updates"] == 5 and data["counters"]["env_steps"] == 128 + 32
+    assert data["counters"]["steps_discarded"] == 32
