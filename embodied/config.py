@@ -19,12 +19,17 @@ def load(command: str, overrides: Sequence[str] = ()) -> DictConfig:
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
+    from embodied.learner.settings import register
+
+    register()
     GlobalHydra.instance().clear()
     try:
         with initialize_config_module("configs", version_base=None):
             cfg = compose(config_name=command, overrides=list(overrides))
     except (HydraException, OmegaConfBaseException) as e:
-        raise ConfigError(f"{command}: {e}".strip()) from None
+        cause = e.__cause__ or e.__context__  # e.g. the schema's type error under "Error merging override"
+        why = f" ({str(cause).splitlines()[0]})" if isinstance(cause, OmegaConfBaseException) else ""
+        raise ConfigError(f"{command}: {e}{why}".strip()) from None
     return cfg
 
 

@@ -13,6 +13,7 @@ Under torchrun every rank runs this loop on its own envs with gradients averaged
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import random
 import signal
@@ -98,11 +99,10 @@ class Trainer:
         stored = stored_space(self.obs_space, frozen)
         updates_per_rollout = self.T // self.U
         rollouts = max(1, -(-int(tc.total_steps) // (self.T * self.collector.num_envs * self.world)))
-        hp = PPOHyper(lr=tc.lr, warmup_updates=tc.warmup_updates, lr_floor=tc.lr_floor,
-                      total_updates=rollouts * updates_per_rollout, epochs=tc.epochs, minibatches=tc.minibatches,
-                      clip=tc.clip, value_coef=tc.value_coef, entropy_coef=tc.entropy_coef,
-                      max_grad_norm=tc.max_grad_norm, gamma=tc.gamma, lam=tc.lam, reward_scale=tc.reward_scale,
-                      normalize_advantages=tc.normalize_advantages, update_threads=int(tc.update_threads),
+        # the trainer keys of the same name; the imitation weight is set per update (annealed), see _update
+        same = {f.name: tc[f.name] for f in dataclasses.fields(PPOHyper)
+                if f.name in tc and f.name not in ("grad_context", "imitation_coef")}
+        hp = PPOHyper(**same, total_updates=rollouts * updates_per_rollout,
                       grad_context=grad_context_steps(tc.get("grad_context", "full")))
         # Recurrent states hold T steps plus the bootstrap step at T (a KV cache grows in place).
         self.learner = PPOLearner(self.policy, hp, self.T + 1, self.device,
