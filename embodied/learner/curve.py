@@ -37,6 +37,18 @@ def read_metrics(run_dir: str | Path, metrics: list[str] | None = None) -> dict[
     return {c: [float(r[c]) if r[c] not in ("", None) else math.nan for r in rows] for c in columns}
 
 
+def training_time(wall_s: list[float]) -> list[float]:
+    """Seconds of training so far at each row: a resumed run's clock starts again at 0, so each restart
+    continues from where the previous process had got to."""
+    out, offset, last = [], 0.0, 0.0
+    for s in wall_s:
+        if s < last:
+            offset += last
+        out.append(offset + s)
+        last = s
+    return out
+
+
 def write_curve(run_dir: str | Path, out_png: str | Path, title: str | None = None,
                 metrics: list[str] | None = None) -> Path:
     """Plot the run's curve to ``out_png`` (and the data to the same name with ``.csv``)."""
@@ -49,7 +61,7 @@ def write_curve(run_dir: str | Path, out_png: str | Path, title: str | None = No
     plotted = [c for c in data if c.startswith("episode/")]
     out_png = Path(out_png)
     out_png.parent.mkdir(parents=True, exist_ok=True)
-    minutes = [s / 60 for s in data["perf/wall_s"]]
+    minutes = [s / 60 for s in training_time(data["perf/wall_s"])]
     fig, (ax_t, ax_s) = plt.subplots(1, 2, figsize=(10, 3.8))
     for ax, x, label in ((ax_t, minutes, "wall time (min)"), (ax_s, data["env_steps"], "env steps")):
         for c in plotted:

@@ -27,3 +27,10 @@ def test_curve_from_logged_metrics(tmp_path):
 def test_missing_run_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="metrics.csv"):
         write_curve(tmp_path / "nope", tmp_path / "c.png")
+
+
+def test_a_resumed_runs_clock_continues_where_the_last_process_stopped():
+    from embodied.learner.curve import training_time
+
+    assert training_time([10.0, 20.0, 5.0, 15.0, 3.0]) == [10.0, 20.0, 25.0, 35.0, 38.0]
+    assert training_time([1.0, 2.0, 3.0]) == [1.0, 2.0, 3.0]
