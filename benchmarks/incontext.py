@@ -189,21 +189,16 @@ def policy_actor(file: Path, env: dict, episodes: int, seed: int):
     return PolicyActor(net, max_steps=episodes * int(env["max_steps"]) + 1, seed=seed)
 
 
-def walk_one_trial(agent, env: dict, trials: int, episodes: int, seed: int):
-    """``agent`` (an actor) in ``trials`` test houses, each env until the first trial ends: yields
-    ``(sim, obs, action)`` before each step."""
+def walk_one_trial(agent, env: dict, trials: int, episodes: int, seed: int, probe) -> None:
+    """``agent`` (an actor) in ``trials`` test houses, through the episode loop ``embodied eval`` runs, until
+    the first trial ends; ``probe`` (an ``embodied.rollout.episodes.Hook``) sees each step before it is taken."""
     import envs
+    from embodied.rollout.episodes import Episodes
 
     sim = envs.make(**{"name": "house", **env}, num_envs=trials, seed=seed, episodes_per_trial=episodes)
     try:
-        obs = sim.reset(seed=seed)
-        agent.reset(sim, obs)
-        while True:
-            action = agent.act(sim, obs)
-            yield sim, obs, action
-            obs, reward, _, _ = sim.step({"action": action})
-            agent.commit(action, reward)
-            if np.asarray(obs["is_trial_first"]).any():
+        for row in Episodes(sim, agent, episodes, seed, [probe]):
+            if row["episode_index"] == episodes - 1:  # a trial's last episode: the trial has ended
                 return
     finally:
         sim.close()
@@ -213,25 +208,33 @@ def attention_by_layer(file: Path, env: dict, trials: int, episodes: int, seed: 
     """Per layer: the share of attention that steps of episodes 2+ put on earlier episodes of the trial
     (mean over steps and envs), and the share uniform attention over the visible steps would give. None
     when the policy has no attention to probe."""
+    from embodied.rollout.episodes import Hook
+
+    agent = policy_actor(file, env, episodes, seed)
     history: list[np.ndarray] = []  # episode index of every step so far, per env (slot t = step t of the trial)
     shares: list[list[float]] = []
     uniform: list[float] = []
-    agent = policy_actor(file, env, episodes, seed)
-    for _, obs, _ in walk_one_trial(agent, env, trials, episodes, seed):
-        episode = np.asarray(obs["episode_index"]).copy()
-        history.append(episode)
-        layers = agent.layer_attention()
-        if layers is None:  # the policy has no attention to probe
-            return None
-        shares = shares or [[] for _ in layers]
-        past = np.stack(history, 1)  # (B, t + 1)
-        for b in np.flatnonzero(episode > 0):
-            earlier = past[b] < episode[b]
-            for layer, w in enumerate(layers):
-                mass = w[b][:len(earlier)]
-                if mass.sum() > 0:
-                    shares[layer].append(float(mass[earlier].sum() / mass.sum()))
-            uniform.append(float(earlier.mean()))
+
+    class Attention(Hook):
+        def before(self, sim, obs, actions):
+            episode = np.asarray(obs["episode_index"]).copy()
+            history.append(episode)
+            layers = agent.layer_attention()
+            if layers is None:  # the policy has no attention to probe
+                return
+            shares[:] = shares or [[] for _ in layers]
+            past = np.stack(history, 1)  # (B, t + 1)
+            for b in np.flatnonzero(episode > 0):
+                earlier = past[b] < episode[b]
+                for layer, w in enumerate(layers):
+                    mass = w[b][:len(earlier)]
+                    if mass.sum() > 0:
+                        shares[layer].append(float(mass[earlier].sum() / mass.sum()))
+                uniform.append(float(earlier.mean()))
+
+    walk_one_trial(agent, env, trials, episodes, seed, Attention())
+    if not shares:
+        return None
     return {"share_to_earlier_episodes": [stats.summarize("share", s) for s in shares],
             "uniform_share": stats.summarize("share", uniform), "steps": len(history), "trials": trials}
 
@@ -243,15 +246,20 @@ def memory_use(agent, env: dict, trials: int, episodes: int, seed: int) -> dict:
     action), the share of the agent's actions that match each, per trial (intervals over trials). An agent
     without memory has no reason to prefer the map's action there; one that uses its memory does."""
     from embodied.rollout.actor import make_actor
+    from embodied.rollout.episodes import Hook
 
     keep, forget = (make_actor(name, seed=seed, backend="house") for name in ("explorer_memory", "explorer"))
     count, with_map, without = np.zeros(trials), np.zeros(trials), np.zeros(trials)
-    for sim, obs, action in walk_one_trial(agent, env, trials, episodes, seed):
-        a, b = keep.act(sim, obs), forget.act(sim, obs)
-        differ = (a != b) & (np.asarray(obs["episode_index"]) > 0)
-        count += differ
-        with_map += differ & (action == a)
-        without += differ & (action == b)
+
+    class Memory(Hook):
+        def before(self, sim, obs, actions):
+            a, b = keep.act(sim, obs), forget.act(sim, obs)
+            differ = (a != b) & (np.asarray(obs["episode_index"]) > 0)
+            count[:] += differ
+            with_map[:] += differ & (actions == a)
+            without[:] += differ & (actions == b)
+
+    walk_one_trial(agent, env, trials, episodes, seed, Memory())
     seen = count > 0
     return {"steps": int(count.sum()), "trials": int(seen.sum()),
             "follows_memory": stats.summarize("share", with_map[seen] / count[seen]),
