@@ -6,10 +6,10 @@ backend module exposes ``make(**cfg) -> Env``, ``availability() -> (bool, reason
 """
 from __future__ import annotations
 
-from envs.backends import BACKENDS, availability, make, scripted_agents, start_problem, takes
+from envs.backends import BACKENDS, availability, check_config, make, scripted_agents, start_problem, takes
 from envs.contract import Env
 
-__all__ = ["BACKENDS", "Env", "availability", "make", "scripted_agents", "start_problem", "takes"]
+__all__ = ["BACKENDS", "Env", "availability", "check_config", "make", "scripted_agents", "start_problem", "takes"]
 
 
 def _register_gymnasium_ids() -> None:

@@ -35,6 +35,15 @@ def takes(name: str, key: str) -> bool:
     return key in inspect.signature(_module(name).make).parameters
 
 
+def check_config(name: str, cfg: dict) -> None:
+    """Raise the backend's own error on values its ``make`` rejects, before a run starts anything: a backend
+    whose envs are cheap to build (its module's ``CHEAP_TO_BUILD``: the embedded simulators, gymnasium) builds
+    one and closes it; the others (a simulator process per env) are checked by their ``start_problem``."""
+    module = _module(name)
+    if getattr(module, "CHEAP_TO_BUILD", False):
+        module.make(**{**{k: v for k, v in cfg.items() if k != "name"}, "num_envs": 1}).close()
+
+
 def scripted_agents(name: str) -> dict:
     """The backend's scripted reference agents by name (its module's ``AGENTS``; none for most backends)."""
     return dict(getattr(_module(name), "AGENTS", {}))

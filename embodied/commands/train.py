@@ -129,10 +129,15 @@ def main(argv: list[str]) -> int:
     except checkpoint.CheckpointError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    env_cfg = OmegaConf.to_container(cfg.env, resolve=True)
     if cfg.cluster.mode in ("local", "inprocess"):  # the env workers run here: fail now, in one line
-        problem = envs.start_problem(cfg.env.name, OmegaConf.to_container(cfg.env, resolve=True))
+        problem = envs.start_problem(cfg.env.name, env_cfg)
         if problem:
             raise ConfigError(f"env={cfg.env.name}: {problem}")
+    try:  # a bad env value fails before the run directory and Ray, not in a worker
+        envs.check_config(cfg.env.name, env_cfg)
+    except (ValueError, TypeError) as e:
+        raise ConfigError(f"env={cfg.env.name}: {e}") from None
     if rank is None or rank.main:
         run_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))

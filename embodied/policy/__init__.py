@@ -49,13 +49,19 @@ def build(cfg_policy: DictConfig | dict, obs_space: dict[str, gymnasium.Space],
 def check_config(cfg_policy: DictConfig | dict) -> None:
     """Validate the policy keys before anything starts (run directory, Ray): every bad value fails here,
     naming its key, rather than when the policy is built on the env's spaces."""
-    from embodied.policy.settings import TokenSettings, TransformerSettings, policy_root
+    from embodied.policy.settings import GRUSettings, TransformerSettings, policy_root, unread_keys
 
     name = cfg_policy.get("name") if hasattr(cfg_policy, "get") else None
     policy_class(name)
     if name not in REGISTRY:
         return  # a policy of the user's own: its constructor checks its keys
+    root = policy_root(cfg_policy)
+    root.select("policy.name")  # checked above
     if name == "transformer":  # the action space only sizes the output head: any will do for the checks
-        TransformerSettings.from_config(cfg_policy, {}, {"action": gymnasium.spaces.Discrete(2)})
+        TransformerSettings.from_config(root, {"action": gymnasium.spaces.Discrete(2)})
     else:
-        TokenSettings.from_config(policy_root(cfg_policy))
+        GRUSettings.from_config(root)
+    unread = unread_keys(root)
+    if unread:
+        raise ConfigError(f"{', '.join(unread)}: policy.name={name} does not read "
+                          f"{'this key' if len(unread) == 1 else 'these keys'} (it reads: {', '.join(k for k in root.read() if k in root.leaves())})")

@@ -15,10 +15,9 @@ import gymnasium
 import torch
 from torch import nn
 
-from embodied.config import positive_int
 from embodied.policy.encoders import VisualEncoder
 from embodied.policy.interface import Batch, Policy
-from embodied.policy.settings import TokenSettings, num_actions, policy_root
+from embodied.policy.settings import GRUSettings, num_actions
 from embodied.policy.tokens import StepTokenizer
 
 
@@ -31,13 +30,12 @@ class GRUPolicy(Policy):
     def __init__(self, cfg: Mapping[str, Any], obs_space: Mapping[str, gymnasium.Space],
                  act_space: Mapping[str, gymnasium.Space]):
         super().__init__()
-        root = policy_root(cfg)
-        n = {k: positive_int(root, f"policy.{k}") for k in ("hidden", "layers", "token_dim")}
+        s = GRUSettings.from_config(cfg)
         self.num_actions = num_actions(act_space)
-        self.tokenizer = StepTokenizer(TokenSettings.from_config(root), obs_space, self.num_actions, n["token_dim"])
-        self.gru = nn.GRU(n["token_dim"], n["hidden"], num_layers=n["layers"], batch_first=True)
-        self.actor = nn.Linear(n["hidden"], self.num_actions)
-        self.critic = nn.Linear(n["hidden"], 1)
+        self.tokenizer = StepTokenizer(s.tokens, obs_space, self.num_actions, s.token_dim)
+        self.gru = nn.GRU(s.token_dim, s.hidden, num_layers=s.layers, batch_first=True)
+        self.actor = nn.Linear(s.hidden, self.num_actions)
+        self.critic = nn.Linear(s.hidden, 1)
         nn.init.orthogonal_(self.actor.weight, 0.01)
         nn.init.zeros_(self.actor.bias)
 

@@ -1,8 +1,8 @@
 """Validated settings of the policies, read once from ``cfg.policy`` at start-up.
 
-Every bad value fails here with a ``ConfigError`` that names its key (``policy.<key>``) and what is allowed.
-``TokenSettings`` (the per-step token every policy builds from the observation space) is shared by the
-transformer and the GRU.
+Every bad value fails here with a ``ConfigError`` that names its key (``policy.<key>``) and what is allowed,
+and (``unread_keys``) so does every key that the policy's settings do not read. ``TokenSettings`` (the
+per-step token every policy builds from the observation space) is shared by the transformer and the GRU.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import gymnasium
 from omegaconf import DictConfig, OmegaConf
 
-from embodied.config import ConfigError, check, choice, positive_int
+from embodied.config import ConfigError, Reads, check, choice, positive_int
 from embodied.kernels import BACKENDS
 from embodied.policy.attention import SINKS
 from embodied.policy.encoders import ENCODERS
@@ -43,7 +43,7 @@ class TokenSettings:
     encoder: EncoderSettings
 
     @classmethod
-    def from_config(cls, root: DictConfig) -> TokenSettings:
+    def from_config(cls, root: Reads) -> TokenSettings:
         """From ``root.policy`` (a config with a ``policy`` node)."""
         is_bool = (lambda v: isinstance(v, bool), "true or false")
         key_list = (lambda v: v is None or (isinstance(v, Sequence) and not isinstance(v, str)
@@ -58,7 +58,7 @@ class TokenSettings:
                                 "a non-empty list of positive integers")),
             norm=choice(root, "policy.encoder.norm", ("group", "batch")),
             frozen=check(root, "policy.encoder.frozen", *is_bool),
-            weights=OmegaConf.select(root, "policy.encoder.weights", default=None),
+            weights=root.policy.encoder.get("weights"),
             grid=positive_int(root, "policy.encoder.grid"),
             goal=check(root, "policy.encoder.goal", *is_bool))
         keys = check(root, "policy.obs_keys", *key_list)
@@ -84,8 +84,7 @@ class TransformerSettings:
     num_actions: int
 
     @classmethod
-    def from_config(cls, cfg: DictConfig | dict, obs_space: dict[str, gymnasium.Space],
-                    act_space: dict[str, gymnasium.Space]) -> TransformerSettings:
+    def from_config(cls, cfg: DictConfig | dict | Reads, act_space: dict[str, gymnasium.Space]) -> TransformerSettings:
         root = policy_root(cfg)
         ints = {k: positive_int(root, f"policy.{k}") for k in ("d_model", "layers", "heads", "head_dim", "mlp_hidden")}
         backend = choice(root, "policy.attention_backend", BACKENDS)
@@ -97,9 +96,31 @@ class TransformerSettings:
                    num_actions=num_actions(act_space))
 
 
-def policy_root(cfg: DictConfig | dict) -> DictConfig:
-    """``{"policy": cfg}`` resolved, so that errors name keys as ``policy.<key>``."""
-    return OmegaConf.create({"policy": OmegaConf.to_container(OmegaConf.create(cfg), resolve=True)})
+@dataclass(frozen=True)
+class GRUSettings:
+    hidden: int
+    layers: int
+    token_dim: int
+    tokens: TokenSettings
+
+    @classmethod
+    def from_config(cls, cfg: DictConfig | dict | Reads) -> GRUSettings:
+        root = policy_root(cfg)
+        return cls(**{k: positive_int(root, f"policy.{k}") for k in ("hidden", "layers", "token_dim")},
+                   tokens=TokenSettings.from_config(root))
+
+
+def policy_root(cfg: DictConfig | dict | Reads) -> Reads:
+    """``{"policy": cfg}`` resolved, recording the keys read, so that errors name keys as ``policy.<key>``
+    (a root given is returned as it is)."""
+    if isinstance(cfg, Reads):
+        return cfg
+    return Reads({"policy": OmegaConf.to_container(OmegaConf.create(cfg), resolve=True)})
+
+
+def unread_keys(root: Reads) -> list[str]:
+    """The keys under ``root.policy`` that nothing has read (a typo, or a key of another policy)."""
+    return [k for k in root.leaves() if k not in set(root.read())]
 
 
 def num_actions(act_space: dict[str, gymnasium.Space]) -> int:

@@ -53,7 +53,7 @@ class SinkKVTransformer(Policy):
     def __init__(self, cfg: DictConfig | dict, obs_space: dict[str, gymnasium.Space],
                  act_space: dict[str, gymnasium.Space]):
         super().__init__()
-        s = TransformerSettings.from_config(cfg, obs_space, act_space)
+        s = TransformerSettings.from_config(cfg, act_space)
         self.settings = s
         self.num_actions = s.num_actions
         self.tokenizer = StepTokenizer(s.tokens, obs_space, s.num_actions, s.d_model)

@@ -18,6 +18,9 @@ def availability() -> tuple[bool, str]:
     return True, "crafter (embedded Minecraft-like world)"
 
 
+CHEAP_TO_BUILD = True  # envs.check_config builds one env to check a run's values before it starts
+
+
 def make(num_envs: int = 1, seed: int = 0, episodes_per_trial: int = 1, length: int = 10000, size: int = 64) -> Env:
     """Batched Crafter env (configs/env/crafter.yaml documents the keys)."""
     ok, reason = availability()

@@ -49,6 +49,9 @@ def availability() -> tuple[bool, str]:
     return True, "embedded (NumPy only, no extra install)"
 
 
+CHEAP_TO_BUILD = True  # envs.check_config builds one env to check a run's values before it starts
+
+
 def make(num_envs: int = 1, seed: int = 0, episodes_per_trial: int = 4, size: int = 10, horizon: int = 100,
          split: str = "train", start=(0, 0), name: str | None = None) -> Env:
     """A batch of Darkroom envs (see the module docstring; ``name`` is the Hydra group's and is ignored)."""

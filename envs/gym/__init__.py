@@ -54,6 +54,9 @@ def availability() -> tuple[bool, str]:
     return True, f"gymnasium {gymnasium.__version__} (registered ids or 'package.module:ClassName')"
 
 
+CHEAP_TO_BUILD = True  # envs.check_config builds one env to check a run's values before it starts
+
+
 def make(num_envs: int = 1, seed: int = 0, episodes_per_trial: int = 8, id: str = "CartPole-v1",
          split: str = "train", max_steps: int | None = None, kwargs: dict | None = None,
          name: str | None = None) -> Env:

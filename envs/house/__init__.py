@@ -48,6 +48,9 @@ def availability() -> tuple[bool, str]:
     return True, "embedded (Numba ray-caster, no extra install)"
 
 
+CHEAP_TO_BUILD = True  # envs.check_config builds one env to check a run's values before it starts
+
+
 def make(**cfg):
     """A batch of house-navigation envs (see the module docstring for the arguments)."""
     from envs.house.env import HouseEnv

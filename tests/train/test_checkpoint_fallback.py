@@ -49,3 +49,17 @@ def test_bad_policy_value_fails_before_the_run_directory_exists(tmp_path, capsys
                    "cluster=inprocess"])
     assert rc == 2 and "policy.sink='banana'" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("args, named", [
+    (["+policy.foo=1"], "policy.foo"),                                  # a key the GRU does not read
+    (["policy=relic_small", "+policy.hidden=64"], "policy.hidden"),     # the GRU's key on the transformer
+    (["env.max_steps=abc"], "max_steps='abc'"),                         # rejected by the env itself
+    (["+env.resolutionn=32"], "resolutionn"),
+    (["env=darkroom", "env.size=1"], "env.size=1"),
+])
+def test_unread_or_bad_keys_fail_before_the_run_directory_exists(tmp_path, capsys, args, named):
+    rc = cli.main(["train", *args, f"runs_dir={tmp_path}", "name=x", "cluster=local"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and named in err and "Traceback" not in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "x").exists()
