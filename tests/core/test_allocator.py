@@ -32,5 +32,5 @@ def test_freed_tensor_memory_is_reused_without_page_faults():
     kept, default = _probe("1"), _probe("0")
     assert kept["applied"] and not default["applied"]
     pages = 20 * (32 << 20) // 4096  # what 20 fresh 32 MB tensors fault in
-    assert default["faults"] > pages // 2  # the default hands each one back to the OS and faults it in again
-    assert kept["faults"] < pages // 20  # kept in the heap: reused as it is
+    assert default["faults"] > pages // 2, default  # the default hands each one back to the OS, faults it in again
+    assert kept["faults"] < default["faults"] // 10, (kept, default)  # kept in the heap: reused as it is
