@@ -36,7 +36,8 @@ def test_composes_validates_and_builds(experiment, variant):
     T, U = cfg.trainer.rollout_steps, cfg.trainer.update_every
     assert T % U == 0, "updates split the trial into whole windows"
     # one update per trial only where the Darkroom evidence chose it (see incontext_house_memory.yaml)
-    memory_recipe = experiment in ("incontext_house_memory", "incontext_house_teacher", "incontext_house_goalfree")
+    memory_recipe = experiment in ("incontext_house_memory", "incontext_house_teacher", "incontext_house_goalfree",
+                                   "incontext_house_trialgoal")
     assert U < T or memory_recipe, "partial updates need several windows per trial"
     policy = build(cfg.policy, *spaces(OmegaConf.to_yaml(cfg.env)))
     if variant == ["policy=gru"]:
