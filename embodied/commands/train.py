@@ -5,7 +5,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +28,9 @@ Trains with PPO with partial updates; every key is documented in configs/train.y
 Writes runs/NAME/: config.yaml, train.log, metrics.csv, tb/ (TensorBoard), checkpoints/, episodes/ (record=...)."""
 
 
-def validate(cfg: DictConfig) -> None:
-    """Fail at start-up, naming the key, on values the trainer cannot run with."""
+def validate(cfg: DictConfig, overrides: Sequence[str] | None = None) -> None:
+    """Fail at start-up, naming the key, on values the trainer cannot run with, and on policy keys set by
+    ``overrides`` (the command line; None: every policy key) that the policy does not read."""
     for key in ("trainer.num_envs", "trainer.rollout_steps", "trainer.update_every", "trainer.total_steps",
                 "trainer.epochs", "trainer.minibatches", "trainer.stats_window", "trainer.checkpoint_every",
                 "trainer.keep_checkpoints", "cluster.num_workers"):
@@ -60,7 +61,9 @@ def validate(cfg: DictConfig) -> None:
         check(cfg, "cluster.address", lambda a: bool(a), "a Ray address (HOST:PORT, ray://HOST:PORT or auto)")
     from embodied.policy import check_config
 
-    check_config(cfg.policy)
+    set_keys = None if overrides is None else [  # policy keys set (``policy=gru`` chooses a group, sets none)
+        key for key in (item.split("=", 1)[0].lstrip("+") for item in overrides) if key.startswith("policy.")]
+    check_config(cfg.policy, set_keys)
 
 
 def _parses(parse: Callable[[Any], Any], value: Any) -> bool:
@@ -98,9 +101,9 @@ def prepare(cfg: DictConfig, overrides: list[str] = ()) -> tuple[DictConfig, Pat
                 OmegaConf.update(saved, key, OmegaConf.select(cfg, key), merge=False, force_add=True)
         run_dir = file.parent.parent
         saved.resume = str(run_dir)
-        validate(saved)
+        validate(saved, overrides)
         return saved, run_dir, data
-    validate(cfg)
+    validate(cfg, overrides)
     name = cfg.name or time.strftime("train-%Y%m%d-%H%M%S")
     run_dir = Path(cfg.runs_dir) / name
     if checkpoint.checkpoint_dir(run_dir).exists() and any(checkpoint.checkpoint_dir(run_dir).glob("ckpt-*.pt")):

@@ -30,7 +30,7 @@ def test_the_issue_experiments_exist():
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v[0] if v else "main")
 def test_composes_validates_and_builds(experiment, variant):
     cfg = load("train", [f"+experiment={experiment}", *variant])
-    validate(cfg)
+    validate(cfg, variant)
     assert cfg.env.name in ("house", "darkroom") and cfg.env.split == "train"  # test tasks stay held out
     assert cfg.name.startswith(experiment)
     T, U = cfg.trainer.rollout_steps, cfg.trainer.update_every
