@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from embodied.atomic import write_atomic
 from embodied.policy import pretrain
 from embodied.policy.encoders import VisualEncoder
 from envs.house.categories import NUM_CATEGORIES
@@ -96,25 +97,30 @@ def main(argv: list[str] | None = None) -> dict:
     seen_train, seen_test = in_view(train.labels), in_view(test.labels)
     rows_train, rows_test = np.arange(len(g_train)), np.arange(len(g_test))
 
-    def score(encoder: VisualEncoder, goal: bool, probe: str) -> float:
-        gt, gs = (g_train, g_test) if goal else (None, None)
-        ct, cs = (g_train, g_test) if probe == "own" else (c_train, c_test)
-        return probe_f1(features(encoder, train, gt), ct, seen_train[rows_train, ct],
-                        features(encoder, test, gs), cs, seen_test[rows_test, cs], seed=args.seed)
+    def score(encoder: VisualEncoder, goal: bool, probes: tuple[str, ...]) -> list[float]:
+        """F1 of each probe (``"later"``: another category c, ``"own"``: the frame's goal g) on one encoding."""
+        x_train, x_test = (features(encoder, f, g if goal else None) for f, g in ((train, g_train), (test, g_test)))
+        out = []
+        for probe in probes:
+            ct, cs = (g_train, g_test) if probe == "own" else (c_train, c_test)
+            out.append(probe_f1(x_train, ct, seen_train[rows_train, ct], x_test, cs, seen_test[rows_test, cs],
+                                seed=args.seed))
+        return out
 
     torch.manual_seed(args.seed)
     conditioned = VisualEncoder(**CNN, goal_size=NUM_CATEGORIES, weights="house_cnn32").eval()
+    later_conditioned, own = score(conditioned, True, ("later", "own"))
+    [goal_free] = score(VisualEncoder(**CNN, weights="house_cnn32_all").eval(), False, ("later",))
+    [untrained] = score(VisualEncoder(**CNN).eval(), False, ("later",))
     result = {
-        "goal_conditioned_in_view_f1": score(conditioned, True, "later"),
-        "own_goal_in_view_f1": score(conditioned, True, "own"),
-        "goal_free_in_view_f1": score(VisualEncoder(**CNN, weights="house_cnn32_all").eval(), False, "later"),
-        "untrained_in_view_f1": score(VisualEncoder(**CNN).eval(), False, "later"),
+        "goal_conditioned_in_view_f1": later_conditioned, "own_goal_in_view_f1": own,
+        "goal_free_in_view_f1": goal_free, "untrained_in_view_f1": untrained,
         "frames": args.frames, "test_frames": args.test_frames, "seed": args.seed,
         "later_goal_in_view_rate": float(seen_test[rows_test, c_test].mean()),
     }
     result = {k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_atomic(args.out, json.dumps(result, indent=2) + "\n")
     return result
 
 

@@ -140,13 +140,6 @@ class Reads(Mapping):
         """The dotted keys read so far."""
         return sorted(self._read)
 
-    def leaves(self) -> list[str]:
-        """Every dotted key under this node that holds a value (not a section), read or not."""
-        def walk(node: Mapping, prefix: str) -> Iterator[str]:
-            for k, v in node.items():
-                yield from walk(v, f"{prefix}{k}.") if isinstance(v, Mapping) and v else (prefix + k,)
-        return sorted(walk(self._data, self._prefix))
-
     def reject_unread(self, overrides: Iterable[str], command: str) -> None:
         """Raise :class:`ConfigError` naming every key set by ``overrides`` (``key=value``, ``+key=value``,
         ``group=option``) that the command has not read; a group counts as read when a key in it was."""

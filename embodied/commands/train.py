@@ -28,9 +28,9 @@ Trains with PPO with partial updates; every key is documented in configs/train.y
 Writes runs/NAME/: config.yaml, train.log, metrics.csv, tb/ (TensorBoard), checkpoints/, episodes/ (record=...)."""
 
 
-def validate(cfg: DictConfig, overrides: Sequence[str] | None = None) -> None:
+def validate(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
     """Fail at start-up, naming the key, on values the trainer cannot run with, and on policy keys set by
-    ``overrides`` (the command line; None: every policy key) that the policy does not read."""
+    ``overrides`` (the command line) that the policy does not read."""
     for key in ("trainer.num_envs", "trainer.rollout_steps", "trainer.update_every", "trainer.total_steps",
                 "trainer.epochs", "trainer.minibatches", "trainer.stats_window", "trainer.checkpoint_every",
                 "trainer.keep_checkpoints", "cluster.num_workers"):
@@ -61,9 +61,7 @@ def validate(cfg: DictConfig, overrides: Sequence[str] | None = None) -> None:
         check(cfg, "cluster.address", lambda a: bool(a), "a Ray address (HOST:PORT, ray://HOST:PORT or auto)")
     from embodied.policy import check_config
 
-    set_keys = None if overrides is None else [  # policy keys set (``policy=gru`` chooses a group, sets none)
-        key for key in (item.split("=", 1)[0].lstrip("+") for item in overrides) if key.startswith("policy.")]
-    check_config(cfg.policy, set_keys)
+    check_config(cfg.policy, overrides)
 
 
 def _parses(parse: Callable[[Any], Any], value: Any) -> bool:

@@ -47,13 +47,13 @@ def build(cfg_policy: DictConfig | dict, obs_space: dict[str, gymnasium.Space],
     return policy_class(cfg_policy.get("name"))(cfg_policy, obs_space, act_space)
 
 
-def check_config(cfg_policy: DictConfig | dict, set_keys: Iterable[str] | None = None) -> None:
+def check_config(cfg_policy: DictConfig | dict, overrides: Iterable[str] = ()) -> None:
     """Validate the policy keys before anything starts (run directory, Ray): every bad value fails here,
-    naming its key, rather than when the policy is built on the env's spaces; so does every key in
-    ``set_keys`` (dotted, ``policy.<key>``: what the command line set; None: every key) that the policy does
-    not read. Keys an experiment file sets for another policy (its transformer sizes under ``policy=gru``)
-    are not the user's typo, so only what the user set is checked."""
-    from embodied.policy.settings import GRUSettings, TransformerSettings, policy_root, unread_keys
+    naming its key, rather than when the policy is built on the env's spaces; so does every ``policy.*`` key
+    that ``overrides`` (``embodied train``'s command line) set and the policy does not read. Keys an
+    experiment file sets for another policy (its transformer sizes under ``policy=gru``) are not the user's
+    typo, so only what the user set is checked."""
+    from embodied.policy.settings import GRUSettings, TransformerSettings, policy_root
 
     name = cfg_policy.get("name") if hasattr(cfg_policy, "get") else None
     policy_class(name)
@@ -65,8 +65,4 @@ def check_config(cfg_policy: DictConfig | dict, set_keys: Iterable[str] | None =
         TransformerSettings.from_config(root, {"action": gymnasium.spaces.Discrete(2)})
     else:
         GRUSettings.from_config(root)
-    unread = [k for k in unread_keys(root)
-              if set_keys is None or any(k == s or k.startswith(s + ".") for s in set_keys)]
-    if unread:
-        raise ConfigError(f"{', '.join(unread)}: policy.name={name} does not read "
-                          f"{'this key' if len(unread) == 1 else 'these keys'} (it reads: {', '.join(k for k in root.read() if k in root.leaves())})")
+    root.reject_unread([item for item in overrides if item.lstrip("+").startswith("policy.")], "train")

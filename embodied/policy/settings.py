@@ -1,8 +1,9 @@
 """Validated settings of the policies, read once from ``cfg.policy`` at start-up.
 
-Every bad value fails here with a ``ConfigError`` that names its key (``policy.<key>``) and what is allowed,
-and (``unread_keys``) so does every key that the policy's settings do not read. ``TokenSettings`` (the
-per-step token every policy builds from the observation space) is shared by the transformer and the GRU.
+Every bad value fails here with a ``ConfigError`` that names its key (``policy.<key>``) and what is allowed;
+the settings read through :class:`~embodied.config.Reads`, so a key set that they do not read can be named
+too. ``TokenSettings`` (the per-step token every policy builds from the observation space) is shared by the
+transformer and the GRU.
 """
 from __future__ import annotations
 
@@ -116,11 +117,6 @@ def policy_root(cfg: DictConfig | dict | Reads) -> Reads:
     if isinstance(cfg, Reads):
         return cfg
     return Reads({"policy": OmegaConf.to_container(OmegaConf.create(cfg), resolve=True)})
-
-
-def unread_keys(root: Reads) -> list[str]:
-    """The keys under ``root.policy`` that nothing has read (a typo, or a key of another policy)."""
-    return [k for k in root.leaves() if k not in set(root.read())]
 
 
 def num_actions(act_space: dict[str, gymnasium.Space]) -> int:
