@@ -92,14 +92,16 @@ def _merge_kernel(Q, KS, VS, M, L, ACC, O, sqb, sqh, sob, soh, H, NUM_SPLITS, sc
 _SPLIT = Tunable(_split_kernel, "decode")
 
 
-def triton_decode(q, k, v, lengths, k_sink, v_sink, key_start, scale, num_splits: int | None = None):
-    """``q (B, H, D)`` over the cache ``k, v (B, H, S, D)`` -> ``(B, H, D)`` in q's dtype."""
+def triton_decode(q, k, v, lengths, k_sink, v_sink, key_start, scale, num_splits: int | None = None,
+                  max_len: int | None = None):
+    """``q (B, H, D)`` over the cache ``k, v (B, H, S, D)`` -> ``(B, H, D)`` in q's dtype; ``max_len`` is
+    ``lengths.max()`` when the caller already has it on the host (saves a device sync)."""
     b, h, d = q.shape
     align = max(tile_sizes("decode", "BLOCK_N"))  # splits start on a tile boundary of every candidate tile
-    max_len = int(lengths.max())
-    if num_splits is None:  # enough programs to fill the GPU (~4 per SM), each at least 2 tiles long
+    max_len = int(lengths.max()) if max_len is None else max_len
+    if num_splits is None:  # ~8 programs per SM (best of 4-256 splits on an H200), each at least 2 tiles long
         sms = torch.cuda.get_device_properties(q.device).multi_processor_count if q.is_cuda else 4
-        num_splits = max(1, min(triton.cdiv(4 * sms, b * h), triton.cdiv(max_len, 2 * align)))
+        num_splits = max(1, min(triton.cdiv(8 * sms, b * h), triton.cdiv(max_len, 2 * align)))
     split_size = triton.cdiv(triton.cdiv(max_len, num_splits), align) * align
     num_splits = triton.cdiv(max_len, split_size)
     m = torch.empty(b * h, num_splits, dtype=torch.float32, device=q.device)

@@ -213,7 +213,9 @@ class PPOLearner:
         with _autocast(self.device):
             logits, value, state = self.policy.step(inputs, state)
         logp_all = torch.log_softmax(logits.float(), -1)
-        action = torch.multinomial(logp_all.exp(), 1, generator=generator).squeeze(-1)
+        # Sampled on the CPU with the trainer's CPU generator: the same actions on any device, a checkpoint's
+        # sampler state resumes anywhere, and the envs take CPU actions anyway.
+        action = torch.multinomial(logp_all.exp().cpu(), 1, generator=generator).squeeze(-1).to(logits.device)
         return action, logp_all.gather(-1, action.unsqueeze(-1)).squeeze(-1), value.float(), state
 
 

@@ -27,7 +27,7 @@ def test_interpreter_collapses_to_one_small_tile(monkeypatch):
 
 def test_pinning_is_scoped_and_counts_for_buffer_sizes(monkeypatch):
     monkeypatch.setenv("TRITON_INTERPRET", "0")
-    small = tuning._config(16, 16, 2, 1)
+    small = tuning.tile_config(16, 16, 2, 1)
     assert 16 not in tuning.tile_sizes("bwd", "BLOCK_M")
     with tuning.pinned("bwd", small):
         assert min(tuning.tile_sizes("bwd", "BLOCK_M")) == 16  # dq's per-tile sink buffer must fit it
