@@ -50,10 +50,10 @@ class EvalSettings:
 
 
 def trial_variant(train_cfg: Any) -> dict[str, str]:
-    """The house env's trial options (``goal_per``, ``gps_frame``) a checkpoint was trained with: it is
-    evaluated on the same task."""
+    """The house env's trial options (``goal_per``, ``start_per``, ``gps_frame``) a checkpoint was trained
+    with: it is evaluated on the same task."""
     env = train_cfg.get("env") or {}
-    return {k: str(env[k]) for k in ("goal_per", "gps_frame") if env.get(k) not in (None, "episode")}
+    return {k: str(env[k]) for k in ("goal_per", "start_per", "gps_frame") if env.get(k) not in (None, "episode")}
 
 
 def policy_label(policy: str) -> str:

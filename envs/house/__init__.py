@@ -9,7 +9,8 @@ between); a wrong stop ends the episode; 500-step cap. Reward +2 success, -0.001
 decrease of the geodesic distance to the nearest goal instance. Trials: ``episodes_per_trial`` episodes
 in one house (new goal and start each), then a new house. Two trial variants make memory across episodes
 directly usable: ``goal_per="trial"`` keeps one goal category for a whole trial (a new start each episode),
-``gps_frame="trial"`` measures ``gps`` from the trial's first start (in its frame) instead of the episode's.
+``gps_frame="trial"`` measures ``gps`` from the trial's first start (in its frame) instead of the episode's,
+and ``start_per="trial"`` (with ``goal_per="trial"``) starts every episode of a trial where its first began.
 Metrics (``info``, valid where ``is_last``): ``success``, ``spl``, ``soft_spl``, ``distance_to_goal``
 (geodesic to the success region), ``episode_length``. SPL's shortest path is the geodesic distance from the start to the success region.
 

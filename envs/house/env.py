@@ -25,7 +25,7 @@ MIN_START_DIST = 1.0  # episodes start at least this far (geodesic) from the suc
 _CACHE: OrderedDict[int, House] = OrderedDict()
 CACHE_SIZE = 512
 SPEC_VERSION = 1
-TRIAL_OPTIONS = ("episode", "trial")  # goal_per / gps_frame: a new goal / GPS origin every episode, or per trial
+TRIAL_OPTIONS = ("episode", "trial")  # goal_per / start_per / gps_frame: new every episode, or one per trial
 
 
 def get_house(seed: int) -> House:
@@ -92,13 +92,16 @@ class HouseEnv(Env):
     def __init__(self, num_envs: int = 1, split: str = "train", seed: int = 0, episodes_per_trial: int = 32,
                  resolution: int = 64, max_steps: int = 500, num_houses: int | None = None,
                  houses: list[House] | None = None, spec: dict | None = None, goal_per: str = "episode",
-                 gps_frame: str = "episode"):
+                 gps_frame: str = "episode", start_per: str = "episode"):
         if split not in layout.SPLITS:
             raise ValueError(f"split={split!r} is not allowed; allowed values: {list(layout.SPLITS)}")
-        for key, value in (("goal_per", goal_per), ("gps_frame", gps_frame)):
+        for key, value in (("goal_per", goal_per), ("gps_frame", gps_frame), ("start_per", start_per)):
             if value not in TRIAL_OPTIONS:
                 raise ValueError(f"{key}={value!r} is not allowed; allowed values: {list(TRIAL_OPTIONS)}")
-        self.goal_per, self.gps_frame = goal_per, gps_frame
+        if start_per == "trial" and goal_per != "trial":
+            raise ValueError("start_per='trial' needs goal_per='trial': a start cell is drawn for its goal (one that "
+                             "can reach it, not too close), so only the same goal can keep the start")
+        self.goal_per, self.gps_frame, self.start_per = goal_per, gps_frame, start_per
         for key, value in (("num_envs", num_envs), ("episodes_per_trial", episodes_per_trial),
                            ("resolution", resolution), ("max_steps", max_steps)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
@@ -200,7 +203,8 @@ class HouseEnv(Env):
         cat = np.full(len(idx), -1 if forced is None else forced[0], np.int64)
         pose = np.zeros((len(idx), 3)) if forced is None else np.array([forced[1:]] * len(idx), np.float64)
         keep = (self._episode[idx] > 0) & (self.goal_per == "trial") & (cat < 0)
-        task.begin(idx, cat, pose, keep, self._rng, *self._tables, self._f_inst, self._f_succ, self._goal, self._pos,
+        task.begin(idx, cat, pose, keep, keep & (self.start_per == "trial"), self._rng, *self._tables, self._f_inst,
+                   self._f_succ, self._goal, self._pos,
                    self._heading, self._pitch, self._start, self._steps, self._path, self._trace, self._l0,
                    self._prev)
         first = idx[self._episode[idx] == 0]

@@ -105,12 +105,12 @@ def draw_index(state, n, size):
 
 
 @njit(cache=True)
-def begin(idx, forced_cat, forced_pose, keep_goal, state, cats, inst, succ, goals, starts, offsets, f_inst, f_succ,
-          goal, pos, heading, pitch, start, steps, path_len, trace, l0, prev_dist):
+def begin(idx, forced_cat, forced_pose, keep_goal, keep_start, state, cats, inst, succ, goals, starts, offsets,
+          f_inst, f_succ, goal, pos, heading, pitch, start, steps, path_len, trace, l0, prev_dist):
     """Start an episode in each env ``idx[j]`` of its current house (the typed lists hold, per env, the
     house's categories, fields (K, h, w), goal slots and start cells): goal and start pose drawn from the
-    env's stream (with ``keep_goal[j]`` the goal stays the env's current one), or ``forced_cat[j]`` (>= 0)
-    at ``forced_pose[j]`` = (x, y, heading)."""
+    env's stream (with ``keep_goal[j]`` the goal stays the env's current one, with ``keep_start[j]`` too the
+    start pose), or ``forced_cat[j]`` (>= 0) at ``forced_pose[j]`` = (x, y, heading)."""
     for j in range(idx.shape[0]):
         n = idx[j]
         f_i, f_s = inst[n], succ[n]
@@ -134,10 +134,13 @@ def begin(idx, forced_cat, forced_pose, keep_goal, state, cats, inst, succ, goal
             else:
                 g = draw_index(state, n, goals[n].shape[0])
             slot = goals[n][g]
-            lo, hi = offsets[n][g], offsets[n][g + 1]
-            cell = starts[n][lo + draw_index(state, n, hi - lo)]
-            x, y = (cell % w + 0.5) * CELL, (cell // w + 0.5) * CELL
-            k = draw_index(state, n, HEADINGS)
+            if keep_start[j]:  # the same goal, so the previous start is one of its start cells
+                x, y, k = start[n, 0], start[n, 1], int(start[n, 2])
+            else:
+                lo, hi = offsets[n][g], offsets[n][g + 1]
+                cell = starts[n][lo + draw_index(state, n, hi - lo)]
+                x, y = (cell % w + 0.5) * CELL, (cell // w + 0.5) * CELL
+                k = draw_index(state, n, HEADINGS)
         for r in range(h):
             for c in range(w):
                 f_inst[n, r, c] = f_i[slot, r, c]

@@ -37,7 +37,7 @@ def test_composes_validates_and_builds(experiment, variant):
     assert T % U == 0, "updates split the trial into whole windows"
     # one update per trial only where the Darkroom evidence chose it (see incontext_house_memory.yaml)
     memory_recipe = experiment in ("incontext_house_memory", "incontext_house_teacher", "incontext_house_goalfree",
-                                   "incontext_house_trialgoal")
+                                   "incontext_house_trialgoal", "incontext_house_samestart")
     assert U < T or memory_recipe, "partial updates need several windows per trial"
     policy = build(cfg.policy, *spaces(OmegaConf.to_yaml(cfg.env)))
     if variant == ["policy=gru"]:

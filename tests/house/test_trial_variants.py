@@ -1,5 +1,5 @@
-"""The trial variants: one goal per trial (goal_per="trial") and GPS from the trial's first start
-(gps_frame="trial"), checked against the agent's pose; recorded episodes still replay exactly."""
+"""The trial variants: one goal per trial (goal_per="trial"), one start per trial (start_per="trial") and GPS
+from the trial's first start (gps_frame="trial"), checked against the agent's pose; recorded episodes still replay exactly."""
 from __future__ import annotations
 
 import json
@@ -43,6 +43,36 @@ def test_goal_per_trial_keeps_the_goal_within_a_trial_only():
     assert len({t[0] for t in trials}) > 3  # a new goal with each trial
     _, default = _walk(400)
     assert any(len(set(t)) > 1 for t in _goals_per_trial(default) if len(t) == 3)  # what the option changes
+
+
+def _starts_per_trial(walk) -> list[list[tuple]]:
+    """Per env and trial, the start pose (x, y, heading) of each episode."""
+    trials = []
+    for i in range(4):
+        for obs, poses in walk:
+            if obs["is_trial_first"][i]:
+                trials.append([])
+            if obs["is_first"][i]:
+                trials[-1].append((poses[i]["x"], poses[i]["y"], poses[i]["heading"]))
+    return trials
+
+
+@pytest.mark.parametrize("start_per", ["episode", "trial"])
+def test_start_per_trial_repeats_the_first_start_within_a_trial_only(start_per):
+    _, walk = _walk(400, goal_per="trial", start_per=start_per)
+    trials = [t for t in _starts_per_trial(walk) if len(t) == 3]
+    assert len(trials) > 20
+    repeated = sum(len(set(t)) == 1 for t in trials)
+    assert repeated == (len(trials) if start_per == "trial" else 0)
+    assert len({t[0] for t in trials}) > 10  # each trial draws its own start
+    assert all(len(set(t)) == 1 for t in _goals_per_trial(walk) if len(t) == 3)
+
+
+def test_start_per_trial_without_goal_per_trial_is_refused():
+    with pytest.raises(ValueError, match="start_per='trial' needs goal_per='trial'"):
+        envs.house.make(num_envs=1, start_per="trial")
+    with pytest.raises(ValueError, match="start_per='always' is not allowed"):
+        envs.house.make(num_envs=1, goal_per="trial", start_per="always")
 
 
 @pytest.mark.parametrize("frame", ["episode", "trial"])
