@@ -4,7 +4,9 @@
 
 Reads ``RUN_DIR/metrics.csv`` (written by the trainer at every update) and writes ``OUT.png`` and
 ``OUT.csv`` (the columns plotted), so a README can show how a run learnt. By default it plots the env's
-rates in [0, 1] (success, SPL, soft SPL, return over optimal) when it has any, else the episode return.
+rates in [0, 1] (success, SPL, soft SPL, return over optimal) when it has any, else the episode return; where
+the run logged them, also each one over the trials' first episodes and over their episodes 11+ (the two ends
+of the in-context curve, dashed and dotted).
 """
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ RATES = ("success", "spl", "soft_spl", "return_over_optimal")
 
 
 def read_metrics(run_dir: str | Path, metrics: list[str] | None = None) -> dict[str, list[float]]:
-    """The base columns and ``episode/<metric>`` for each of ``metrics`` (default: see the module docstring)."""
+    """The base columns, ``episode/<metric>`` for each of ``metrics`` (default: see the module docstring) and
+    its ``trial/first/<metric>`` / ``trial/late/<metric>`` where the run has them."""
     path = Path(run_dir) / "metrics.csv"
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: not a training run directory?")
@@ -34,6 +37,7 @@ def read_metrics(run_dir: str | Path, metrics: list[str] | None = None) -> dict[
     missing = [c for c in columns if c not in rows[0]]
     if missing:
         raise ValueError(f"{path} lacks columns {missing}")
+    columns += [c for m in metrics for c in (f"trial/first/{m}", f"trial/late/{m}") if c in rows[0]]
     return {c: [float(r[c]) if r[c] not in ("", None) else math.nan for r in rows] for c in columns}
 
 
@@ -58,16 +62,19 @@ def write_curve(run_dir: str | Path, out_png: str | Path, title: str | None = No
     import matplotlib.pyplot as plt
 
     data = read_metrics(run_dir, metrics)
-    plotted = [c for c in data if c.startswith("episode/")]
+    plotted = [c for c in data if c.startswith(("episode/", "trial/"))]
+    style = {"episode": ("-", ""), "first": ("--", ", episode 1"), "late": (":", ", episodes 11+")}
     out_png = Path(out_png)
     out_png.parent.mkdir(parents=True, exist_ok=True)
     minutes = [s / 60 for s in training_time(data["perf/wall_s"])]
     fig, (ax_t, ax_s) = plt.subplots(1, 2, figsize=(10, 3.8))
     for ax, x, label in ((ax_t, minutes, "wall time (min)"), (ax_s, data["env_steps"], "env steps")):
         for c in plotted:
-            ax.plot(x, data[c], label=c.split("/", 1)[1].replace("_", " "))
+            part, metric = c.split("/")[-2:]
+            line, suffix = style[part]
+            ax.plot(x, data[c], line, label=metric.replace("_", " ") + suffix)
         ax.set_xlabel(label)
-        if all(c.split("/", 1)[1] in RATES for c in plotted):
+        if all(c.rsplit("/", 1)[1] in RATES for c in plotted):
             ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
     ax_t.set_ylabel("training episodes (sliding window)")

@@ -10,8 +10,13 @@ from pathlib import Path
 import numpy as np
 
 
+LATE_EPISODE = 10  # "late" episodes of a trial: index 10 on (episodes 11+), as benchmarks/incontext.py counts them
+
+
 class EpisodeStats:
-    """Means of the env's end-of-episode metrics (and the return) over the last ``window`` episodes."""
+    """Means of the env's end-of-episode metrics (and the return) over the last ``window`` episodes; with the
+    episodes' index in their trial, also of the first episodes (``first/<k>``) and the late ones
+    (``late/<k>``, index >= ``LATE_EPISODE``): the in-context curve's two ends, while training."""
 
     def __init__(self, num_envs: int, window: int):
         self.window = window
@@ -20,14 +25,21 @@ class EpisodeStats:
         self.episodes = 0
         self._marked: tuple[dict[str, list[float]], int] = ({}, 0)
 
-    def add(self, rows: slice, reward: np.ndarray, done: np.ndarray, info: Mapping[str, np.ndarray]) -> None:
+    def add(self, rows: slice, reward: np.ndarray, done: np.ndarray, info: Mapping[str, np.ndarray],
+            episode_index: np.ndarray | None = None) -> None:
+        """One step of envs ``rows``; ``episode_index``: each env's index in its trial of the step's episode."""
         self.returns[rows] += reward
         ended = np.flatnonzero(done)
         for i in ended:
-            self.values["return"].append(float(self.returns[rows][i]))
-            for k, v in info.items():
-                if np.ndim(v) == 1 and len(v) == len(done) and np.isfinite(v[i]):
-                    self.values[k].append(float(v[i]))
+            got = {"return": float(self.returns[rows][i])}
+            got.update({k: float(v[i]) for k, v in info.items()
+                        if np.ndim(v) == 1 and len(v) == len(done) and np.isfinite(v[i])})
+            index = None if episode_index is None else int(episode_index[i])
+            part = "first/" if index == 0 else "late/" if index is not None and index >= LATE_EPISODE else None
+            for k, v in got.items():
+                self.values[k].append(v)
+                if part:
+                    self.values[part + k].append(v)
         self.returns[rows][ended] = 0.0
         self.episodes += len(ended)
 

@@ -139,7 +139,7 @@ class Trainer:
         obs, reward, done, info = self.collector.wait(half)
         rows = self.collector.rows[half]
         self.buffer.set_outcome(rows, t, reward, done, obs["is_terminal"])
-        self.stats.add(rows, reward, done, info)
+        self.stats.add(rows, reward, done, info, self._pending[half].get("episode_index"))
         self.counters["env_steps"] += len(reward) * self.world  # the ranks step in lockstep
         self.counters["episodes"] += int(np.sum(done))
         self._set_pending(half, obs)
@@ -253,6 +253,9 @@ class Trainer:
         episode = self.stats.means()
         keys = ["return", *self.metric_keys]
         scalars = {f"episode/{k}": episode.get(k, float("nan")) for k in keys}
+        # the in-context curve's ends: a trial's first episode and its episodes 11+ (NaN until there are some)
+        scalars.update({f"trial/{part}/{k}": episode.get(f"{part}/{k}", float("nan"))
+                        for part in ("first", "late") for k in keys})
         scalars.update({f"train/{k}": v for k, v in update_stats.items()})
         fps = self.recent_fps()
         scalars.update({"perf/fps": fps, "perf/wall_s": time.monotonic() - self._t0,

@@ -27,7 +27,8 @@ def test_run_directory_and_resume_with_overrides(tmp_path, capsys):
     saved = OmegaConf.load(run / "config.yaml")
     assert saved.trainer.rollout_steps == 16 and saved.env.name == "house" and saved.name == "a"
     header = (run / "metrics.csv").read_text().splitlines()[0].split(",")
-    assert {"episode/success", "episode/spl", "perf/fps", "train/lr", "train/value_loss"} <= set(header)
+    assert {"episode/success", "episode/spl", "perf/fps", "train/lr", "train/value_loss", "trial/first/success",
+            "trial/late/success"} <= set(header)
     assert list((run / "tb").glob("events.out.tfevents.*"))
     assert checkpoint.read(checkpoint.latest(run))["counters"]["env_steps"] == 64
     # resume: the saved config, with the overrides given now
