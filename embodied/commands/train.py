@@ -53,6 +53,13 @@ def validate(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
     if cfg.trainer.get("imitation_coef", 0) > 0:
         teachers = ("oracle", *envs.scripted_agents(cfg.env.name))
         choice(cfg, "trainer.imitation_teacher", teachers)
+        check(cfg, "trainer.imitation_focus", lambda f: isinstance(f, (int, float)) and f > 0, "a positive number")
+        if cfg.trainer.imitation_focus != 1:
+            from embodied.rollout.transforms import forgetful_twin
+
+            agent = envs.scripted_agents(cfg.env.name).get(cfg.trainer.imitation_teacher)
+            check(cfg, "trainer.imitation_focus", lambda f: _parses(forgetful_twin, agent), "1 with a teacher "
+                  "that has no forgetful twin (house: trainer.imitation_teacher=explorer_memory has one)")
     if cfg.get("record", "none") != "none":
         from embodied.replay.recorder import parse_which
 

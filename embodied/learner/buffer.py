@@ -36,14 +36,18 @@ class TrialBuffer:
         self.action, self.logprob, self.value = z(torch.int64), z(torch.float32), z(torch.float32)
         self.reward, self.done, self.terminal = z(torch.float32), z(torch.bool), z(torch.bool)
         self.oracle = z(torch.int64) - 1  # the oracle's action at each step (imitation label); -1: none
+        self.oracle_weight = z(torch.float32) + 1  # the label's weight in the imitation term
 
     def add(self, rows: slice, t: int, obs: Mapping[str, np.ndarray], action: torch.Tensor,
-            logprob: torch.Tensor, value: torch.Tensor, oracle: np.ndarray | None = None) -> None:
-        """Record the choice made at step ``t`` by envs ``rows`` (and the oracle's, if known)."""
+            logprob: torch.Tensor, value: torch.Tensor, oracle: np.ndarray | None = None,
+            oracle_weight: np.ndarray | None = None) -> None:
+        """Record the choice made at step ``t`` by envs ``rows`` (and the oracle's, with its weight, if known)."""
         for k, buf in self.obs.items():
             buf[rows, t] = torch.as_tensor(np.asarray(obs[k]), device=self.device).to(buf.dtype)
         self.action[rows, t], self.logprob[rows, t], self.value[rows, t] = action, logprob, value
         self.oracle[rows, t] = -1 if oracle is None else torch.as_tensor(oracle, device=self.device)
+        self.oracle_weight[rows, t] = 1.0 if oracle_weight is None else torch.as_tensor(oracle_weight,
+                                                                                          device=self.device)
 
     def set_outcome(self, rows: slice, t: int, reward: np.ndarray, done: np.ndarray, terminal: np.ndarray) -> None:
         """Record what taking step ``t``'s action returned."""
@@ -84,7 +88,7 @@ class TrialBuffer:
             order[n] = np.concatenate(pieces)
             episode[n] = np.repeat(np.arange(len(pieces)), [len(p) for p in pieces])
         index = torch.as_tensor(order, device=self.device)
-        for name in ("action", "logprob", "value", "reward", "done", "terminal", "oracle"):
+        for name in ("action", "logprob", "value", "reward", "done", "terminal", "oracle", "oracle_weight"):
             buf = getattr(self, name)
             buf[:, :stop] = torch.gather(buf[:, :stop], 1, index)
         for buf in self.obs.values():

@@ -73,26 +73,33 @@ def ppo_loss(logits: torch.Tensor, values: torch.Tensor, actions: torch.Tensor, 
     return loss, stats
 
 
-def imitation_loss(logits: torch.Tensor, oracle: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy towards the oracle's action on the agent's own states (DAgger-style); -1 = no label."""
+def imitation_loss(logits: torch.Tensor, oracle: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Cross-entropy towards the oracle's action on the agent's own states (DAgger-style); -1 = no label.
+    With ``weight``, the weighted mean over the labelled steps."""
     labelled = oracle >= 0
     if not bool(labelled.any()):
         return logits.new_zeros(())
-    return nn.functional.cross_entropy(logits[labelled].float(), oracle[labelled])
+    ce = nn.functional.cross_entropy(logits[labelled].float(), oracle[labelled], reduction="none")
+    if weight is None:
+        return ce.mean()
+    w = weight[labelled].float()
+    return (w * ce).sum() / w.sum()
 
 
 def window_loss(logits: torch.Tensor, values: torch.Tensor, actions: torch.Tensor, old_logprob: torch.Tensor,
                 advantages: torch.Tensor, returns: torch.Tensor, start: int, stop: int,
-                hp: PPOHyper, oracle: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+                hp: PPOHyper, oracle: torch.Tensor | None = None,
+                oracle_weight: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """The PPO loss over steps ``[start, stop)`` of ``(B, T)`` outputs: older steps are context only.
 
-    With ``hp.imitation_coef > 0`` and oracle labels, adds the imitation term over the same steps.
+    With ``hp.imitation_coef > 0`` and oracle labels, adds the (weighted) imitation term over the same steps.
     """
     w = slice(start, stop)
     loss, stats = ppo_loss(logits[:, w], values[:, w], actions[:, w], old_logprob[:, w], advantages[:, w],
                            returns[:, w], hp)
     if hp.imitation_coef > 0 and oracle is not None:
-        imitation = imitation_loss(logits[:, w], oracle[:, w])
+        weight = None if oracle_weight is None else oracle_weight[:, w]
+        imitation = imitation_loss(logits[:, w], oracle[:, w], weight)
         loss = loss + hp.imitation_coef * imitation
         stats["imitation_loss"] = imitation.detach()
     return loss, stats
@@ -175,7 +182,7 @@ class PPOLearner:
                         logits, values = self.module(batch, context=self.policy.select_state(context, rows))
                 loss, stats = window_loss(logits, values, buf.action[rows, window], buf.logprob[rows, window],
                                           adv[rows, window], ret[rows, window], start - first, stop - first, hp,
-                                          buf.oracle[rows, window])
+                                          buf.oracle[rows, window], buf.oracle_weight[rows, window])
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 grad_norm = nn.utils.clip_grad_norm_(self.policy.parameters(), hp.max_grad_norm)

@@ -36,6 +36,7 @@ class TrainerSchema:
     imitation_coef: float = MISSING
     imitation_steps: int = MISSING
     imitation_teacher: str = MISSING
+    imitation_focus: float = MISSING
     device: str = MISSING
     torch_threads: int = MISSING
     update_threads: int = MISSING

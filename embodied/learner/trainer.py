@@ -35,7 +35,7 @@ from embodied.learner.stats import EpisodeStats, ScalarLog
 from embodied.policy import build as build_policy
 from embodied.rollout.collector import HALVES, Collector
 from embodied.rollout.pool import WorkerLost, WorkerPool
-from embodied.rollout.transforms import split_label, stored_space
+from embodied.rollout.transforms import Teacher, split_label, stored_space
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class Trainer:
         self.counters = {"env_steps": 0, "updates": 0, "rollouts": 0, "episodes": 0, "worker_restarts": 0,
                          "steps_discarded": 0}
         self.imitation = (float(tc.imitation_coef), int(tc.imitation_steps))
-        teacher = str(tc.get("imitation_teacher", "oracle")) if self.imitation[0] > 0 else None
+        teacher = Teacher(str(tc.imitation_teacher), float(tc.imitation_focus)) if self.imitation[0] > 0 else None
         record = None
         if cfg.get("record", "none") != "none":
             record = {"directory": str(self.run_dir.resolve() / "episodes"), "which": str(cfg.record),
@@ -132,7 +132,7 @@ class Trainer:
         inputs = to_torch(self._pending[half], self.device)
         inputs.update(self.buffer.previous(rows, t))
         action, logp, value, self._states[half] = self.learner.act(inputs, self._states[half], self.sampler)
-        self.buffer.add(rows, t, self._pending[half], action, logp, value, self._labels[half])
+        self.buffer.add(rows, t, self._pending[half], action, logp, value, *self._labels[half])
         return action.cpu().numpy()
 
     def _receive(self, half: int, t: int) -> None:
@@ -146,7 +146,7 @@ class Trainer:
 
     def _set_pending(self, half: int, obs: dict[str, np.ndarray]) -> None:
         """The observations to act on next; the teacher's label (if any) is kept apart from them."""
-        self._pending[half], self._labels[half] = split_label(obs)
+        self._pending[half], *self._labels[half] = split_label(obs)
 
     def _bootstrap(self, stop: int) -> torch.Tensor:
         """Values of the pending observations at ``stop`` (they continue step ``stop - 1``'s episodes)."""
@@ -195,7 +195,7 @@ class Trainer:
         half = self.collector.half_size
         self.pool.rebalance()
         self._mark()
-        self._pending, self._labels = [{}, {}], [None, None]
+        self._pending, self._labels = [{}, {}], [[None, None], [None, None]]
         for h, obs in zip(HALVES, self.collector.reset(self._seed_of)):
             self._set_pending(h, obs)
         self._states = [self.policy.initial_state(half, self.T + 1, self.device) for _ in HALVES]

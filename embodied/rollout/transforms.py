@@ -2,13 +2,16 @@
 
 Two transforms, both optional: a *teacher* (the env's oracle or one of its scripted references) adds its
 action for the new state under ``ORACLE_KEY`` (an imitation label: it rides beside the observation and
-never reaches the policy; the trainer splits it off with :func:`split_label`), and a *frozen encoder*
+never reaches the policy; the trainer splits it off with :func:`split_label`) and, with a ``focus``, the
+label's weight under ``WEIGHT_KEY`` (``focus`` where the teacher's memory changes its action: its forgetful
+twin would act otherwise; 1 elsewhere), and a *frozen encoder*
 replaces the frames of its image keys by its features under ``FEATURE_KEY``, so the encoding runs in
 parallel in the workers and only small vectors travel. :func:`stored_space` is the space the learner then
 stores. One teacher per env batch: a teacher with a memory (a map of the trial) follows its own batch.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,21 +19,35 @@ import gymnasium
 import numpy as np
 
 ORACLE_KEY = "oracle_action"  # the teacher's label beside the observations, never a policy input
+WEIGHT_KEY = "oracle_weight"  # the label's weight in the imitation term (only with a focus)
+
+
+@dataclasses.dataclass(frozen=True)
+class Teacher:
+    """Who labels the imitation term, and how much its memory-dependent labels weigh (``focus``: the steps
+    where the teacher acts otherwise than its forgetful twin; 1 = all steps alike)."""
+    name: str
+    focus: float = 1.0
 
 
 class ObservationTransforms:
     """The transforms of one worker's env batches (``envs``, one per slot)."""
 
-    def __init__(self, envs: Sequence[Any], seeds: Sequence[int], teacher: str | None = None,
+    def __init__(self, envs: Sequence[Any], seeds: Sequence[int], teacher: str | Teacher | None = None,
                  backend: str = "house", encoder: Mapping[str, Any] | None = None):
-        self.teachers = None
+        self.teachers = self.twins = None
         if teacher:
             from embodied.rollout.actor import make_actor
 
-            if teacher == "oracle" and not hasattr(envs[0], "oracle_action"):
+            teacher = Teacher(teacher) if isinstance(teacher, str) else teacher
+            if teacher.name == "oracle" and not hasattr(envs[0], "oracle_action"):
                 raise ValueError(f"env {backend!r} has no oracle_action(); the imitation term "
                                  "(trainer.imitation_coef > 0) needs one (the house env has it)")
-            self.teachers = [make_actor(teacher, seed=int(seed), backend=backend) for seed in seeds]
+            self.teachers = [make_actor(teacher.name, seed=int(seed), backend=backend) for seed in seeds]
+            self.focus = float(teacher.focus)
+            if self.focus != 1.0:
+                twin = forgetful_twin(self.teachers[0])
+                self.twins = [make_actor(twin, seed=int(seed), backend=backend) for seed in seeds]
         self.encoder = None
         if encoder is not None:
             self.use_encoder(encoder)
@@ -47,7 +64,11 @@ class ObservationTransforms:
     def __call__(self, slot: int, env: Any, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """``obs`` of ``env`` (the batch in ``slot``) as it travels: labelled, frames replaced."""
         if self.teachers:
-            obs = {**obs, ORACLE_KEY: self.teachers[slot].act(env, obs)}
+            label = self.teachers[slot].act(env, obs)
+            obs = {**obs, ORACLE_KEY: label}
+            if self.twins:
+                differs = label != self.twins[slot].act(env, obs)
+                obs[WEIGHT_KEY] = np.where(differs, self.focus, 1.0).astype(np.float32)
         if self.encoder is not None:
             from embodied.policy.encoders import FEATURE_KEY
 
@@ -67,7 +88,17 @@ def stored_space(obs_space: Mapping[str, gymnasium.Space], encoder: Any | None) 
             FEATURE_KEY: gymnasium.spaces.Box(-np.inf, np.inf, (encoder.feature_dim,), np.float32)}
 
 
-def split_label(obs: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
-    """The observation without the teacher's label, and the label (None when there is no teacher)."""
+def forgetful_twin(teacher: Any) -> str:
+    """The name of the scripted agent that acts as ``teacher`` would without its memory (``forgetful``)."""
+    twin = getattr(teacher, "forgetful", None)
+    if twin is None:
+        raise ValueError(f"teacher {getattr(teacher, 'name', teacher)!r} has no forgetful twin to tell its "
+                         "memory-dependent labels apart (trainer.imitation_focus != 1 needs one, e.g. the house's "
+                         "explorer_memory)")
+    return twin
+
+
+def split_label(obs: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray | None, np.ndarray | None]:
+    """The observation without the teacher's label and weight, the label and the weight (None when absent)."""
     obs = dict(obs)
-    return obs, obs.pop(ORACLE_KEY, None)
+    return obs, obs.pop(ORACLE_KEY, None), obs.pop(WEIGHT_KEY, None)

@@ -153,6 +153,7 @@ class FrontierExplorer:
 
 class MemoryExplorer(FrontierExplorer):
     """:class:`FrontierExplorer` whose map lasts the whole trial."""
+    forgetful = "explorer"  # the same agent without the memory: where they differ, the memory decided
 
     def __init__(self, seed: int = 0):
         super().__init__(seed, memory=True)

@@ -13,7 +13,7 @@ from embodied.commands.train import validate
 from embodied.config import ConfigError, load
 from embodied.learner.ppo import imitation_loss
 from embodied.learner.trainer import Trainer
-from embodied.rollout.transforms import ORACLE_KEY
+from embodied.rollout.transforms import ORACLE_KEY, WEIGHT_KEY, Teacher
 from embodied.rollout.worker import EnvWorker
 
 
@@ -57,9 +57,20 @@ def test_imitation_term_teaches_the_oracle_actions():
     assert stats["imitation_loss"] < 0.5
 
 
-def labels_along(teacher: str, steps: int = 240) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def test_weighted_labels_count_by_their_weight():
+    logits = torch.randn(1, 4, 3)
+    oracle = torch.tensor([[0, 2, -1, 1]])
+    ce = torch.nn.functional.cross_entropy(logits[0, [0, 1, 3]], torch.tensor([0, 2, 1]), reduction="none")
+    weight = torch.tensor([[1.0, 5.0, 9.0, 1.0]])  # the unlabelled step's weight does not count
+    assert torch.allclose(imitation_loss(logits, oracle, weight), (ce * torch.tensor([1.0, 5.0, 1.0])).sum() / 7)
+    assert torch.allclose(imitation_loss(logits, oracle, torch.ones(1, 4)), imitation_loss(logits, oracle))
+
+
+def labels_along(teacher: str | Teacher, steps: int = 240, weights: list | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A house worker labelled by ``teacher``, driven by the same seeded random actions whatever the teacher:
-    (labels, the env's shortest-path oracle actions, episode index) per step and env."""
+    (labels, the env's shortest-path oracle actions, episode index) per step and env; each step's label
+    weights go to ``weights`` when given."""
     env_cfg = {"name": "house", "num_envs": 4, "resolution": 16, "max_steps": 30, "episodes_per_trial": 8}
     worker = EnvWorker(env_cfg, [11], teacher=teacher)
     rng = np.random.default_rng(0)
@@ -67,6 +78,8 @@ def labels_along(teacher: str, steps: int = 240) -> tuple[np.ndarray, np.ndarray
     labels, oracle, episode = [], [], []
     for _ in range(steps):
         labels.append(obs[ORACLE_KEY])
+        if weights is not None:
+            weights.append(obs[WEIGHT_KEY])
         oracle.append(worker.envs[0].oracle_action())
         episode.append(obs["episode_index"].copy())
         obs, *_ = worker.step(0, worker.envs[0].random_action(rng))
@@ -93,3 +106,22 @@ def test_an_unknown_teacher_is_a_config_error_naming_the_choices():
     with pytest.raises(ConfigError, match=r"trainer.imitation_teacher='banana'.*explorer_memory"):
         validate(cfg)
     validate(load("train", ["trainer.imitation_coef=1.0", "trainer.imitation_teacher=explorer_memory"]))
+
+
+def test_a_focused_teacher_weighs_exactly_the_labels_its_memory_decided():
+    weights: list = []
+    memory, _, episode = labels_along(Teacher("explorer_memory", focus=4.0), weights=weights)
+    forgetful, _, _ = labels_along("explorer")
+    weights = np.array(weights)
+    assert np.array_equal(weights == 4.0, memory != forgetful) and set(np.unique(weights)) == {1.0, 4.0}
+    assert np.all(weights[episode == 0] == 1.0)  # nothing to remember in a trial's first episode
+
+
+def test_focus_needs_a_teacher_with_a_forgetful_twin():
+    cfg = load("train", ["trainer.imitation_coef=1.0", "trainer.imitation_focus=4"])  # the oracle has none
+    with pytest.raises(ConfigError, match="trainer.imitation_focus"):
+        validate(cfg)
+    validate(load("train", ["trainer.imitation_coef=1.0", "trainer.imitation_teacher=explorer_memory",
+                            "trainer.imitation_focus=4"]))
+    with pytest.raises(ValueError, match="forgetful twin"):
+        EnvWorker({"name": "house", "num_envs": 1, "resolution": 16}, [0], teacher=Teacher("oracle", 4.0))
