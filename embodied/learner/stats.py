@@ -16,7 +16,10 @@ LATE_EPISODE = 10  # "late" episodes of a trial: index 10 on (episodes 11+), as 
 class EpisodeStats:
     """Means of the env's end-of-episode metrics (and the return) over the last ``window`` episodes; with the
     episodes' index in their trial, also of the first episodes (``first/<k>``) and the late ones
-    (``late/<k>``, index >= ``LATE_EPISODE``): the in-context curve's two ends, while training."""
+    (``late/<k>``, index >= ``LATE_EPISODE``): the in-context curve's two ends, while training. In trials of a
+    fixed number of steps the late episodes over-represent trials of short episodes (quick successes and
+    quick wrong stops alike): compare an agent's late episodes with its control's, not with its first ones
+    (``benchmarks/incontext.py`` plays a fixed number of episodes per trial instead)."""
 
     def __init__(self, num_envs: int, window: int):
         self.window = window
