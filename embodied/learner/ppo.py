@@ -102,6 +102,9 @@ def window_loss(logits: torch.Tensor, values: torch.Tensor, actions: torch.Tenso
         imitation = imitation_loss(logits[:, w], oracle[:, w], weight)
         loss = loss + hp.imitation_coef * imitation
         stats["imitation_loss"] = imitation.detach()
+        if weight is not None:  # the share of labels that weigh other than 1 (imitation_focus: memory decided them)
+            labelled = oracle[:, w] >= 0
+            stats["imitation_focus_share"] = ((weight != 1) & labelled).sum() / labelled.sum().clamp(min=1)
     return loss, stats
 
 

@@ -125,3 +125,16 @@ def test_focus_needs_a_teacher_with_a_forgetful_twin():
                             "trainer.imitation_focus=4"]))
     with pytest.raises(ValueError, match="forgetful twin"):
         EnvWorker({"name": "house", "num_envs": 1, "resolution": 16}, [0], teacher=Teacher("oracle", 4.0))
+
+
+def test_window_loss_reports_the_share_of_focused_labels():
+    from embodied.learner.ppo import PPOHyper, window_loss
+
+    logits, values = torch.randn(1, 4, 3), torch.zeros(1, 4)
+    zeros = torch.zeros(1, 4)
+    oracle, weight = torch.tensor([[0, 2, -1, 1]]), torch.tensor([[1.0, 4.0, 4.0, 4.0]])
+    hp = PPOHyper(imitation_coef=1.0)
+    _, stats = window_loss(logits, values, torch.zeros(1, 4, dtype=torch.long), zeros, zeros, zeros, 0, 4, hp,
+                           oracle, weight)
+    assert float(stats["imitation_focus_share"]) == pytest.approx(2 / 3)  # the unlabelled step does not count
+    assert float(stats["imitation_loss"]) == pytest.approx(float(imitation_loss(logits, oracle, weight)))
