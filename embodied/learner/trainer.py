@@ -222,6 +222,7 @@ class Trainer:
                 self._log(self._update(t + 1))
             if self.stop_requested and (self.rank is None or boundary):
                 self.collector.drop_pending()
+                self._rollback()  # the steps since the last update: never trained on, not saved, not counted
                 return False
         for h in HALVES:
             if self.collector.busy(h):

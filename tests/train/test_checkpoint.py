@@ -60,6 +60,8 @@ def test_ctrl_c_saves_and_resume_continues_from_the_same_state(tmp_path):
     timer.cancel()
     t.close()
     assert result["interrupted"] and 0 < t.counters["env_steps"] < 10_000
+    # only the steps that updates trained on are counted: those of a half-collected window are discarded
+    assert t.counters["env_steps"] == t.counters["updates"] * t.U * t.collector.num_envs
     data = checkpoint.read(checkpoint.latest(tmp_path / "run"))
     assert data["counters"] == t.counters
     resumed = trainer(tmp_path, resume=data, total_steps=10_000)
