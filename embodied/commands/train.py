@@ -43,7 +43,8 @@ def validate(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
     check(cfg, "trainer.num_envs", lambda n: n % halves == 0,
           f"a multiple of 2 x cluster.num_workers = {halves} (two halves of the double buffer per worker)")
     check(cfg, "trainer.minibatches", lambda m: m <= cfg.trainer.num_envs, "at most trainer.num_envs")
-    for key in ("trainer.lr", "trainer.clip", "trainer.max_grad_norm", "trainer.reward_scale"):
+    for key in ("trainer.lr", "trainer.clip", "trainer.max_grad_norm", "trainer.reward_scale",
+                "trainer.imitation_focus"):
         check(cfg, key, lambda v: isinstance(v, (int, float)) and v > 0, "a positive number")
     for key in ("trainer.gamma", "trainer.lam", "trainer.lr_floor"):
         check(cfg, key, lambda v: isinstance(v, (int, float)) and 0 <= v <= 1, "a number in [0, 1]")
@@ -53,12 +54,11 @@ def validate(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
     if cfg.trainer.get("imitation_coef", 0) > 0:
         teachers = ("oracle", *envs.scripted_agents(cfg.env.name))
         choice(cfg, "trainer.imitation_teacher", teachers)
-        check(cfg, "trainer.imitation_focus", lambda f: isinstance(f, (int, float)) and f > 0, "a positive number")
         if cfg.trainer.imitation_focus != 1:
             from embodied.rollout.transforms import forgetful_twin
 
             agent = envs.scripted_agents(cfg.env.name).get(cfg.trainer.imitation_teacher)
-            check(cfg, "trainer.imitation_focus", lambda f: _parses(forgetful_twin, agent), "1 with a teacher "
+            check(cfg, "trainer.imitation_focus", lambda _: _parses(forgetful_twin, agent), "1 with a teacher "
                   "that has no forgetful twin (house: trainer.imitation_teacher=explorer_memory has one)")
     if cfg.get("record", "none") != "none":
         from embodied.replay.recorder import parse_which
