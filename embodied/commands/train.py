@@ -25,6 +25,7 @@ Trains with PPO with partial updates; every key is documented in configs/train.y
   embodied train policy=relic_small policy.inter_episode=false cluster=inprocess
   embodied train cluster=ray cluster.address=auto trainer.num_envs=64
   embodied train resume=runs/NAME trainer.total_steps=2000000   # continue a run (Ctrl-C and errors save first)
+  embodied train init_from=runs/NAME name=NEW      # a new run starting from another run's policy weights
 Writes runs/NAME/: config.yaml, train.log, metrics.csv, tb/ (TensorBoard), checkpoints/, episodes/ (record=...)."""
 
 
@@ -109,6 +110,8 @@ def prepare(cfg: DictConfig, overrides: list[str] = ()) -> tuple[DictConfig, Pat
         validate(saved, overrides)
         return saved, run_dir, data
     validate(cfg, overrides)
+    if cfg.get("init_from"):
+        checkpoint.initial_weights(cfg.init_from, cfg.policy)  # a missing or unfitting checkpoint fails here
     name = cfg.name or time.strftime("train-%Y%m%d-%H%M%S")
     run_dir = Path(cfg.runs_dir) / name
     if checkpoint.checkpoint_dir(run_dir).exists() and any(checkpoint.checkpoint_dir(run_dir).glob("ckpt-*.pt")):
@@ -153,8 +156,12 @@ def main(argv: list[str]) -> int:
         log.info("run directory %s%s", run_dir, " (resumed)" if resume else "")
         print(f"run directory: {run_dir}", file=sys.stderr)
     with cluster.started(cfg) as remote:
-        trainer = Trainer(cfg, run_dir, remote, resume=resume, progress=bool(cfg.progress),
-                          tensorboard=bool(cfg.tensorboard), rank=rank)
+        try:
+            trainer = Trainer(cfg, run_dir, remote, resume=resume, progress=bool(cfg.progress),
+                              tensorboard=bool(cfg.tensorboard), rank=rank)
+        except checkpoint.CheckpointError as e:  # init_from's weights built for another env's spaces
+            print(f"error: {e}", file=sys.stderr)
+            return 2
         try:
             result = trainer.train()
         except TrainingFailed as e:  # the traceback is in train.log; here one line with the way on

@@ -156,20 +156,34 @@ def config_of(data: Mapping[str, Any]) -> DictConfig:
     return cfg
 
 
-def load_policy(path: str | Path, device: str | torch.device = "cpu"):
-    """``(policy, cfg)`` from a checkpoint file or run dir, weights loaded, in eval mode, for evaluation."""
+def _build(file: Path, data: Mapping[str, Any], policy_cfg: DictConfig, device: str | torch.device):
+    """The policy ``policy_cfg`` builds on the checkpoint's spaces, with the checkpoint's weights loaded."""
     from embodied.policy import build as build_policy
 
-    file = resolve(path)
-    data = read(file, map_location=device)
-    cfg = config_of(data)
     spaces = spaces_from_spec(data["spaces"])
     obs_space = {k[4:]: v for k, v in spaces.items() if k.startswith("obs/")}
     act_space = {k[4:]: v for k, v in spaces.items() if k.startswith("act/")}
-    policy = build_policy(cfg.policy, obs_space, act_space).to(device)
+    policy = build_policy(policy_cfg, obs_space, act_space).to(device)
     try:
         policy.load_state_dict(data["policy"])
     except RuntimeError as e:
-        raise CheckpointError(f"{file}: weights do not fit policy {cfg.policy.get('name')!r}: {e}") from None
+        raise CheckpointError(f"{file}: weights do not fit policy {policy_cfg.get('name')!r}: {e}") from None
+    return policy
+
+
+def load_policy(path: str | Path, device: str | torch.device = "cpu"):
+    """``(policy, cfg)`` from a checkpoint file or run dir, weights loaded, in eval mode, for evaluation."""
+    file = resolve(path)
+    data = read(file, map_location=device)
+    cfg = config_of(data)
+    policy = _build(file, data, cfg.policy, device)
     policy.eval()
     return policy, cfg
+
+
+def initial_weights(path: str | Path, policy_cfg: DictConfig) -> dict[str, torch.Tensor]:
+    """The policy weights of a checkpoint (file or run dir) for a new run to start from (``init_from``: a
+    curriculum stage, fine-tuning), checked to fit the policy ``policy_cfg`` builds: settings that only change
+    masking (``policy.inter_episode``) may differ from the checkpoint's, shapes may not."""
+    file = resolve(path)
+    return _build(file, read(file), policy_cfg, "cpu").state_dict()

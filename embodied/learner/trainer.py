@@ -93,6 +93,8 @@ class Trainer:
         self.metric_keys = tuple(spec["metric_keys"])
         torch.manual_seed(_seed(cfg.seed, 3))  # the initial weights (the same on every rank)
         self.policy = build_policy(cfg.policy, self.obs_space, self.act_space).to(self.device)
+        if resume is None and cfg.get("init_from"):  # a new run from another run's weights (a curriculum stage)
+            self._initialise(str(cfg.init_from))
         frozen = self.policy.encoder if self.policy.frozen_encoder else None
         if frozen is not None:  # the workers send the frozen encoder's features instead of frames
             self.pool.use_encoder(frozen.replica())
@@ -284,6 +286,14 @@ class Trainer:
                 "scheduler": self.learner.scheduler.state_dict(), "counters": dict(self.counters),
                 "rng": {"torch": torch.get_rng_state(), "sampler": self.sampler.get_state(),
                         "numpy": self.rng.bit_generator.state, "python": list(random.getstate()[1])}}
+
+    def _initialise(self, source: str) -> None:
+        weights = checkpoint.initial_weights(source, self.cfg.policy)
+        try:
+            self.policy.load_state_dict(weights)
+        except RuntimeError as e:  # built for other spaces than this run's env
+            raise checkpoint.CheckpointError(f"init_from={source}: its weights do not fit this run's env: {e}") from None
+        log.info("policy weights from %s", source)
 
     def _restore(self, data: Mapping[str, Any]) -> None:
         self.policy.load_state_dict(data["policy"])

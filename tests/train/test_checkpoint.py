@@ -127,3 +127,29 @@ def test_every_readable_space_round_trips_through_a_checkpoint(tmp_path):
     assert back == spaces
     with pytest.raises(TypeError, match="'t' of type Text cannot be stored"):
         checkpoint.spaces_to_spec({"t": gymnasium.spaces.Text(3)})
+
+
+def test_init_from_starts_a_new_run_from_another_runs_weights(tmp_path, run_dir):
+    cfg = line_train_cfg(total_steps=64)
+    cfg.init_from = str(run_dir)
+    t = Trainer(cfg, tmp_path / "run", remote=False, progress=False, tensorboard=False, env_factory=line_env.make)
+    source = checkpoint.read(checkpoint.latest(run_dir))
+    assert same_weights(t.policy.state_dict(), source["policy"])
+    assert t.counters["env_steps"] == 0 and not t.learner.optimizer.state  # a new run: fresh counters and Adam
+    t.train()
+    t.close()
+    assert not same_weights(t.policy.state_dict(), source["policy"])  # and it trains on from there
+    assert checkpoint.read(checkpoint.latest(tmp_path / "run"))["counters"]["env_steps"] == 64
+
+
+def test_init_from_weights_of_another_shape_fail_before_the_run_starts(tmp_path, run_dir):
+    cfg = line_train_cfg()
+    cfg.runs_dir = str(tmp_path / "runs")
+    cfg.policy.hidden = 2 * cfg.policy.hidden
+    cfg.init_from = str(run_dir)
+    with pytest.raises(checkpoint.CheckpointError, match="(?s)weights do not fit policy .gru.*size mismatch"):
+        prepare(cfg)
+    cfg.init_from = str(tmp_path / "nowhere.pt")
+    with pytest.raises(checkpoint.CheckpointError, match="nowhere.pt does not exist"):
+        prepare(cfg)
+    assert not (tmp_path / "runs").exists()
