@@ -186,4 +186,9 @@ def initial_weights(path: str | Path, policy_cfg: DictConfig) -> dict[str, torch
     curriculum stage, fine-tuning), checked to fit the policy ``policy_cfg`` builds: settings that only change
     masking (``policy.inter_episode``) may differ from the checkpoint's, shapes may not."""
     file = resolve(path)
-    return _build(file, read(file), policy_cfg, "cpu").state_dict()
+    data = read(file)
+    held = config_of(data).policy.get("name")
+    if held != policy_cfg.get("name"):
+        raise CheckpointError(f"{file} holds a {held!r} policy; this run builds {policy_cfg.get('name')!r} "
+                              "(choose the policy= group that run was trained with)")
+    return _build(file, data, policy_cfg, "cpu").state_dict()

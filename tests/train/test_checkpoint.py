@@ -153,3 +153,11 @@ def test_init_from_weights_of_another_shape_fail_before_the_run_starts(tmp_path,
     with pytest.raises(checkpoint.CheckpointError, match="nowhere.pt does not exist"):
         prepare(cfg)
     assert not (tmp_path / "runs").exists()
+
+
+def test_init_from_a_run_of_another_policy_kind_says_which(tmp_path, run_dir):
+    cfg = line_train_cfg()
+    cfg.policy.name = "transformer"
+    cfg.init_from = str(run_dir)
+    with pytest.raises(checkpoint.CheckpointError, match="holds a 'gru' policy; this run builds 'transformer'"):
+        checkpoint.initial_weights(cfg.init_from, cfg.policy)
