@@ -145,7 +145,8 @@ def read(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str
 
 def config_of(data: Mapping[str, Any]) -> DictConfig:
     """The run's config; one written before the observation-space tokenizer gets that tokenizer's keys with
-    the values that build the same network (goal and GPS widths were then separate keys)."""
+    the values that build the same network (goal and GPS widths were then separate keys), one from before
+    ``policy.cell`` its GRU."""
     cfg = OmegaConf.create(data["config"])
     policy = cfg.get("policy")
     if policy is not None and "vector_dim" not in policy and "goal_dim" in policy:
@@ -153,6 +154,8 @@ def config_of(data: Mapping[str, Any]) -> DictConfig:
                   "reward_input": False}
         policy.pop("gps_dim", None)
         policy.merge_with(legacy)
+    if policy is not None and policy.get("name") == "gru" and "cell" not in policy:
+        policy.cell = "gru"  # written before the recurrent policy had a choice of cell
     return cfg
 
 

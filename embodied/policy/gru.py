@@ -1,9 +1,13 @@
-"""RL²-style GRU baseline: one recurrent state carried across all episodes of a trial.
+"""RL²-style recurrent baseline: one recurrent state carried across all episodes of a trial.
 
 The in-context-RL baseline against the transformer: the same step tokens (built from the observation
-space, plus the previous action and reward; ``embodied/policy/tokens.py``) feed a GRU instead of
-attention. The hidden state is reset only when a new trial (new house) starts, so what the agent
-learnt about the house in earlier episodes can persist.
+space, plus the previous action and reward; ``embodied/policy/tokens.py``) feed a GRU (or an LSTM,
+``policy.cell``) instead of attention. The state is reset only when a new trial (new house) starts, so
+what the agent learnt about the house in earlier episodes can persist.
+
+On CPU PyTorch runs an LSTM's whole sequence, forward and backward, in oneDNN's fused kernels, a GRU step
+by step through autograd: at the learner's small minibatches (2 envs x a whole trial) the LSTM's update is
+several times faster (``python benchmarks/grad_context.py policy.cell=lstm``).
 """
 from __future__ import annotations
 
@@ -22,7 +26,8 @@ from embodied.policy.tokens import StepTokenizer
 
 
 class GRUPolicy(Policy):
-    """Encoder → GRU → actor/critic heads; state = GRU hidden ``(layers, B, hidden)``.
+    """Encoder → GRU or LSTM → actor/critic heads; state ``(layers, B, hidden)``, for an LSTM its hidden and
+    cell states stacked as ``(2 * layers, B, hidden)`` (one tensor: rows select and reset alike).
 
     ``cfg``: configs/policy/gru.yaml documents the keys.
     """
@@ -33,7 +38,10 @@ class GRUPolicy(Policy):
         s = GRUSettings.from_config(cfg)
         self.num_actions = num_actions(act_space)
         self.tokenizer = StepTokenizer(s.tokens, obs_space, self.num_actions, s.token_dim)
-        self.gru = nn.GRU(s.token_dim, s.hidden, num_layers=s.layers, batch_first=True)
+        self.cell = s.cell
+        rnn = nn.GRU if s.cell == "gru" else nn.LSTM
+        setattr(self, s.cell, rnn(s.token_dim, s.hidden, num_layers=s.layers, batch_first=True))  # weights named by cell
+        self.hidden, self.layers = s.hidden, s.layers
         self.actor = nn.Linear(s.hidden, self.num_actions)
         self.critic = nn.Linear(s.hidden, 1)
         nn.init.orthogonal_(self.actor.weight, 0.01)
@@ -44,7 +52,8 @@ class GRUPolicy(Policy):
         return self.tokenizer.encoder
 
     def initial_state(self, batch_size: int, max_steps: int, device: torch.device | str = "cpu") -> torch.Tensor:
-        return torch.zeros(self.gru.num_layers, batch_size, self.gru.hidden_size, device=device)
+        rows = self.layers * (2 if self.cell == "lstm" else 1)
+        return torch.zeros(rows, batch_size, self.hidden, device=device)
 
     def step(self, inputs: Batch, state: torch.Tensor, reset: torch.Tensor | None = None):
         """One step per env; ``reset`` (default: the ``is_trial_first`` flags) clears the state of new trials."""
@@ -52,7 +61,7 @@ class GRUPolicy(Policy):
             reset = inputs.get("is_trial_first")
         if reset is not None:
             state = state * (~reset.bool()).float().view(1, -1, 1)
-        out, state = self.gru(torch.relu(self.tokenizer(inputs)).unsqueeze(1), state)
+        out, state = self._core(torch.relu(self.tokenizer(inputs)).unsqueeze(1), state)
         return self.actor(out[:, 0]), self.critic(out[:, 0]).squeeze(-1), state
 
     def forward(self, inputs: Batch, lengths: torch.Tensor | None = None, context: torch.Tensor | None = None):
@@ -66,6 +75,13 @@ class GRUPolicy(Policy):
 
     def select_state(self, state: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
         return state[:, rows]
+
+    def _core(self, x: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The recurrent cell over ``(B, T)`` tokens from ``state``: outputs and the new state."""
+        if self.cell == "gru":
+            return self.gru(x, state)
+        out, (h, c) = self.lstm(x, (state[:self.layers].contiguous(), state[self.layers:].contiguous()))
+        return out, torch.cat([h, c])
 
     def _run(self, inputs: Batch, h: torch.Tensor | None = None):
         """Logits, values and the final hidden state of ``(B, T)`` steps continuing from ``h``."""
@@ -81,7 +97,7 @@ class GRUPolicy(Policy):
         for start, stop in itertools.pairwise(cuts):
             if trial is not None:
                 h = h * (~trial[:, start].bool()).float().view(1, -1, 1)
-            out, h = self.gru(x[:, start:stop], h)
+            out, h = self._core(x[:, start:stop], h)
             outs.append(out)
         out = torch.cat(outs, dim=1)
         return self.actor(out), self.critic(out).squeeze(-1), h

@@ -97,18 +97,22 @@ class TransformerSettings:
                    num_actions=num_actions(act_space))
 
 
+CELLS = ("gru", "lstm")  # the recurrent policy's cell (configs/policy/gru.yaml)
+
+
 @dataclass(frozen=True)
 class GRUSettings:
     hidden: int
     layers: int
     token_dim: int
+    cell: str
     tokens: TokenSettings
 
     @classmethod
     def from_config(cls, cfg: DictConfig | dict | Reads) -> GRUSettings:
         root = policy_root(cfg)
         return cls(**{k: positive_int(root, f"policy.{k}") for k in ("hidden", "layers", "token_dim")},
-                   tokens=TokenSettings.from_config(root))
+                   cell=choice(root, "policy.cell", CELLS), tokens=TokenSettings.from_config(root))
 
 
 def policy_root(cfg: DictConfig | dict | Reads) -> Reads:

@@ -91,11 +91,12 @@ def _sequence(obs_space, act_space, b: int, t: int, seed: int) -> dict[str, torc
     return out
 
 
-@pytest.mark.parametrize("policy", ["relic_small", "gru"])
+@pytest.mark.parametrize("policy", ["relic_small", "gru", "gru:lstm"])
 @pytest.mark.parametrize("backend", sorted(BACKENDS))
-def test_every_backend_trains_both_policies_from_its_space(backend, policy, seed):
+def test_every_backend_trains_every_policy_from_its_space(backend, policy, seed):
     obs_space, act_space = BACKENDS[backend]()
-    net = _policy(policy, obs_space, act_space, seed, reward_input=True)
+    name, _, cell = policy.partition(":")
+    net = _policy(name, obs_space, act_space, seed, reward_input=True, **({"cell": cell} if cell else {}))
     inputs = _sequence(obs_space, act_space, 2, 8, seed)
     logits, values = net(inputs)
     assert logits.shape == (2, 8, act_space["action"].n) and torch.isfinite(logits).all()
