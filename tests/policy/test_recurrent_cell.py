@@ -56,3 +56,12 @@ def test_lstm_weights_and_state_layout(seed):
     assert net.initial_state(5, 8).shape == (2 * 2, 5, 24)  # hidden and cell states of both layers
     with pytest.raises(ConfigError, match=r"policy.cell='rnn' is not allowed"):
         recurrent(seed, cell="rnn")
+
+
+def test_the_lstm_policy_group_is_the_recurrent_policy_with_an_lstm():
+    from embodied.config import load
+
+    cfg = load("train", ["policy=lstm"])
+    default = load("train", [])
+    assert cfg.policy.cell == "lstm" and default.policy.cell == "gru"
+    assert {k: v for k, v in cfg.policy.items() if k != "cell"} == {k: v for k, v in default.policy.items() if k != "cell"}
