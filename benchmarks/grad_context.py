@@ -86,7 +86,7 @@ def main(argv: list[str]) -> dict:
         lo, hi = min(args.lengths), max(args.lengths)
         results[f"growth_{setting}"] = round(results[f"learner_us_per_step_{setting}_T{hi}"]
                                              / results[f"learner_us_per_step_{setting}_T{lo}"], 2)
-    results["policy"] = str(cfg.policy.name)
+    results["policy"] = str(cfg.policy.name) + (f":{cfg.policy.cell}" if "cell" in cfg.policy else "")
     return results
 
 
