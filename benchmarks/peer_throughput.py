@@ -6,8 +6,10 @@ episode cap) with the trunk of our default ``cnn`` encoder (strided 3x3 convs 16
 
 - ``sf``:   sample-factory 2.1.1 APPO, GRU, 2 workers x 8 envs, rollout = recurrence = 64 (benchmarks/peer/sf_house.py);
 - ``sb3``:  sb3-contrib 2.9.2 RecurrentPPO, LSTM, 16 envs, n_steps 64 (benchmarks/peer/sb3_house.py);
-- ``ours``: ``embodied train cluster=inprocess policy=gru policy.encoder.frozen=false`` as users run it
-  (subprocess of the CLI; trials of 512 steps, partial updates every 64);
+- ``ours``: ``embodied train cluster=inprocess policy=lstm policy.encoder.frozen=false`` as users run it
+  (subprocess of the CLI; the default recurrent policy, an LSTM of 128 as sb3's; trials of 512 steps, partial
+  updates every 64);
+- ``ours_gru``: the same with ``policy=gru`` (the GRU of 128, as sample-factory's core);
 - ``ours_ctxnone``: the same with ``trainer.grad_context=none`` (partial updates without gradients into the older
   context: the learner's work per step no longer grows with the trial; README, "How far back ...");
 - ``ours_sfschedule``: ours on sample-factory's work schedule (trials of 64 steps, one update per trial: no partial
@@ -28,8 +30,8 @@ from the end of the first rollout after the warm-up until at least ``--seconds``
     python benchmarks/peer_throughput.py --quick               # smoke test (~5 min: 15 s measured per system)
     python benchmarks/peer_throughput.py --only sb3,ours --resolutions 32 --seconds 60
 
-The last line of stdout is one JSON object: ``{sf,sb3,ours,ours_ctxnone,ours_sfschedule}_steps_per_s_{32,64}``,
-``{ours,ours_ctxnone,ours_sfschedule}_over_sf_{32,64}``,
+The last line of stdout is one JSON object: ``{sf,sb3,ours,ours_gru,ours_ctxnone,ours_sfschedule}_steps_per_s_{32,64}``,
+``{ours,ours_gru,ours_ctxnone,ours_sfschedule}_over_sf_{32,64}``,
 ``ours_default_steps_per_s``, ``ours_default_over_sf_32``, ``ours_default_inprocess_steps_per_s``,
 ``ours_default_local_over_inprocess``, plus the settings, load averages and the
 measured windows (``windows``: seconds and env steps per system).
@@ -52,13 +54,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER = ROOT / "benchmarks" / "peer"
-VARIANTS = {"ours": [], "ours_ctxnone": ["trainer.grad_context=none"],
-            "ours_sfschedule": ["trainer.rollout_steps=64", "trainer.update_every=64"]}
+VARIANTS = {"ours": ["policy=lstm"], "ours_gru": ["policy=gru"],
+            "ours_ctxnone": ["policy=lstm", "trainer.grad_context=none"],
+            "ours_sfschedule": ["policy=lstm", "trainer.rollout_steps=64", "trainer.update_every=64"]}
 SYSTEMS = ("sf", "sb3", *VARIANTS, "default", "default_inprocess")
 SF_FRAMES = re.compile(r"Total num frames: (\d+)")
 SF_READY = (re.compile(r"Decorrelating experience for 448 frames"), 2)  # both workers step all 8 envs
 SB3_PROGRESS = re.compile(r"^PEER_PROGRESS (\d+) ")
-OURS = ["cluster=inprocess", "policy=gru", "policy.encoder.frozen=false", "trainer.num_envs=16", "trainer.epochs=2"]
+OURS = ["cluster=inprocess", "policy.encoder.frozen=false", "trainer.num_envs=16", "trainer.epochs=2"]
 
 
 def sideenv_root() -> Path:

@@ -3,7 +3,7 @@
 As in embodied/policy/encoders.py and tokens.py: RGB (scaled to [0, 1]) and depth stacked as 4 channels,
 strided 3x3 convolutions 16/32/64 with ReLU, average-pooled to 4x4, linear to 128; the goal one-hot and the
 GPS through a linear layer of 32 each; all three projected to the 128-wide step token that feeds the
-recurrent core (the peers' GRU / LSTM of 128; ours is a GRU of 128). Only torch is imported here.
+recurrent core (the peers' GRU / LSTM of 128; ours an LSTM of 128 by default, or a GRU). Only torch is imported here.
 """
 from __future__ import annotations
 

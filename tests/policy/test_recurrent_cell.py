@@ -58,10 +58,10 @@ def test_lstm_weights_and_state_layout(seed):
         recurrent(seed, cell="rnn")
 
 
-def test_the_lstm_policy_group_is_the_recurrent_policy_with_an_lstm():
+def test_the_lstm_policy_group_is_the_gru_group_with_an_lstm_cell():
     from embodied.config import load
 
-    cfg = load("train", ["policy=lstm"])
-    default = load("train", [])
-    assert cfg.policy.cell == "lstm" and default.policy.cell == "gru"
-    assert {k: v for k, v in cfg.policy.items() if k != "cell"} == {k: v for k, v in default.policy.items() if k != "cell"}
+    lstm, gru = load("train", ["policy=lstm"]), load("train", ["policy=gru"])
+    assert lstm.policy.cell == "lstm" and gru.policy.cell == "gru"
+    assert {k: v for k, v in lstm.policy.items() if k != "cell"} == {k: v for k, v in gru.policy.items() if k != "cell"}
+    assert load("train", []).policy == lstm.policy  # the default
