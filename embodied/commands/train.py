@@ -97,6 +97,9 @@ def prepare(cfg: DictConfig, overrides: list[str] = ()) -> tuple[DictConfig, Pat
     On resume the run's saved config is used, with the keys and groups named in ``overrides`` (e.g.
     ``trainer.total_steps=...``, ``cluster=inprocess``) taken from ``cfg``, the freshly composed config.
     """
+    if cfg.get("resume") and cfg.get("init_from"):
+        raise ConfigError("resume= continues a run with its own weights and init_from= starts a new one from "
+                          "another run's: give one of them")
     if cfg.get("resume"):
         file = checkpoint.resolve(cfg.resume)
         data = checkpoint.read(file)

@@ -12,6 +12,7 @@ import torch
 from helpers import line_train_cfg
 
 from embodied.commands.train import prepare
+from embodied.config import ConfigError
 from embodied.learner import checkpoint
 from embodied.learner.trainer import Trainer
 
@@ -151,6 +152,9 @@ def test_init_from_weights_of_another_shape_fail_before_the_run_starts(tmp_path,
         prepare(cfg)
     cfg.init_from = str(tmp_path / "nowhere.pt")
     with pytest.raises(checkpoint.CheckpointError, match="nowhere.pt does not exist"):
+        prepare(cfg)
+    cfg.init_from, cfg.resume = str(run_dir), str(run_dir)
+    with pytest.raises(ConfigError, match="give one of them"):
         prepare(cfg)
     assert not (tmp_path / "runs").exists()
 
