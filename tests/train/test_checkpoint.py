@@ -165,3 +165,13 @@ def test_init_from_a_run_of_another_policy_kind_says_which(tmp_path, run_dir):
     cfg.init_from = str(run_dir)
     with pytest.raises(checkpoint.CheckpointError, match="holds a 'gru' policy; this run builds 'transformer'"):
         checkpoint.initial_weights(cfg.init_from, cfg.policy)
+
+
+def test_a_checkpoint_from_before_the_cell_key_loads_as_a_gru(tmp_path, run_dir):
+    data = checkpoint.read(checkpoint.latest(run_dir))
+    del data["config"]["policy"]["cell"]
+    old = tmp_path / "ckpt-000000000128.pt"
+    torch.save(data, old)
+    policy, cfg = checkpoint.load_policy(old)
+    assert cfg.policy.cell == "gru" and hasattr(policy, "gru")
+    assert same_weights(policy.state_dict(), data["policy"])
