@@ -107,7 +107,7 @@ def describe(file: Path) -> dict:
     """What the evaluation needs from a checkpoint's training config (and what to report about it)."""
     data = checkpoint.read(file)
     cfg = checkpoint.config_of(data)
-    return {"checkpoint": str(file), "policy": cfg.policy.name, "sink": cfg.policy.get("sink"),
+    return {"checkpoint": str(file), "policy": cfg.policy.get("cell", cfg.policy.name), "sink": cfg.policy.get("sink"),
             "inter_episode": cfg.policy.get("inter_episode"), "env_steps": int(data["counters"]["env_steps"]),
             "resolution": int(cfg.env.resolution), "max_steps": int(cfg.env.max_steps),
             "context_T": int(cfg.trainer.rollout_steps), "task": trial_variant(cfg)}
