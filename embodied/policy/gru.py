@@ -41,7 +41,6 @@ class GRUPolicy(Policy):
         self.cell = s.cell
         rnn = nn.GRU if s.cell == "gru" else nn.LSTM
         setattr(self, s.cell, rnn(s.token_dim, s.hidden, num_layers=s.layers, batch_first=True))  # weights named by cell
-        self.hidden, self.layers = s.hidden, s.layers
         self.actor = nn.Linear(s.hidden, self.num_actions)
         self.critic = nn.Linear(s.hidden, 1)
         nn.init.orthogonal_(self.actor.weight, 0.01)
@@ -51,9 +50,13 @@ class GRUPolicy(Policy):
     def encoder(self) -> VisualEncoder | None:
         return self.tokenizer.encoder
 
+    @property
+    def _rnn(self) -> nn.GRU | nn.LSTM:
+        return getattr(self, self.cell)
+
     def initial_state(self, batch_size: int, max_steps: int, device: torch.device | str = "cpu") -> torch.Tensor:
-        rows = self.layers * (2 if self.cell == "lstm" else 1)
-        return torch.zeros(rows, batch_size, self.hidden, device=device)
+        rows = self._rnn.num_layers * (2 if self.cell == "lstm" else 1)
+        return torch.zeros(rows, batch_size, self._rnn.hidden_size, device=device)
 
     def step(self, inputs: Batch, state: torch.Tensor, reset: torch.Tensor | None = None):
         """One step per env; ``reset`` (default: the ``is_trial_first`` flags) clears the state of new trials."""
@@ -80,7 +83,8 @@ class GRUPolicy(Policy):
         """The recurrent cell over ``(B, T)`` tokens from ``state``: outputs and the new state."""
         if self.cell == "gru":
             return self.gru(x, state)
-        out, (h, c) = self.lstm(x, (state[:self.layers].contiguous(), state[self.layers:].contiguous()))
+        layers = self.lstm.num_layers
+        out, (h, c) = self.lstm(x, (state[:layers].contiguous(), state[layers:].contiguous()))
         return out, torch.cat([h, c])
 
     def _run(self, inputs: Batch, h: torch.Tensor | None = None):
