@@ -124,7 +124,8 @@ def markdown(report: dict) -> str:
         lines += ["", f"KV-cache rollout: {rollout['steps']} steps x {rollout['batch']} envs, "
                   f"{rollout['cache_bytes_per_step']} B/step (measured {_fmt(rollout['measured_cache_bytes_per_step'])}), "
                   f"cache {_fmt(rollout['cache_mib'])} MiB, {_fmt(rollout['step_ms_at_full_length'])} ms/step at full "
-                  f"length, peak {_fmt(rollout['peak_device_mib'])} MiB; max rel. logit error "
+                  f"length (median; the first step, with the decode kernel's compile and autotune: "
+                  f"{_fmt(rollout.get('first_step_ms'))} ms), peak {_fmt(rollout['peak_device_mib'])} MiB; max rel. logit error "
                   f"{_fmt(rollout['max_rel_logit_error'])}."]
     train = _figures(report, "train")
     if train:
