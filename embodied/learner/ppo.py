@@ -21,7 +21,7 @@ from torch import nn
 from embodied.learner.buffer import TrialBuffer
 from embodied.learner.gae import gae
 from embodied.learner.schedule import make_scheduler
-from embodied.policy.interface import Batch, Policy
+from embodied.policy.interface import Acted, Batch, Policy
 
 
 @dataclass
@@ -216,17 +216,11 @@ class PPOLearner:
         # is one trial, so no env's cache restarts inside it).
         return [self.policy.select_state(state, rows) for rows in halves]
 
-    @torch.no_grad()
-    def act(self, inputs: Batch, state: Any, generator: torch.Generator | None = None):
-        """Sample actions for one step per env: ``(action, logprob, value, new_state)``."""
+    def act(self, inputs: Batch, state: Any, generator: torch.Generator | None = None) -> Acted:
+        """:meth:`Policy.act` in eval mode, under the learner's autocast: one sampled action per env."""
         self._mode(training=False)
         with _autocast(self.device):
-            logits, value, state = self.policy.step(inputs, state)
-        logp_all = torch.log_softmax(logits.float(), -1)
-        # Sampled on the CPU with the trainer's CPU generator: the same actions on any device, a checkpoint's
-        # sampler state resumes anywhere, and the envs take CPU actions anyway.
-        action = torch.multinomial(logp_all.exp().cpu(), 1, generator=generator).squeeze(-1).to(logits.device)
-        return action, logp_all.gather(-1, action.unsqueeze(-1)).squeeze(-1), value.float(), state
+            return self.policy.act(inputs, state, generator=generator)
 
 
 def _explained_variance(pred: torch.Tensor, target: torch.Tensor) -> float:

@@ -15,7 +15,7 @@ Darkroom's ``position``; plus the contract's ``episode_index``, ``step_index``, 
 from __future__ import annotations
 
 import abc
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -23,6 +23,15 @@ from torch import nn
 from embodied.policy.encoders import VisualEncoder
 
 Batch = dict[str, torch.Tensor]
+
+
+class Acted(NamedTuple):
+    """One step of acting: the chosen ``action`` (int64 ``(B,)``), its ``logprob`` and the ``value`` (float32
+    ``(B,)``), on the policy's device, and the state after the step."""
+    action: torch.Tensor
+    logprob: torch.Tensor
+    value: torch.Tensor
+    state: Any
 
 
 class Policy(nn.Module, abc.ABC):
@@ -66,6 +75,23 @@ class Policy(nn.Module, abc.ABC):
                 max_steps: int | None = None) -> tuple[torch.Tensor, torch.Tensor, Any]:
         """``forward`` without gradients that also returns the state after the steps, ready for ``step``
         (with room for ``max_steps`` steps): refreshes stale states after an update."""
+
+    @torch.no_grad()
+    def act(self, inputs: Batch, state: Any, reset: torch.Tensor | None = None,
+            generator: torch.Generator | None = None, greedy: bool = False) -> Acted:
+        """One ``step`` and the action it chooses: sampled from the logits (``greedy``: their arg-max).
+
+        The one place where acting turns logits into actions, for training and evaluation alike. Sampled on the
+        CPU with a CPU ``generator``: the same actions on any device, and a saved generator state resumes
+        anywhere.
+        """
+        logits, value, state = self.step(inputs, state, reset)
+        logp_all = torch.log_softmax(logits.float(), -1)
+        if greedy:
+            action = logp_all.argmax(-1)
+        else:
+            action = torch.multinomial(logp_all.exp().cpu(), 1, generator=generator).squeeze(-1).to(logits.device)
+        return Acted(action, logp_all.gather(-1, action.unsqueeze(-1)).squeeze(-1), value.float(), state)
 
     def attention(self, state: Any) -> list[torch.Tensor] | None:
         """After ``step``: per layer, ``(B, H, S)`` attention probabilities of the latest step over the steps in

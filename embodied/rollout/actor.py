@@ -90,14 +90,10 @@ class PolicyActor(Actor):
         inputs = {k: torch.as_tensor(np.asarray(v), device=self.device) for k, v in obs.items()}
         inputs["prev_action"] = torch.as_tensor(self.prev_action, device=self.device)
         inputs["prev_reward"] = torch.as_tensor(self.prev_reward, device=self.device)
-        reset = torch.as_tensor(np.asarray(obs["is_trial_first"], bool), device=self.device)
-        with torch.no_grad():
-            logits, _, self.state = self.policy.step(inputs, self.state, reset)
-        logits = logits.float().cpu()
-        if self.greedy:
-            return logits.argmax(-1).numpy().astype(np.int64)
-        probs = torch.softmax(logits, -1)
-        return torch.multinomial(probs, 1, generator=self.gen).squeeze(-1).numpy().astype(np.int64)
+        reset = torch.as_tensor(first, device=self.device)
+        acted = self.policy.act(inputs, self.state, reset, self.gen, self.greedy)
+        self.state = acted.state
+        return acted.action.cpu().numpy().astype(np.int64)
 
     def commit(self, actions, reward):
         self.prev_action = np.asarray(actions, np.int64).copy()
