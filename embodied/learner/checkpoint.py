@@ -146,7 +146,7 @@ def read(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str
 def config_of(data: Mapping[str, Any]) -> DictConfig:
     """The run's config; one written before the observation-space tokenizer gets that tokenizer's keys with
     the values that build the same network (goal and GPS widths were then separate keys), one from before
-    ``policy.cell`` its GRU."""
+    ``policy.cell`` its GRU, one from before the recurrent policy's ``inter_episode`` its state over the trial."""
     cfg = OmegaConf.create(data["config"])
     policy = cfg.get("policy")
     if policy is not None and "vector_dim" not in policy and "goal_dim" in policy:
@@ -154,8 +154,11 @@ def config_of(data: Mapping[str, Any]) -> DictConfig:
                   "reward_input": False}
         policy.pop("gps_dim", None)
         policy.merge_with(legacy)
-    if policy is not None and policy.get("name") == "gru" and "cell" not in policy:
-        policy.cell = "gru"  # written before the recurrent policy had a choice of cell
+    if policy is not None and policy.get("name") == "gru":
+        if "cell" not in policy:
+            policy.cell = "gru"  # written before the recurrent policy had a choice of cell
+        if "inter_episode" not in policy:
+            policy.inter_episode = True  # written before the recurrent state could restart every episode
     return cfg
 
 

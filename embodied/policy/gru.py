@@ -3,7 +3,8 @@
 The in-context-RL baseline against the transformer: the same step tokens (built from the observation
 space, plus the previous action and reward; ``embodied/policy/tokens.py``) feed a GRU (or an LSTM,
 ``policy.cell``) instead of attention. The state is reset only when a new trial (new house) starts, so
-what the agent learnt about the house in earlier episodes can persist.
+what the agent learnt about the house in earlier episodes can persist; with ``policy.inter_episode: false``
+it restarts at every episode (``is_first``): the same network without memory across episodes, the control.
 
 On CPU PyTorch runs an LSTM's whole sequence, forward and backward, in oneDNN's fused kernels, a GRU step
 by step through autograd: at the learner's small minibatches (2 envs x a whole trial) the LSTM's update is
@@ -39,6 +40,7 @@ class GRUPolicy(Policy):
         self.num_actions = num_actions(act_space)
         self.tokenizer = StepTokenizer(s.tokens, obs_space, self.num_actions, s.token_dim)
         self.cell = s.cell
+        self.restart_key = "is_trial_first" if s.inter_episode else "is_first"  # where the state starts afresh
         rnn = nn.GRU if s.cell == "gru" else nn.LSTM
         setattr(self, s.cell, rnn(s.token_dim, s.hidden, num_layers=s.layers, batch_first=True))  # weights named by cell
         self.actor = nn.Linear(s.hidden, self.num_actions)
@@ -59,9 +61,15 @@ class GRUPolicy(Policy):
         return torch.zeros(rows, batch_size, self._rnn.hidden_size, device=device)
 
     def step(self, inputs: Batch, state: torch.Tensor, reset: torch.Tensor | None = None):
-        """One step per env; ``reset`` (default: the ``is_trial_first`` flags) clears the state of new trials."""
+        """One step per env; ``reset`` (default: the ``is_trial_first`` flags) clears the state of new trials,
+        and with ``inter_episode: false`` every episode's first step does too."""
         if reset is None:
             reset = inputs.get("is_trial_first")
+        if self.restart_key != "is_trial_first":
+            first = inputs.get(self.restart_key)
+            if first is None:
+                raise KeyError("policy.inter_episode: false needs the 'is_first' flags in the policy inputs")
+            reset = first.bool() if reset is None else reset.bool() | first.bool()
         if reset is not None:
             state = state * (~reset.bool()).float().view(1, -1, 1)
         out, state = self._core(torch.relu(self.tokenizer(inputs)).unsqueeze(1), state)
@@ -93,14 +101,17 @@ class GRUPolicy(Policy):
         b, t = x.shape[:2]
         if h is None:
             h = self.initial_state(b, t, x.device)
-        # The state restarts where a new trial begins inside the sequence (rare: rollouts start trials).
-        trial = inputs.get("is_trial_first")
-        cuts = [0] + ([] if trial is None else
-                      [int(i) for i in torch.nonzero(trial[:, 1:].any(0)).flatten() + 1]) + [t]
+        # The state restarts where a new trial begins inside the sequence (rare: rollouts start trials), or with
+        # inter_episode: false a new episode: the sequence runs in pieces between the steps where any env restarts.
+        restart = inputs.get(self.restart_key)
+        if restart is None and self.restart_key != "is_trial_first":
+            raise KeyError("policy.inter_episode: false needs the 'is_first' flags in the policy inputs")
+        cuts = [0] + ([] if restart is None else
+                      [int(i) for i in torch.nonzero(restart[:, 1:].any(0)).flatten() + 1]) + [t]
         outs = []
         for start, stop in itertools.pairwise(cuts):
-            if trial is not None:
-                h = h * (~trial[:, start].bool()).float().view(1, -1, 1)
+            if restart is not None:
+                h = h * (~restart[:, start].bool()).float().view(1, -1, 1)
             out, h = self._core(x[:, start:stop], h)
             outs.append(out)
         out = torch.cat(outs, dim=1)

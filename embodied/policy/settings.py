@@ -106,13 +106,16 @@ class GRUSettings:
     layers: int
     token_dim: int
     cell: str
+    inter_episode: bool
     tokens: TokenSettings
 
     @classmethod
     def from_config(cls, cfg: DictConfig | dict | Reads) -> GRUSettings:
         root = policy_root(cfg)
         return cls(**{k: positive_int(root, f"policy.{k}") for k in ("hidden", "layers", "token_dim")},
-                   cell=choice(root, "policy.cell", CELLS), tokens=TokenSettings.from_config(root))
+                   cell=choice(root, "policy.cell", CELLS),
+                   inter_episode=check(root, "policy.inter_episode", lambda v: isinstance(v, bool), "true or false"),
+                   tokens=TokenSettings.from_config(root))
 
 
 def policy_root(cfg: DictConfig | dict | Reads) -> Reads:

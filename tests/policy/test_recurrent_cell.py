@@ -65,3 +65,39 @@ def test_the_lstm_policy_group_is_the_gru_group_with_an_lstm_cell():
     assert lstm.policy.cell == "lstm" and gru.policy.cell == "gru"
     assert {k: v for k, v in lstm.policy.items() if k != "cell"} == {k: v for k, v in gru.policy.items() if k != "cell"}
     assert load("train", []).policy == lstm.policy  # the default
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_without_inter_episode_memory_each_episode_starts_afresh(cell, seed):
+    """``inter_episode: false``: an episode's outputs are those of the same network run on that episode alone
+    (from a zero state), in the sequence pass and when stepping; with memory, earlier episodes change them."""
+    inputs = trial_batch(3, 48, seed, max_episode=10)
+    memoryless = recurrent(seed, cell=cell, inter_episode=False)
+    with_memory = recurrent(seed, cell=cell)  # the same weights (same seed), the state kept over the trial
+    logits, values = memoryless(inputs)
+    _, remembered = with_memory(inputs)
+    state = memoryless.initial_state(3, 48)
+    with torch.no_grad():
+        for i in range(48):
+            step_logits, _, state = memoryless.step(at(inputs, i), state)
+            torch.testing.assert_close(step_logits, logits[:, i].detach(), atol=1e-4, rtol=1e-4)
+    differs = False
+    for b in range(3):
+        starts = torch.nonzero(inputs["is_first"][b]).flatten().tolist() + [48]
+        for start, stop in zip(starts, starts[1:]):
+            alone = {k: v[b:b + 1, start:stop] for k, v in inputs.items()}
+            alone_logits, alone_values = with_memory(alone)  # no earlier steps: nothing to remember
+            torch.testing.assert_close(logits[b:b + 1, start:stop], alone_logits, atol=1e-5, rtol=1e-4)
+            torch.testing.assert_close(values[b:b + 1, start:stop], alone_values, atol=1e-5, rtol=1e-4)
+            if not inputs["is_trial_first"][b, start]:  # a new trial forgets in both
+                differs |= not torch.allclose(remembered[b:b + 1, start:stop], alone_values, atol=1e-4, rtol=1e-3)
+    assert differs  # the test could fail: with the state over the trial, later episodes see the earlier ones
+
+
+def test_checkpoints_from_before_inter_episode_keep_the_state_over_the_trial():
+    from embodied.learner.checkpoint import config_of
+
+    cfg = config_of({"config": {"policy": {"name": "gru", "cell": "lstm", "hidden": 8}}})
+    assert cfg.policy.inter_episode is True
+    with pytest.raises(ConfigError, match=r"policy.inter_episode='no' is invalid"):
+        recurrent(0, inter_episode="no")
