@@ -34,7 +34,7 @@ def ray_started(address: str | None = None, *, num_cpus: int | None = None, obje
     """Ray for the duration of the block, shared by training and evaluation.
 
     Without ``join``: a new local Ray (never one that ``ray start`` left running) sized to this machine (``num_cpus``, default all cores) with a small
-    object store and no dashboard. With ``join``: the cluster at ``address``. Either way it is shut down
+    object store, no dashboard and workers at the driver's priority. With ``join``: the cluster at ``address``. Either way it is shut down
     at the end. A Ray that is already running in this process (tests, notebooks, an outer block) is used
     as is and left running.
     """
@@ -51,8 +51,10 @@ def ray_started(address: str | None = None, *, num_cpus: int | None = None, obje
         log.info("joined the Ray cluster at %s", address)
     else:
         num_cpus = num_cpus or os.cpu_count()
+        # Ray renices its workers to 15; ours step the envs the learner waits for, so on a machine that is busy
+        # with anything else they would starve (a default run took 4x its time beside two other trainings).
         ray.init(address="local", num_cpus=num_cpus, object_store_memory=int(object_store_mb) * 2**20, include_dashboard=False,
-                 log_to_driver=log_to_driver, configure_logging=False)
+                 log_to_driver=log_to_driver, configure_logging=False, _system_config={"worker_niceness": 0})
         log.info("started a local Ray with %s CPUs and a %s MB object store", num_cpus, object_store_mb)
     try:
         yield
