@@ -66,10 +66,8 @@ class GRUPolicy(Policy):
         if reset is None:
             reset = inputs.get("is_trial_first")
         if self.restart_key != "is_trial_first":
-            first = inputs.get(self.restart_key)
-            if first is None:
-                raise KeyError("policy.inter_episode: false needs the 'is_first' flags in the policy inputs")
-            reset = first.bool() if reset is None else reset.bool() | first.bool()
+            first = self._restarts(inputs).bool()
+            reset = first if reset is None else reset.bool() | first
         if reset is not None:
             state = state * (~reset.bool()).float().view(1, -1, 1)
         out, state = self._core(torch.relu(self.tokenizer(inputs)).unsqueeze(1), state)
@@ -87,6 +85,13 @@ class GRUPolicy(Policy):
     def select_state(self, state: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
         return state[:, rows]
 
+    def _restarts(self, inputs: Batch) -> torch.Tensor | None:
+        """The flags of the steps where the state starts afresh (trial starts may be absent: no restarts)."""
+        flags = inputs.get(self.restart_key)
+        if flags is None and self.restart_key != "is_trial_first":
+            raise KeyError("policy.inter_episode: false needs the 'is_first' flags in the policy inputs")
+        return flags
+
     def _core(self, x: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The recurrent cell over ``(B, T)`` tokens from ``state``: outputs and the new state."""
         if self.cell == "gru":
@@ -103,9 +108,7 @@ class GRUPolicy(Policy):
             h = self.initial_state(b, t, x.device)
         # The state restarts where a new trial begins inside the sequence (rare: rollouts start trials), or with
         # inter_episode: false a new episode: the sequence runs in pieces between the steps where any env restarts.
-        restart = inputs.get(self.restart_key)
-        if restart is None and self.restart_key != "is_trial_first":
-            raise KeyError("policy.inter_episode: false needs the 'is_first' flags in the policy inputs")
+        restart = self._restarts(inputs)
         cuts = [0] + ([] if restart is None else
                       [int(i) for i in torch.nonzero(restart[:, 1:].any(0)).flatten() + 1]) + [t]
         outs = []
