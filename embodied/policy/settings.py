@@ -18,6 +18,9 @@ from embodied.kernels import BACKENDS
 from embodied.policy.attention import SINKS
 from embodied.policy.encoders import ENCODERS
 
+IS_BOOL = (lambda v: isinstance(v, bool), "true or false")  # check()'s predicate and message for a boolean key
+
+
 @dataclass(frozen=True)
 class EncoderSettings:
     name: str
@@ -46,28 +49,27 @@ class TokenSettings:
     @classmethod
     def from_config(cls, root: Reads) -> TokenSettings:
         """From ``root.policy`` (a config with a ``policy`` node)."""
-        is_bool = (lambda v: isinstance(v, bool), "true or false")
         key_list = (lambda v: v is None or (isinstance(v, Sequence) and not isinstance(v, str)
                                          and all(isinstance(k, str) for k in v)),
                     "null or a list of observation key names")
         enc = EncoderSettings(
             name=choice(root, "policy.encoder.name", ENCODERS),
             feature_dim=positive_int(root, "policy.encoder.feature_dim"),
-            use_depth=check(root, "policy.encoder.use_depth", *is_bool),
+            use_depth=check(root, "policy.encoder.use_depth", *IS_BOOL),
             channels=list(check(root, "policy.encoder.channels",
                                 lambda v: len(v) > 0 and all(isinstance(c, int) and c > 0 for c in v),
                                 "a non-empty list of positive integers")),
             norm=choice(root, "policy.encoder.norm", ("group", "batch")),
-            frozen=check(root, "policy.encoder.frozen", *is_bool),
+            frozen=check(root, "policy.encoder.frozen", *IS_BOOL),
             weights=root.policy.encoder.get("weights"),
             grid=positive_int(root, "policy.encoder.grid"),
-            goal=check(root, "policy.encoder.goal", *is_bool))
+            goal=check(root, "policy.encoder.goal", *IS_BOOL))
         keys = check(root, "policy.obs_keys", *key_list)
         return cls(obs_keys=None if keys is None else list(keys),
                    ignore_keys=list(check(root, "policy.ignore_keys", *key_list) or []),
                    **{k: positive_int(root, f"policy.{k}") for k in
                       ("vector_dim", "discrete_dim", "action_dim", "max_episode_steps")},
-                   reward_input=check(root, "policy.reward_input", *is_bool), encoder=enc)
+                   reward_input=check(root, "policy.reward_input", *IS_BOOL), encoder=enc)
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ class TransformerSettings:
         ints = {k: positive_int(root, f"policy.{k}") for k in ("d_model", "layers", "heads", "head_dim", "mlp_hidden")}
         backend = choice(root, "policy.attention_backend", BACKENDS)
         return cls(**ints, sink=choice(root, "policy.sink", SINKS),
-                   inter_episode=check(root, "policy.inter_episode", lambda v: isinstance(v, bool), "true or false"),
+                   inter_episode=check(root, "policy.inter_episode", *IS_BOOL),
                    rope_theta=float(check(root, "policy.rope_theta",
                                           lambda v: isinstance(v, (int, float)) and v > 1, "a number > 1")),
                    attention_backend=None if backend == "auto" else backend, tokens=TokenSettings.from_config(root),
@@ -114,7 +116,7 @@ class GRUSettings:
         root = policy_root(cfg)
         return cls(**{k: positive_int(root, f"policy.{k}") for k in ("hidden", "layers", "token_dim")},
                    cell=choice(root, "policy.cell", CELLS),
-                   inter_episode=check(root, "policy.inter_episode", lambda v: isinstance(v, bool), "true or false"),
+                   inter_episode=check(root, "policy.inter_episode", *IS_BOOL),
                    tokens=TokenSettings.from_config(root))
 
 
