@@ -146,7 +146,8 @@ def read(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str
 def config_of(data: Mapping[str, Any]) -> DictConfig:
     """The run's config; one written before the observation-space tokenizer gets that tokenizer's keys with
     the values that build the same network (goal and GPS widths were then separate keys), one from before
-    ``policy.cell`` its GRU, one from before the recurrent policy's ``inter_episode`` its state over the trial."""
+    ``policy.cell`` its GRU, one from before the recurrent policy's ``inter_episode`` its state over the trial,
+    one from before ``trainer.imitation_floor`` an imitation weight that decays to zero."""
     cfg = OmegaConf.create(data["config"])
     policy = cfg.get("policy")
     if policy is not None and "vector_dim" not in policy and "goal_dim" in policy:
@@ -159,6 +160,9 @@ def config_of(data: Mapping[str, Any]) -> DictConfig:
             policy.cell = "gru"  # written before the recurrent policy had a choice of cell
         if "inter_episode" not in policy:
             policy.inter_episode = True  # written before the recurrent state could restart every episode
+    trainer = cfg.get("trainer")
+    if trainer is not None and "imitation_floor" not in trainer:
+        trainer.imitation_floor = 0.0
     return cfg
 
 

@@ -35,6 +35,7 @@ class TrainerSchema:
     normalize_advantages: bool = MISSING
     imitation_coef: float = MISSING
     imitation_steps: int = MISSING
+    imitation_floor: float = MISSING
     imitation_teacher: str = MISSING
     imitation_focus: float = MISSING
     device: str = MISSING

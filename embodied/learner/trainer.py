@@ -53,6 +53,11 @@ def to_torch(obs: Mapping[str, np.ndarray], device: torch.device) -> dict[str, t
     return {k: torch.as_tensor(np.asarray(v), device=device) for k, v in obs.items()}
 
 
+def imitation_weight(coef: float, steps: int, floor: float, env_steps: int) -> float:
+    """The teacher's weight after ``env_steps``: linear from ``coef`` to 0 over ``steps``, held at ``floor``."""
+    return max(floor, coef * max(0.0, 1.0 - env_steps / steps))
+
+
 class Trainer:
     """Builds workers, policy and learner from a resolved config and trains; see the module docstring."""
 
@@ -78,7 +83,7 @@ class Trainer:
         seeds = [[_seed(self.seed, w, h) for h in HALVES] for w in range(workers)]
         self.counters = {"env_steps": 0, "updates": 0, "rollouts": 0, "episodes": 0, "worker_restarts": 0,
                          "steps_discarded": 0}
-        self.imitation = (float(tc.imitation_coef), int(tc.imitation_steps))
+        self.imitation = (float(tc.imitation_coef), int(tc.imitation_steps), float(tc.get("imitation_floor", 0.0)))
         teacher = Teacher(str(tc.imitation_teacher), float(tc.imitation_focus)) if self.imitation[0] > 0 else None
         record = None
         if cfg.get("record", "none") != "none":
@@ -162,8 +167,7 @@ class Trainer:
 
     def _update(self, stop: int) -> dict[str, float]:
         full = stop == self.T
-        coef, steps = self.imitation
-        self.learner.hp.imitation_coef = coef * max(0.0, 1.0 - self.counters["env_steps"] / steps)
+        self.learner.hp.imitation_coef = imitation_weight(*self.imitation, self.counters["env_steps"])
         bootstrap = self._bootstrap(stop)
         # An error inside the update leaves the weights half-updated: keep the state from before it (a copy of
         # the weights and optimiser moments, small next to the update's work) for the emergency checkpoint.

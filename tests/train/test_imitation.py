@@ -12,7 +12,7 @@ from helpers import filled_buffer, line_train_cfg
 from embodied.commands.train import validate
 from embodied.config import ConfigError, load
 from embodied.learner.ppo import imitation_loss
-from embodied.learner.trainer import Trainer
+from embodied.learner.trainer import Trainer, imitation_weight
 from embodied.rollout.transforms import ORACLE_KEY, WEIGHT_KEY, Teacher
 from embodied.rollout.worker import EnvWorker
 
@@ -138,3 +138,20 @@ def test_window_loss_reports_the_share_of_focused_labels():
                            oracle, weight)
     assert float(stats["imitation_focus_share"]) == pytest.approx(2 / 3)  # the unlabelled step does not count
     assert float(stats["imitation_loss"]) == pytest.approx(float(imitation_loss(logits, oracle, weight)))
+
+
+@pytest.mark.parametrize("floor", [0.0, 0.1, 0.5])
+def test_the_teacher_weight_decays_linearly_and_holds_at_its_floor(floor):
+    rng = np.random.default_rng(int(floor * 10))
+    for env_steps in rng.integers(0, 3000, 50):
+        linear = 2.0 * (1 - env_steps / 1000)
+        expected = linear if linear > floor else floor
+        assert imitation_weight(2.0, 1000, floor, int(env_steps)) == pytest.approx(expected)
+
+
+def test_a_floor_above_the_starting_weight_is_a_config_error():
+    with pytest.raises(ConfigError, match=r"trainer.imitation_floor.*\[0, trainer.imitation_coef=0.5\]"):
+        validate(load("train", ["trainer.imitation_coef=0.5", "trainer.imitation_floor=0.6"]))
+    with pytest.raises(ConfigError, match="trainer.imitation_floor"):
+        validate(load("train", ["trainer.imitation_floor=0.1"]))  # no teacher at all (imitation_coef 0)
+    validate(load("train", ["trainer.imitation_coef=0.5", "trainer.imitation_floor=0.5"]))
