@@ -64,6 +64,12 @@ def validate(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
             agent = envs.scripted_agents(cfg.env.name).get(cfg.trainer.imitation_teacher)
             check(cfg, "trainer.imitation_focus", lambda _: _parses(forgetful_twin, agent), "1 with a teacher "
                   "that has no forgetful twin (house: trainer.imitation_teacher=explorer_memory has one)")
+    check(cfg, "trainer.recall_coef", lambda r: isinstance(r, (int, float)) and r >= 0, "a number >= 0")
+    if cfg.trainer.get("recall_coef", 0) > 0:
+        agent = envs.scripted_agents(cfg.env.name).get(cfg.trainer.imitation_teacher) if coef > 0 else None
+        check(cfg, "trainer.recall_coef", lambda _: hasattr(agent, "recall"), "0 without a teacher that has a "
+              "memory to recall the goal from (trainer.imitation_coef > 0 and, on the house, "
+              "trainer.imitation_teacher=explorer_memory)")
     if cfg.get("record", "none") != "none":
         from embodied.replay.recorder import parse_which
 

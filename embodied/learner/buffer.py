@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from embodied.policy.interface import Batch
+from embodied.rollout.transforms import ORACLE_KEY, RECALL_DIM, RECALL_KEY, WEIGHT_KEY
 
 _TORCH_DTYPES = {np.dtype(np.bool_): torch.bool, np.dtype(np.uint8): torch.uint8, np.dtype(np.int32): torch.int32,
                  np.dtype(np.int64): torch.int64, np.dtype(np.float32): torch.float32,
@@ -37,17 +38,20 @@ class TrialBuffer:
         self.reward, self.done, self.terminal = z(torch.float32), z(torch.bool), z(torch.bool)
         self.oracle = z(torch.int64) - 1  # the oracle's action at each step (imitation label); -1: none
         self.oracle_weight = z(torch.float32) + 1  # the label's weight in the imitation term
+        # the teacher's memory of the goal (valid flag, offsets; transforms.RECALL_KEY): the recall loss's target
+        self.recall = torch.zeros((num_envs, capacity, RECALL_DIM), dtype=torch.float32, device=self.device)
 
     def add(self, rows: slice, t: int, obs: Mapping[str, np.ndarray], action: torch.Tensor,
-            logprob: torch.Tensor, value: torch.Tensor, oracle: np.ndarray | None = None,
-            oracle_weight: np.ndarray | None = None) -> None:
-        """Record the choice made at step ``t`` by envs ``rows`` (and the oracle's, with its weight, if known)."""
+            logprob: torch.Tensor, value: torch.Tensor, labels: Mapping[str, np.ndarray] | None = None) -> None:
+        """Record the choice made at step ``t`` by envs ``rows``, and the teacher's ``labels`` if any (by the
+        keys of ``embodied.rollout.transforms``: its action, that action's weight, its recall of the goal)."""
+        labels = labels or {}
         for k, buf in self.obs.items():
             buf[rows, t] = torch.as_tensor(np.asarray(obs[k]), device=self.device).to(buf.dtype)
         self.action[rows, t], self.logprob[rows, t], self.value[rows, t] = action, logprob, value
-        self.oracle[rows, t] = -1 if oracle is None else torch.as_tensor(oracle, device=self.device)
-        self.oracle_weight[rows, t] = 1.0 if oracle_weight is None else torch.as_tensor(oracle_weight,
-                                                                                          device=self.device)
+        for buf, key, absent in ((self.oracle, ORACLE_KEY, -1), (self.oracle_weight, WEIGHT_KEY, 1.0),
+                                 (self.recall, RECALL_KEY, 0.0)):
+            buf[rows, t] = absent if key not in labels else torch.as_tensor(labels[key], device=self.device)
 
     def set_outcome(self, rows: slice, t: int, reward: np.ndarray, done: np.ndarray, terminal: np.ndarray) -> None:
         """Record what taking step ``t``'s action returned."""
@@ -91,7 +95,7 @@ class TrialBuffer:
         for name in ("action", "logprob", "value", "reward", "done", "terminal", "oracle", "oracle_weight"):
             buf = getattr(self, name)
             buf[:, :stop] = torch.gather(buf[:, :stop], 1, index)
-        for buf in self.obs.values():
+        for buf in (*self.obs.values(), self.recall):
             idx = index.view(*index.shape, *([1] * (buf.dim() - 2))).expand(-1, -1, *buf.shape[2:])
             buf[:, :stop] = torch.gather(buf[:, :stop], 1, idx)
         if "episode_index" in self.obs:

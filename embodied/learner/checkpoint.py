@@ -147,7 +147,7 @@ def config_of(data: Mapping[str, Any]) -> DictConfig:
     """The run's config; one written before the observation-space tokenizer gets that tokenizer's keys with
     the values that build the same network (goal and GPS widths were then separate keys), one from before
     ``policy.cell`` its GRU, one from before the recurrent policy's ``inter_episode`` its state over the trial,
-    one from before ``trainer.imitation_floor`` an imitation weight that decays to zero."""
+    one from before ``trainer.imitation_floor`` an imitation weight that decays to zero (and no recall loss)."""
     cfg = OmegaConf.create(data["config"])
     policy = cfg.get("policy")
     if policy is not None and "vector_dim" not in policy and "goal_dim" in policy:
@@ -161,8 +161,10 @@ def config_of(data: Mapping[str, Any]) -> DictConfig:
         if "inter_episode" not in policy:
             policy.inter_episode = True  # written before the recurrent state could restart every episode
     trainer = cfg.get("trainer")
-    if trainer is not None and "imitation_floor" not in trainer:
-        trainer.imitation_floor = 0.0
+    if trainer is not None:
+        for key in ("imitation_floor", "recall_coef"):
+            if key not in trainer:
+                trainer[key] = 0.0
     return cfg
 
 

@@ -20,6 +20,7 @@ from torch import nn
 
 from embodied.learner.buffer import TrialBuffer
 from embodied.learner.gae import gae
+from embodied.learner.recall import RecallHead
 from embodied.learner.schedule import make_scheduler
 from embodied.policy.interface import Acted, Batch, Policy
 
@@ -42,6 +43,7 @@ class PPOHyper:
     reward_scale: float = 1.0  # multiplies rewards in the value targets only (the policy's reward input stays raw)
     normalize_advantages: bool = True
     imitation_coef: float = 0.0  # current weight of the oracle-imitation term (the trainer anneals it)
+    recall_coef: float = 0.0  # weight of the auxiliary recall loss (embodied/learner/recall.py); 0: no recall head
     update_threads: int = 0  # torch intra-op threads during update and refresh (0: the process's setting)
     grad_context: int = -1  # steps before a partial update's loss window that gradients flow through (-1: all)
 
@@ -140,6 +142,10 @@ class PPOLearner:
         steps_per_update = hp.epochs * hp.minibatches
         self.scheduler = make_scheduler(self.optimizer, hp.warmup_updates * steps_per_update,
                                         hp.total_updates * steps_per_update, hp.lr_floor)
+        self.recall = self.recall_optimizer = None
+        if hp.recall_coef > 0:  # a training-only head with its own optimiser: checkpoints without it still resume
+            self.recall = RecallHead(policy).to(self.device)
+            self.recall_optimizer = torch.optim.Adam(self.recall.parameters(), lr=hp.lr, eps=1e-5)
 
     def _mode(self, training: bool) -> None:
         """Train / eval mode, switched only when it changes (``Module.train`` walks every submodule, per step)."""
@@ -186,10 +192,18 @@ class PPOLearner:
                 loss, stats = window_loss(logits, values, buf.action[rows, window], buf.logprob[rows, window],
                                           adv[rows, window], ret[rows, window], start - first, stop - first, hp,
                                           buf.oracle[rows, window], buf.oracle_weight[rows, window])
+                if self.recall is not None:
+                    recall, recall_stats = self.recall.loss(buf.recall[rows, window], start - first, stop - first)
+                    loss = loss + hp.recall_coef * recall
+                    stats.update(recall_stats)
+                    self.recall_optimizer.zero_grad(set_to_none=True)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 grad_norm = nn.utils.clip_grad_norm_(self.policy.parameters(), hp.max_grad_norm)
                 self.optimizer.step()
+                if self.recall is not None:
+                    _average_over_ranks(self.recall.parameters())  # DDP averages only the policy's gradients
+                    self.recall_optimizer.step()
                 self.scheduler.step()
                 stats["grad_norm"] = grad_norm
                 for k, v in stats.items():
@@ -221,6 +235,16 @@ class PPOLearner:
         self._mode(training=False)
         with _autocast(self.device):
             return self.policy.act(inputs, state, generator=generator)
+
+
+def _average_over_ranks(parameters: Iterator[nn.Parameter]) -> None:
+    """Average the gradients of ``parameters`` over the ranks of a distributed run (nothing on one process)."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        world = torch.distributed.get_world_size()
+        for p in parameters:
+            if p.grad is not None:
+                torch.distributed.all_reduce(p.grad)
+                p.grad /= world
 
 
 def _explained_variance(pred: torch.Tensor, target: torch.Tensor) -> float:

@@ -38,6 +38,7 @@ class TrainerSchema:
     imitation_floor: float = MISSING
     imitation_teacher: str = MISSING
     imitation_focus: float = MISSING
+    recall_coef: float = MISSING
     device: str = MISSING
     torch_threads: int = MISSING
     update_threads: int = MISSING

@@ -84,7 +84,8 @@ class Trainer:
         self.counters = {"env_steps": 0, "updates": 0, "rollouts": 0, "episodes": 0, "worker_restarts": 0,
                          "steps_discarded": 0}
         self.imitation = (float(tc.imitation_coef), int(tc.imitation_steps), float(tc.get("imitation_floor", 0.0)))
-        teacher = Teacher(str(tc.imitation_teacher), float(tc.imitation_focus)) if self.imitation[0] > 0 else None
+        teacher = None if self.imitation[0] <= 0 else Teacher(
+            str(tc.imitation_teacher), float(tc.imitation_focus), recall=float(tc.get("recall_coef", 0.0)) > 0)
         record = None
         if cfg.get("record", "none") != "none":
             record = {"directory": str(self.run_dir.resolve() / "episodes"), "which": str(cfg.record),
@@ -139,7 +140,7 @@ class Trainer:
         inputs = to_torch(self._pending[half], self.device)
         inputs.update(self.buffer.previous(rows, t))
         action, logp, value, self._states[half] = self.learner.act(inputs, self._states[half], self.sampler)
-        self.buffer.add(rows, t, self._pending[half], action, logp, value, *self._labels[half])
+        self.buffer.add(rows, t, self._pending[half], action, logp, value, self._labels[half])
         return action.cpu().numpy()
 
     def _receive(self, half: int, t: int) -> None:
@@ -152,8 +153,8 @@ class Trainer:
         self._set_pending(half, obs)
 
     def _set_pending(self, half: int, obs: dict[str, np.ndarray]) -> None:
-        """The observations to act on next; the teacher's label (if any) is kept apart from them."""
-        self._pending[half], *self._labels[half] = split_label(obs)
+        """The observations to act on next; the teacher's labels (if any) are kept apart from them."""
+        self._pending[half], self._labels[half] = split_label(obs)
 
     def _bootstrap(self, stop: int) -> torch.Tensor:
         """Values of the pending observations at ``stop`` (they continue step ``stop - 1``'s episodes)."""
@@ -201,7 +202,7 @@ class Trainer:
         half = self.collector.half_size
         self.pool.rebalance()
         self._mark()
-        self._pending, self._labels = [{}, {}], [[None, None], [None, None]]
+        self._pending, self._labels = [{}, {}], [{}, {}]
         for h, obs in zip(HALVES, self.collector.reset(self._seed_of)):
             self._set_pending(h, obs)
         self._states = [self.policy.initial_state(half, self.T + 1, self.device) for _ in HALVES]
@@ -284,12 +285,16 @@ class Trainer:
     def state(self) -> dict[str, Any]:
         spaces = {**{f"obs/{k}": v for k, v in self.obs_space.items()},
                   **{f"act/{k}": v for k, v in self.act_space.items()}}
-        return {"config": OmegaConf.to_container(self.cfg, resolve=True),
-                "spaces": checkpoint.spaces_to_spec(spaces),
-                "policy": self.policy.state_dict(), "optimizer": self.learner.optimizer.state_dict(),
-                "scheduler": self.learner.scheduler.state_dict(), "counters": dict(self.counters),
-                "rng": {"torch": torch.get_rng_state(), "sampler": self.sampler.get_state(),
-                        "numpy": self.rng.bit_generator.state, "python": list(random.getstate()[1])}}
+        state = {"config": OmegaConf.to_container(self.cfg, resolve=True),
+                 "spaces": checkpoint.spaces_to_spec(spaces),
+                 "policy": self.policy.state_dict(), "optimizer": self.learner.optimizer.state_dict(),
+                 "scheduler": self.learner.scheduler.state_dict(), "counters": dict(self.counters),
+                 "rng": {"torch": torch.get_rng_state(), "sampler": self.sampler.get_state(),
+                         "numpy": self.rng.bit_generator.state, "python": list(random.getstate()[1])}}
+        if self.learner.recall is not None:  # the training-only recall head (trainer.recall_coef)
+            state["recall"] = {"head": self.learner.recall.state_dict(),
+                               "optimizer": self.learner.recall_optimizer.state_dict()}
+        return state
 
     def _initialise(self, source: str) -> None:
         weights = checkpoint.initial_weights(source, self.cfg.policy)
@@ -303,6 +308,11 @@ class Trainer:
         self.policy.load_state_dict(data["policy"])
         self.learner.optimizer.load_state_dict(data["optimizer"])
         self.learner.scheduler.load_state_dict(data["scheduler"])
+        if self.learner.recall is not None and "recall" in data:
+            self.learner.recall.load_state_dict(data["recall"]["head"])
+            self.learner.recall_optimizer.load_state_dict(data["recall"]["optimizer"])
+        elif self.learner.recall is not None:
+            log.info("the checkpoint has no recall head (trainer.recall_coef was 0): a new one starts training")
         self.counters.update(data["counters"])
         rng = data["rng"]
         torch.set_rng_state(rng["torch"])

@@ -4,7 +4,8 @@ Two transforms, both optional: a *teacher* (the env's oracle or one of its scrip
 action for the new state under ``ORACLE_KEY`` (an imitation label: it rides beside the observation and
 never reaches the policy; the trainer splits it off with :func:`split_label`) and, with a ``focus``, the
 label's weight under ``WEIGHT_KEY`` (``focus`` where the teacher's memory changes its action: its forgetful
-twin would act otherwise; 1 elsewhere), and a *frozen encoder*
+twin would act otherwise; 1 elsewhere) and, with ``recall``, what its memory holds about the goal under
+``RECALL_KEY`` (the target of the learner's auxiliary recall loss), and a *frozen encoder*
 replaces the frames of its image keys by its features under ``FEATURE_KEY``, so the encoding runs in
 parallel in the workers and only small vectors travel. :func:`stored_space` is the space the learner then
 stores. One teacher per env batch: a teacher with a memory (a map of the trial) follows its own batch.
@@ -20,14 +21,20 @@ import numpy as np
 
 ORACLE_KEY = "oracle_action"  # the teacher's label beside the observations, never a policy input
 WEIGHT_KEY = "oracle_weight"  # the label's weight in the imitation term (only with a focus)
+RECALL_KEY = "recall"  # the teacher's memory of the goal: valid flag, then the target's offsets (only with recall)
+RECALL_DIM = 3  # the recall label's width: 1 (valid) + 2 (offsets)
+LABEL_KEYS = (ORACLE_KEY, WEIGHT_KEY, RECALL_KEY)
 
 
 @dataclasses.dataclass(frozen=True)
 class Teacher:
     """Who labels the imitation term, and how much its memory-dependent labels weigh (``focus``: the steps
-    where the teacher acts otherwise than its forgetful twin; 1 = all steps alike)."""
+    where the teacher acts otherwise than its forgetful twin; 1 = all steps alike); ``recall``: it also tells
+    what its memory holds about the goal (a teacher with a ``recall(env)`` method, e.g. the house's
+    explorer_memory)."""
     name: str
     focus: float = 1.0
+    recall: bool = False
 
 
 class ObservationTransforms:
@@ -36,6 +43,7 @@ class ObservationTransforms:
     def __init__(self, envs: Sequence[Any], seeds: Sequence[int], teacher: str | Teacher | None = None,
                  backend: str = "house", encoder: Mapping[str, Any] | None = None):
         self.teachers = self.twins = None
+        self.recall = False
         if teacher:
             from embodied.rollout.actor import make_actor
 
@@ -48,6 +56,10 @@ class ObservationTransforms:
             if self.focus != 1.0:
                 twin = forgetful_twin(self.teachers[0])
                 self.twins = [make_actor(twin, seed=int(seed), backend=backend) for seed in seeds]
+            self.recall = teacher.recall
+            if self.recall and not hasattr(self.teachers[0], "recall"):
+                raise ValueError(f"teacher {teacher.name!r} has no memory to recall the goal from "
+                                 "(trainer.recall_coef > 0 needs one, e.g. the house's explorer_memory)")
         self.encoder = None
         if encoder is not None:
             self.use_encoder(encoder)
@@ -69,6 +81,8 @@ class ObservationTransforms:
             if self.twins:
                 differs = label != self.twins[slot].act(env, obs)
                 obs[WEIGHT_KEY] = np.where(differs, self.focus, 1.0).astype(np.float32)
+            if self.recall:
+                obs[RECALL_KEY] = self.teachers[slot].recall(env)
         if self.encoder is not None:
             from embodied.policy.encoders import FEATURE_KEY
 
@@ -98,7 +112,7 @@ def forgetful_twin(teacher: Any) -> str:
     return twin
 
 
-def split_label(obs: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray | None, np.ndarray | None]:
-    """The observation without the teacher's label and weight, the label and the weight (None when absent)."""
+def split_label(obs: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The observation without the teacher's labels, and those labels by key (``LABEL_KEYS``; absent ones left out)."""
     obs = dict(obs)
-    return obs, obs.pop(ORACLE_KEY, None), obs.pop(WEIGHT_KEY, None)
+    return obs, {k: obs.pop(k) for k in LABEL_KEYS if k in obs}

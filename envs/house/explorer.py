@@ -22,7 +22,7 @@ import math
 import numpy as np
 from numba import njit
 
-from envs.house.geometry import in_view, line_of_sight
+from envs.house.geometry import COS, SIN, in_view, line_of_sight
 from envs.house.layout import CELL, DOOR, FREE, MAX_GRID, MAX_OBJECTS, WALL
 from envs.house.oracle import _descend
 from envs.house.perception import SEE_DIST
@@ -30,6 +30,7 @@ from envs.house.task import RIGHT
 
 RAYS = 31  # rays across the field of view per step
 RAY_STEP = 0.5 * CELL  # metres between samples along a ray
+RECALL_SCALE = 5.0  # metres per unit of the recall label's offsets (houses span ~5-20 m)
 
 
 @njit(cache=True)
@@ -145,6 +146,24 @@ class FrontierExplorer:
 
     def attention(self) -> None:
         return None  # no attention to record in episode files
+
+    def recall(self, env) -> np.ndarray:
+        """``(N, 3)`` float32 per env: 1 where the map holds an instance of the goal category (else all 0),
+        then the nearest such instance's offset along the agent's heading and across it (counter-clockwise in
+        the world's x, y frame), in ``RECALL_SCALE`` metres: what a memory of the trial tells the agent, after
+        :meth:`act` on the same step (an auxiliary target for the learner, ``trainer.recall_coef``)."""
+        w = env.world()
+        objects, pos, heading = w["objects"], w["pos"], np.asarray(w["heading"], np.int64)
+        out = np.zeros((env.num_envs, 3), np.float32)
+        index = np.arange(objects.shape[1])
+        goal_seen = self._seen & (objects[:, :, 2].astype(np.int64) == np.asarray(w["goal"])[:, None]) \
+            & (index[None] < np.asarray(w["nobj"])[:, None])
+        for n in np.flatnonzero(goal_seen.any(1)):
+            d = objects[n, goal_seen[n], :2] - pos[n]
+            dx, dy = d[np.argmin(np.hypot(d[:, 0], d[:, 1]))]
+            c, s = COS[heading[n]], SIN[heading[n]]
+            out[n] = 1.0, (dx * c + dy * s) / RECALL_SCALE, (dy * c - dx * s) / RECALL_SCALE
+        return out
 
     def explored(self) -> np.ndarray:
         """Seen cells per env (N, G, G) bool: the map (for plots and tests)."""
