@@ -40,7 +40,7 @@ class TrainerSchema:
     imitation_focus: float = MISSING
     recall_coef: float = MISSING
     device: str = MISSING
-    torch_threads: int = MISSING
+    torch_threads: Any = MISSING  # auto | a positive number
     update_threads: int = MISSING
     stats_window: int = MISSING
     checkpoint_every: int = MISSING

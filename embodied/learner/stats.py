@@ -4,6 +4,7 @@ from __future__ import annotations
 import collections
 import csv
 import math
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -92,9 +93,24 @@ class ScalarLog:
             self.columns = ["env_steps", *sorted(scalars)]
             with open(self.path, "w", newline="") as f:
                 csv.writer(f).writerow(self.columns)
+        elif not set(scalars) <= set(self.columns):
+            self._widen(sorted(set(scalars) - set(self.columns)))
         row = [step] + [scalars.get(c, "") for c in self.columns[1:]]
         with open(self.path, "a", newline="") as f:
             csv.writer(f).writerow(row)
+
+    def _widen(self, new: list[str]) -> None:
+        """Add columns for scalars that earlier rows lack (a run resumed with a new loss term): the file is
+        rewritten with them empty in the old rows, into a temporary file first, so a crash keeps the old one."""
+        with open(self.path, newline="") as f:
+            rows = list(csv.reader(f))[1:]
+        self.columns = [*self.columns, *new]
+        tmp = self.path.with_suffix(".csv.tmp")
+        with open(tmp, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(self.columns)
+            w.writerows(row + [""] * len(new) for row in rows)
+        os.replace(tmp, self.path)
 
     def close(self) -> None:
         if self.writer is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import logging
+import os
 import random
 import signal
 import threading
@@ -53,6 +54,16 @@ def to_torch(obs: Mapping[str, np.ndarray], device: torch.device) -> dict[str, t
     return {k: torch.as_tensor(np.asarray(v), device=device) for k, v in obs.items()}
 
 
+def learner_threads(setting: Any, cluster: Mapping[str, Any]) -> int:
+    """``trainer.torch_threads`` as a number: ``auto`` is the cores this process may use less one per env worker
+    process on this machine (in-process workers step in the learner's own thread: all of them), at least 1."""
+    if setting != "auto":
+        return int(setting)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    workers = 0 if cluster.get("mode") == "inprocess" else int(cluster.get("num_workers", 1))
+    return max(1, cores - workers)
+
+
 def imitation_weight(coef: float, steps: int, floor: float, env_steps: int) -> float:
     """The teacher's weight after ``env_steps``: linear from ``coef`` to 0 over ``steps``, held at ``floor``."""
     return max(floor, coef * max(0.0, 1.0 - env_steps / steps))
@@ -74,8 +85,7 @@ class Trainer:
         if rank is not None:
             self.device = distributed.init(rank, self.device)
         self.seed = int(cfg.seed) if self.main else _seed(cfg.seed, 99, rank.rank)  # each rank its own envs
-        if tc.get("torch_threads"):
-            torch.set_num_threads(int(tc.torch_threads))
+        torch.set_num_threads(learner_threads(tc.get("torch_threads", 1), cfg.cluster))
         workers = int(cfg.cluster.num_workers)
         self.envs_per_slot = int(tc.num_envs) // (2 * workers)
         env_cfg = {**OmegaConf.to_container(cfg.env, resolve=True), "num_envs": self.envs_per_slot,

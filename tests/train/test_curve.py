@@ -64,3 +64,18 @@ def test_episode_stats_keep_the_trials_first_and_late_episodes_apart():
     assert m["first/success"] == 0.5 and m["late/success"] == 1.0 and m["first/return"] == 0.5
     stats.add(slice(0, 3), np.zeros(3), done, {"success": np.zeros(3)})  # no index: only the overall means
     assert stats.means()["first/success"] == 0.5 and stats.means()["success"] == pytest.approx(4 / 9)
+
+
+def test_a_resumed_run_with_new_scalars_keeps_them_and_the_old_rows(tmp_path):
+    log = ScalarLog(tmp_path / "run", enabled_tb=False)
+    log.write(100, {"train/lr": 1.0, "episode/success": 0.1})
+    log.close()
+    log = ScalarLog(tmp_path / "run", enabled_tb=False)  # resumed, now with a recall loss
+    log.write(200, {"train/lr": 0.5, "episode/success": 0.2, "train/recall_loss": 3.0})
+    log.write(300, {"train/lr": 0.25, "train/recall_loss": 2.0})
+    log.close()
+    with open(tmp_path / "run" / "metrics.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["env_steps"], r["train/lr"], r["episode/success"], r["train/recall_loss"]) for r in rows] == [
+        ("100", "1.0", "0.1", ""), ("200", "0.5", "0.2", "3.0"), ("300", "0.25", "", "2.0")]
+    assert not list((tmp_path / "run").glob("*.tmp"))

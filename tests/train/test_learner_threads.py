@@ -1,0 +1,39 @@
+"""How many torch threads the learner takes: the cores that no env-worker process on this machine needs."""
+from __future__ import annotations
+
+import os
+
+import line_env
+import pytest
+import torch
+from helpers import line_train_cfg
+
+from embodied.commands.train import validate
+from embodied.config import ConfigError, load
+from embodied.learner.trainer import Trainer, learner_threads
+
+CORES = len(os.sched_getaffinity(0))
+
+
+def test_auto_leaves_a_core_to_each_worker_process_and_takes_all_in_process():
+    assert learner_threads("auto", {"mode": "inprocess", "num_workers": 2}) == CORES
+    assert learner_threads("auto", {"mode": "local", "num_workers": 1}) == max(1, CORES - 1)
+    assert learner_threads("auto", {"mode": "ray", "num_workers": CORES + 3}) == 1
+    assert learner_threads(3, {"mode": "inprocess"}) == 3
+
+
+def test_the_trainer_sets_them(tmp_path):
+    before = torch.get_num_threads()
+    try:
+        t = Trainer(line_train_cfg(torch_threads="auto"), tmp_path / "run", remote=False, progress=False,
+                    tensorboard=False, env_factory=line_env.make)
+        t.close()
+        assert torch.get_num_threads() == CORES
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("bad", ["0", "-2", "many", "true"])
+def test_a_bad_thread_count_is_a_config_error(bad):
+    with pytest.raises(ConfigError, match="trainer.torch_threads.*auto or a positive integer"):
+        validate(load("train", [f"trainer.torch_threads={bad}"]))
