@@ -40,6 +40,8 @@ def validate(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
     choice(cfg, "trainer.device", ("auto", "cpu", "cuda"))
     check(cfg, "trainer.torch_threads", lambda n: n == "auto" or (isinstance(n, int) and not isinstance(n, bool)
                                                                    and n > 0), "auto or a positive integer")
+    check(cfg, "trainer.update_threads", lambda n: n == "auto" or (isinstance(n, int) and not isinstance(n, bool)
+                                                                    and n >= 0), "0 (torch_threads), auto or a positive integer")
     T = cfg.trainer.rollout_steps
     check(cfg, "trainer.update_every", lambda u: T % u == 0, f"a divisor of trainer.rollout_steps={T}")
     halves = 2 * cfg.cluster.num_workers

@@ -41,7 +41,7 @@ class TrainerSchema:
     recall_coef: float = MISSING
     device: str = MISSING
     torch_threads: Any = MISSING  # auto | a positive number
-    update_threads: int = MISSING
+    update_threads: Any = MISSING  # 0 | auto | a positive number
     stats_window: int = MISSING
     checkpoint_every: int = MISSING
     keep_checkpoints: int = MISSING

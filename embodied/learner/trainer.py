@@ -54,14 +54,16 @@ def to_torch(obs: Mapping[str, np.ndarray], device: torch.device) -> dict[str, t
     return {k: torch.as_tensor(np.asarray(v), device=device) for k, v in obs.items()}
 
 
-def learner_threads(setting: Any, cluster: Mapping[str, Any]) -> int:
-    """``trainer.torch_threads`` as a number: ``auto`` is the cores this process may use less one per env worker
-    process on this machine (in-process workers step in the learner's own thread: all of them), at least 1."""
+def learner_threads(setting: Any, cluster: Mapping[str, Any], local_ranks: int = 1, updates: bool = False) -> int:
+    """``trainer.torch_threads`` (or with ``updates`` ``trainer.update_threads``) as a number. ``auto`` is this
+    rank's share of the cores the process may use (``local_ranks`` learners on this machine), for acting less
+    one per env-worker process it starts (in-process workers step in the learner's own thread: none); the
+    updates and refreshes may take the workers' cores too, since the workers wait for them. At least 1."""
     if setting != "auto":
         return int(setting)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    workers = 0 if cluster.get("mode") == "inprocess" else int(cluster.get("num_workers", 1))
-    return max(1, cores - workers)
+    workers = 0 if updates or cluster.get("mode") == "inprocess" else int(cluster.get("num_workers", 1))
+    return max(1, cores // max(1, local_ranks) - workers)
 
 
 def imitation_weight(coef: float, steps: int, floor: float, env_steps: int) -> float:
@@ -85,7 +87,8 @@ class Trainer:
         if rank is not None:
             self.device = distributed.init(rank, self.device)
         self.seed = int(cfg.seed) if self.main else _seed(cfg.seed, 99, rank.rank)  # each rank its own envs
-        torch.set_num_threads(learner_threads(tc.get("torch_threads", 1), cfg.cluster))
+        local_ranks = int(os.environ.get("LOCAL_WORLD_SIZE", "1")) if rank else 1
+        torch.set_num_threads(learner_threads(tc.get("torch_threads", 1), cfg.cluster, local_ranks))
         workers = int(cfg.cluster.num_workers)
         self.envs_per_slot = int(tc.num_envs) // (2 * workers)
         env_cfg = {**OmegaConf.to_container(cfg.env, resolve=True), "num_envs": self.envs_per_slot,
@@ -119,9 +122,12 @@ class Trainer:
         rollouts = max(1, -(-int(tc.total_steps) // (self.T * self.collector.num_envs * self.world)))
         # the trainer keys of the same name; the imitation weight is set per update (annealed), see _update
         same = {f.name: tc[f.name] for f in dataclasses.fields(PPOHyper)
-                if f.name in tc and f.name not in ("grad_context", "imitation_coef")}
+                if f.name in tc and f.name not in ("grad_context", "imitation_coef", "update_threads")}
+        update_threads = tc.get("update_threads", 0)
         hp = PPOHyper(**same, total_updates=rollouts * updates_per_rollout,
-                      grad_context=grad_context_steps(tc.get("grad_context", "full")))
+                      grad_context=grad_context_steps(tc.get("grad_context", "full")),
+                      update_threads=learner_threads(update_threads, cfg.cluster, local_ranks, updates=True)
+                      if update_threads else 0)
         # Recurrent states hold T steps plus the bootstrap step at T (a KV cache grows in place).
         self.learner = PPOLearner(self.policy, hp, self.T + 1, self.device,
                                   distributed.wrap(self.policy, self.device) if rank else None)
