@@ -124,6 +124,8 @@ class Trainer:
         same = {f.name: tc[f.name] for f in dataclasses.fields(PPOHyper)
                 if f.name in tc and f.name not in ("grad_context", "imitation_coef", "update_threads")}
         update_threads = tc.get("update_threads", 0)
+        if update_threads == "auto" and tc.get("torch_threads", 1) != "auto":
+            update_threads = 0  # a run told how many threads to take (sharing the machine) keeps to them
         hp = PPOHyper(**same, total_updates=rollouts * updates_per_rollout,
                       grad_context=grad_context_steps(tc.get("grad_context", "full")),
                       update_threads=learner_threads(update_threads, cfg.cluster, local_ranks, updates=True)

@@ -32,6 +32,10 @@ def test_the_trainer_sets_them(tmp_path):
                     progress=False, tensorboard=False, env_factory=line_env.make)
         t.close()
         assert torch.get_num_threads() == CORES and t.learner.hp.update_threads == CORES
+        t = Trainer(line_train_cfg(torch_threads=1, update_threads="auto"), tmp_path / "shared", remote=False,
+                    progress=False, tensorboard=False, env_factory=line_env.make)
+        t.close()
+        assert torch.get_num_threads() == 1 and t.learner.hp.update_threads == 0  # 0: the torch_threads
     finally:
         torch.set_num_threads(before)
 
