@@ -4,12 +4,12 @@ from __future__ import annotations
 import collections
 import csv
 import math
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
+from embodied.atomic import open_atomic
 
 LATE_EPISODE = 10  # "late" episodes of a trial: index 10 on (episodes 11+), as benchmarks/incontext.py counts them
 
@@ -101,16 +101,14 @@ class ScalarLog:
 
     def _widen(self, new: list[str]) -> None:
         """Add columns for scalars that earlier rows lack (a run resumed with a new loss term): the file is
-        rewritten with them empty in the old rows, into a temporary file first, so a crash keeps the old one."""
+        rewritten with them empty in the old rows, atomically: a crash keeps the old one."""
         with open(self.path, newline="") as f:
             rows = list(csv.reader(f))[1:]
         self.columns = [*self.columns, *new]
-        tmp = self.path.with_suffix(".csv.tmp")
-        with open(tmp, "w", newline="") as f:
+        with open_atomic(self.path, "w", newline="") as f:
             w = csv.writer(f)
             w.writerow(self.columns)
             w.writerows(row + [""] * len(new) for row in rows)
-        os.replace(tmp, self.path)
 
     def close(self) -> None:
         if self.writer is not None:

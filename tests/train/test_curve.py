@@ -78,4 +78,4 @@ def test_a_resumed_run_with_new_scalars_keeps_them_and_the_old_rows(tmp_path):
         rows = list(csv.DictReader(f))
     assert [(r["env_steps"], r["train/lr"], r["episode/success"], r["train/recall_loss"]) for r in rows] == [
         ("100", "1.0", "0.1", ""), ("200", "0.5", "0.2", "3.0"), ("300", "0.25", "", "2.0")]
-    assert not list((tmp_path / "run").glob("*.tmp"))
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["metrics.csv"]  # no temporary file left
