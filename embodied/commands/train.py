@@ -38,10 +38,11 @@ def validate(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
         positive_int(cfg, key)
     choice(cfg, "cluster.mode", ("inprocess", "local", "ray"))
     choice(cfg, "trainer.device", ("auto", "cpu", "cuda"))
-    check(cfg, "trainer.torch_threads", lambda n: n == "auto" or (isinstance(n, int) and not isinstance(n, bool)
-                                                                   and n > 0), "auto or a positive integer")
-    check(cfg, "trainer.update_threads", lambda n: n == "auto" or (isinstance(n, int) and not isinstance(n, bool)
-                                                                    and n >= 0), "0 (torch_threads), auto or a positive integer")
+    def threads(lowest: int) -> Callable[[Any], bool]:
+        return lambda n: n == "auto" or (isinstance(n, int) and not isinstance(n, bool) and n >= lowest)
+
+    check(cfg, "trainer.torch_threads", threads(1), "auto or a positive integer")
+    check(cfg, "trainer.update_threads", threads(0), "0 (torch_threads), auto or a positive integer")
     T = cfg.trainer.rollout_steps
     check(cfg, "trainer.update_every", lambda u: T % u == 0, f"a divisor of trainer.rollout_steps={T}")
     halves = 2 * cfg.cluster.num_workers
@@ -59,18 +60,18 @@ def validate(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
     coef = cfg.trainer.get("imitation_coef", 0)
     check(cfg, "trainer.imitation_floor", lambda f: isinstance(f, (int, float)) and 0 <= f <= max(coef, 0),
           f"a number in [0, trainer.imitation_coef={coef}] (the weight decays from imitation_coef to it)")
+    agent = None  # the teacher's scripted agent (None: no teacher, or the oracle)
     if coef > 0:
         teachers = ("oracle", *envs.scripted_agents(cfg.env.name))
         choice(cfg, "trainer.imitation_teacher", teachers)
+        agent = envs.scripted_agents(cfg.env.name).get(cfg.trainer.imitation_teacher)
         if cfg.trainer.imitation_focus != 1:
             from embodied.rollout.transforms import forgetful_twin
 
-            agent = envs.scripted_agents(cfg.env.name).get(cfg.trainer.imitation_teacher)
             check(cfg, "trainer.imitation_focus", lambda _: _parses(forgetful_twin, agent), "1 with a teacher "
                   "that has no forgetful twin (house: trainer.imitation_teacher=explorer_memory has one)")
     check(cfg, "trainer.recall_coef", lambda r: isinstance(r, (int, float)) and r >= 0, "a number >= 0")
     if cfg.trainer.get("recall_coef", 0) > 0:
-        agent = envs.scripted_agents(cfg.env.name).get(cfg.trainer.imitation_teacher) if coef > 0 else None
         check(cfg, "trainer.recall_coef", lambda _: hasattr(agent, "recall"), "0 without a teacher that has a "
               "memory to recall the goal from (trainer.imitation_coef > 0 and, on the house, "
               "trainer.imitation_teacher=explorer_memory)")

@@ -128,8 +128,7 @@ class Trainer:
             update_threads = 0  # a run told how many threads to take (sharing the machine) keeps to them
         hp = PPOHyper(**same, total_updates=rollouts * updates_per_rollout,
                       grad_context=grad_context_steps(tc.get("grad_context", "full")),
-                      update_threads=learner_threads(update_threads, cfg.cluster, local_ranks, updates=True)
-                      if update_threads else 0)
+                      update_threads=learner_threads(update_threads, cfg.cluster, local_ranks, updates=True))
         # Recurrent states hold T steps plus the bootstrap step at T (a KV cache grows in place).
         self.learner = PPOLearner(self.policy, hp, self.T + 1, self.device,
                                   distributed.wrap(self.policy, self.device) if rank else None)
