@@ -11,7 +11,8 @@ recomputed with the new weights. At ``T`` one full update covers all steps.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,8 @@ from embodied.learner.gae import gae
 from embodied.learner.recall import RecallHead
 from embodied.learner.schedule import make_scheduler
 from embodied.policy.interface import Acted, Batch, Policy
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -146,6 +149,22 @@ class PPOLearner:
         if hp.recall_coef > 0:  # a training-only head with its own optimiser: checkpoints without it still resume
             self.recall = RecallHead(policy).to(self.device)
             self.recall_optimizer = torch.optim.Adam(self.recall.parameters(), lr=hp.lr, eps=1e-5)
+
+    def restore(self, optimizer: Mapping[str, Any], scheduler: Mapping[str, Any]) -> None:
+        """Load the optimiser and schedule state of a checkpoint, the schedule recomputed from this run's config.
+
+        A scheduler's state holds the peak LR it was built with: loaded as is, a resumed ``trainer.lr`` would be
+        ignored. Only the position (the optimiser steps taken) comes from the checkpoint; peak, warm-up, floor and
+        length are this config's, and the next step already uses them.
+        """
+        self.optimizer.load_state_dict(optimizer)
+        self.scheduler.load_state_dict(scheduler)
+        if any(abs(b - self.hp.lr) > 1e-12 for b in self.scheduler.base_lrs):
+            log.info("trainer.lr %g replaces the checkpoint's %g", self.hp.lr, self.scheduler.base_lrs[0])
+        self.scheduler.base_lrs = [self.hp.lr] * len(self.optimizer.param_groups)
+        factor = self.scheduler.lr_lambdas[0](self.scheduler.last_epoch)
+        for group in self.optimizer.param_groups:
+            group["initial_lr"], group["lr"] = self.hp.lr, self.hp.lr * factor
 
     def _mode(self, training: bool) -> None:
         """Train / eval mode, switched only when it changes (``Module.train`` walks every submodule, per step)."""

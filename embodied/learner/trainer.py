@@ -323,8 +323,7 @@ class Trainer:
 
     def _restore(self, data: Mapping[str, Any]) -> None:
         self.policy.load_state_dict(data["policy"])
-        self.learner.optimizer.load_state_dict(data["optimizer"])
-        self.learner.scheduler.load_state_dict(data["scheduler"])
+        self.learner.restore(data["optimizer"], data["scheduler"])
         if self.learner.recall is not None and "recall" in data:
             self.learner.recall.load_state_dict(data["recall"]["head"])
             self.learner.recall_optimizer.load_state_dict(data["recall"]["optimizer"])

@@ -14,6 +14,7 @@ from helpers import line_train_cfg
 from embodied.commands.train import prepare
 from embodied.config import ConfigError
 from embodied.learner import checkpoint
+from embodied.learner.schedule import warmup_cosine
 from embodied.learner.trainer import Trainer
 
 
@@ -76,6 +77,28 @@ def test_ctrl_c_saves_and_resume_continues_from_the_same_state(tmp_path):
     resumed.close()
     assert resumed.counters["env_steps"] >= before["env_steps"] + 64
     assert resumed.counters["updates"] > before["updates"]
+
+
+def test_resume_takes_the_lr_schedule_from_the_config_and_the_position_from_the_checkpoint(tmp_path, run_dir):
+    data = checkpoint.read(checkpoint.latest(run_dir))
+    saved_lr = data["optimizer"]["param_groups"][0]["lr"]
+    same = trainer(tmp_path / "same", resume=data, total_steps=128)
+    assert same.learner.optimizer.param_groups[0]["lr"] == pytest.approx(saved_lr)  # nothing changed: no jump
+    lr, total = 3e-4, 1024
+    t = trainer(tmp_path / "new", resume=data, total_steps=total, lr=lr)
+    sched = t.learner.scheduler
+    assert sched.last_epoch == data["scheduler"]["last_epoch"] and sched.base_lrs == [lr]
+    updates = total // (t.U * t.collector.num_envs)  # one optimiser step per update (1 epoch x 1 minibatch)
+    expected = lr * warmup_cosine(sched.last_epoch, int(t.cfg.trainer.warmup_updates), updates,
+                                  float(t.cfg.trainer.lr_floor))
+    assert t.learner.optimizer.param_groups[0]["lr"] == pytest.approx(expected)
+    assert abs(expected - saved_lr) > 1e-5  # the override is visible, not equal to the saved value by chance
+    t.cfg.trainer.total_steps = data["counters"]["env_steps"] + 64
+    t.train()
+    t.close()
+    step = sched.last_epoch
+    assert t.learner.optimizer.param_groups[0]["lr"] == pytest.approx(
+        lr * warmup_cosine(step, int(t.cfg.trainer.warmup_updates), updates, float(t.cfg.trainer.lr_floor)))
 
 
 def test_truncated_checkpoint_is_rejected_and_not_overwritten(tmp_path, run_dir):
