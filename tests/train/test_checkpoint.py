@@ -84,6 +84,7 @@ def test_resume_takes_the_lr_schedule_from_the_config_and_the_position_from_the_
     saved_lr = data["optimizer"]["param_groups"][0]["lr"]
     same = trainer(tmp_path / "same", resume=data, total_steps=128)
     assert same.learner.optimizer.param_groups[0]["lr"] == pytest.approx(saved_lr)  # nothing changed: no jump
+    same.close()
     lr, total = 3e-4, 1024
     t = trainer(tmp_path / "new", resume=data, total_steps=total, lr=lr)
     sched = t.learner.scheduler
