@@ -62,9 +62,9 @@ def validate(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
           f"a number in [0, trainer.imitation_coef={coef}] (the weight decays from imitation_coef to it)")
     agent = None  # the teacher's scripted agent (None: no teacher, or the oracle)
     if coef > 0:
-        teachers = ("oracle", *envs.scripted_agents(cfg.env.name))
-        choice(cfg, "trainer.imitation_teacher", teachers)
-        agent = envs.scripted_agents(cfg.env.name).get(cfg.trainer.imitation_teacher)
+        agents = envs.scripted_agents(cfg.env.name)
+        choice(cfg, "trainer.imitation_teacher", ("oracle", *agents))
+        agent = agents.get(cfg.trainer.imitation_teacher)
         if cfg.trainer.imitation_focus != 1:
             from embodied.rollout.transforms import forgetful_twin
 
