@@ -150,13 +150,21 @@ class PPOLearner:
             self.recall = RecallHead(policy).to(self.device)
             self.recall_optimizer = torch.optim.Adam(self.recall.parameters(), lr=hp.lr, eps=1e-5)
 
-    def restore(self, optimizer: Mapping[str, Any], scheduler: Mapping[str, Any]) -> None:
-        """Load the optimiser and schedule state of a checkpoint, the schedule recomputed from this run's config.
+    def restore(self, optimizer: Mapping[str, Any], scheduler: Mapping[str, Any],
+                recall: Mapping[str, Any] | None = None) -> None:
+        """Load a checkpoint's optimiser and schedule state (and the recall head's), the LRs from this run's config.
 
-        A scheduler's state holds the peak LR it was built with: loaded as is, a resumed ``trainer.lr`` would be
-        ignored. Only the position (the optimiser steps taken) comes from the checkpoint; peak, warm-up, floor and
+        Optimiser and scheduler states hold the LR they were built with: loaded as is, a resumed ``trainer.lr`` would
+        be ignored. Only the position (the optimiser steps taken) comes from the checkpoint; peak, warm-up, floor and
         length are this config's, and the next step already uses them.
         """
+        if self.recall is not None and recall is not None:
+            self.recall.load_state_dict(recall["head"])
+            self.recall_optimizer.load_state_dict(recall["optimizer"])
+            for group in self.recall_optimizer.param_groups:
+                group["lr"] = self.hp.lr  # a constant LR, no schedule
+        elif self.recall is not None:
+            log.info("the checkpoint has no recall head (trainer.recall_coef was 0): a new one starts training")
         self.optimizer.load_state_dict(optimizer)
         self.scheduler.load_state_dict(scheduler)
         if any(abs(b - self.hp.lr) > 1e-12 for b in self.scheduler.base_lrs):

@@ -323,12 +323,7 @@ class Trainer:
 
     def _restore(self, data: Mapping[str, Any]) -> None:
         self.policy.load_state_dict(data["policy"])
-        self.learner.restore(data["optimizer"], data["scheduler"])
-        if self.learner.recall is not None and "recall" in data:
-            self.learner.recall.load_state_dict(data["recall"]["head"])
-            self.learner.recall_optimizer.load_state_dict(data["recall"]["optimizer"])
-        elif self.learner.recall is not None:
-            log.info("the checkpoint has no recall head (trainer.recall_coef was 0): a new one starts training")
+        self.learner.restore(data["optimizer"], data["scheduler"], data.get("recall"))
         self.counters.update(data["counters"])
         rng = data["rng"]
         torch.set_rng_state(rng["torch"])

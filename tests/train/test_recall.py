@@ -107,10 +107,13 @@ def test_the_head_is_checkpointed_and_a_run_without_one_resumes_with_a_new_one(t
         state = t.state()
     finally:
         t.close()
-    again = house_trainer(tmp_path / "again", resume=state, recall_coef=1.0)
+    lr = 0.5 * float(state["config"]["trainer"]["lr"])
+    again = house_trainer(tmp_path / "again", resume=state, recall_coef=1.0, lr=lr)
     try:
         for name, value in state["recall"]["head"].items():
             assert torch.equal(again.learner.recall.state_dict()[name], value)
+        assert again.learner.recall_optimizer.state_dict()["state"]  # Adam's moments came back too
+        assert [g["lr"] for g in again.learner.recall_optimizer.param_groups] == [lr]  # the resumed run's LR
     finally:
         again.close()
     plain = house_trainer(tmp_path / "plain")
