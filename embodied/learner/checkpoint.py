@@ -146,7 +146,8 @@ def read(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str
 def config_of(data: Mapping[str, Any]) -> DictConfig:
     """The run's config; one written before the observation-space tokenizer gets that tokenizer's keys with
     the values that build the same network (goal and GPS widths were then separate keys), one from before
-    ``policy.cell`` its GRU, one from before the recurrent policy's ``inter_episode`` its state over the trial,
+    ``policy.cell`` its GRU, one from before the recurrent policy's ``inter_episode`` its state over the trial (and before
+    ``episodic_core`` one cell),
     one from before ``trainer.imitation_floor`` an imitation weight that decays to zero (and no recall loss)."""
     cfg = OmegaConf.create(data["config"])
     policy = cfg.get("policy")
@@ -160,6 +161,8 @@ def config_of(data: Mapping[str, Any]) -> DictConfig:
             policy.cell = "gru"  # written before the recurrent policy had a choice of cell
         if "inter_episode" not in policy:
             policy.inter_episode = True  # written before the recurrent state could restart every episode
+        if "episodic_core" not in policy:
+            policy.episodic_core = False  # written before the recurrent policy could have an episodic core
     trainer = cfg.get("trainer")
     if trainer is not None:
         for key in ("imitation_floor", "recall_coef"):

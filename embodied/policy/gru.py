@@ -28,7 +28,8 @@ from embodied.policy.tokens import StepTokenizer
 
 class GRUPolicy(Policy):
     """Encoder → GRU or LSTM → actor/critic heads; state ``(layers, B, hidden)``, for an LSTM its hidden and
-    cell states stacked as ``(2 * layers, B, hidden)`` (one tensor: rows select and reset alike).
+    cell states stacked as ``(2 * layers, B, hidden)`` (one tensor: rows select and reset alike); with
+    ``episodic_core`` the memory cell's rows follow the first cell's.
 
     ``cfg``: configs/policy/gru.yaml documents the keys.
     """
@@ -40,9 +41,18 @@ class GRUPolicy(Policy):
         self.num_actions = num_actions(act_space)
         self.tokenizer = StepTokenizer(s.tokens, obs_space, self.num_actions, s.token_dim)
         self.cell = s.cell
-        self.restart_key = "is_trial_first" if s.inter_episode else "is_first"  # where the state starts afresh
         rnn = nn.GRU if s.cell == "gru" else nn.LSTM
         setattr(self, s.cell, rnn(s.token_dim, s.hidden, num_layers=s.layers, batch_first=True))  # weights named by cell
+        # Where each core's state starts afresh: the first core spans the trial unless it is the episodic one.
+        trial_key = "is_trial_first" if s.inter_episode else "is_first"
+        self.restart_keys = ("is_first" if s.episodic_core else trial_key,)
+        if s.episodic_core:
+            # The memory beside an episodic navigator: its own cell over the trial, read through a projection that
+            # starts at zero, so that training starts from the memoryless network and memory can only add to it.
+            self.memory = rnn(s.token_dim, s.hidden, num_layers=s.layers, batch_first=True)
+            self.memory_out = nn.Linear(s.hidden, s.hidden, bias=False)
+            nn.init.zeros_(self.memory_out.weight)
+            self.restart_keys += (trial_key,)
         self.actor = nn.Linear(s.hidden, self.num_actions)
         self.critic = nn.Linear(s.hidden, 1)
         nn.init.orthogonal_(self.actor.weight, 0.01)
@@ -53,25 +63,37 @@ class GRUPolicy(Policy):
         return self.tokenizer.encoder
 
     @property
-    def _rnn(self) -> nn.GRU | nn.LSTM:
-        return getattr(self, self.cell)
+    def _cores(self) -> list[nn.GRU | nn.LSTM]:
+        return [getattr(self, self.cell)] + ([self.memory] if len(self.restart_keys) > 1 else [])
+
+    @property
+    def _rows(self) -> int:
+        """State rows per core."""
+        return getattr(self, self.cell).num_layers * (2 if self.cell == "lstm" else 1)
 
     def initial_state(self, batch_size: int, max_steps: int, device: torch.device | str = "cpu") -> torch.Tensor:
-        rows = self._rnn.num_layers * (2 if self.cell == "lstm" else 1)
-        return torch.zeros(rows, batch_size, self._rnn.hidden_size, device=device)
+        hidden = getattr(self, self.cell).hidden_size
+        return torch.zeros(self._rows * len(self.restart_keys), batch_size, hidden, device=device)
 
     def step(self, inputs: Batch, state: torch.Tensor, reset: torch.Tensor | None = None):
         """One step per env; ``reset`` (default: the ``is_trial_first`` flags) clears the state of new trials,
-        and with ``inter_episode: false`` every episode's first step does too."""
-        if reset is None:
-            reset = inputs.get("is_trial_first")
-        if self.restart_key != "is_trial_first":
-            first = self._restarts(inputs).bool()
-            reset = first if reset is None else reset.bool() | first
-        if reset is not None:
-            state = state * (~reset.bool()).float().view(1, -1, 1)
-        out, state = self._core(torch.relu(self.tokenizer(inputs)).unsqueeze(1), state)
-        return self.actor(out[:, 0]), self.critic(out[:, 0]).squeeze(-1), state
+        and a core whose state restarts every episode (``inter_episode: false``, the episodic core) is also
+        cleared at every episode's first step."""
+        x = torch.relu(self.tokenizer(inputs)).unsqueeze(1)
+        outs, states = [], []
+        for i, (rnn, key) in enumerate(zip(self._cores, self.restart_keys)):
+            h = state[i * self._rows:(i + 1) * self._rows]
+            flags = inputs.get("is_trial_first") if reset is None else reset
+            if key != "is_trial_first":
+                first = self._restarts(inputs, key).bool()
+                flags = first if flags is None else flags.bool() | first
+            if flags is not None:
+                h = h * (~flags.bool()).float().view(1, -1, 1)
+            out, h = self._core(rnn, x, h)
+            outs.append(out[:, 0])
+            states.append(h)
+        out = self._combine(outs)
+        return self.actor(out), self.critic(out).squeeze(-1), torch.cat(states)
 
     def forward(self, inputs: Batch, lengths: torch.Tensor | None = None, context: torch.Tensor | None = None):
         logits, values, _ = self._run(inputs, context)
@@ -85,37 +107,48 @@ class GRUPolicy(Policy):
     def select_state(self, state: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
         return state[:, rows]
 
-    def _restarts(self, inputs: Batch) -> torch.Tensor | None:
-        """The flags of the steps where the state starts afresh (trial starts may be absent: no restarts)."""
-        flags = inputs.get(self.restart_key)
-        if flags is None and self.restart_key != "is_trial_first":
-            raise KeyError("policy.inter_episode: false needs the 'is_first' flags in the policy inputs")
+    def _restarts(self, inputs: Batch, key: str) -> torch.Tensor | None:
+        """The flags of the steps where a state keyed ``key`` starts afresh (trial starts may be absent: none)."""
+        flags = inputs.get(key)
+        if flags is None and key != "is_trial_first":
+            raise KeyError("policy.inter_episode: false and policy.episodic_core need the 'is_first' flags in the "
+                           "policy inputs")
         return flags
 
-    def _core(self, x: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The recurrent cell over ``(B, T)`` tokens from ``state``: outputs and the new state."""
-        if self.cell == "gru":
-            return self.gru(x, state)
-        layers = self.lstm.num_layers
-        out, (h, c) = self.lstm(x, (state[:layers].contiguous(), state[layers:].contiguous()))
+    def _combine(self, outs: list[torch.Tensor]) -> torch.Tensor:
+        """What the heads read: the first core's output, plus the memory's through its projection."""
+        return outs[0] if len(outs) == 1 else outs[0] + self.memory_out(outs[1])
+
+    def _core(self, rnn: nn.GRU | nn.LSTM, x: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """A recurrent cell over ``(B, T)`` tokens from ``state``: outputs and the new state."""
+        if isinstance(rnn, nn.GRU):
+            return rnn(x, state)
+        layers = rnn.num_layers
+        out, (h, c) = rnn(x, (state[:layers].contiguous(), state[layers:].contiguous()))
         return out, torch.cat([h, c])
 
-    def _run(self, inputs: Batch, h: torch.Tensor | None = None):
-        """Logits, values and the final hidden state of ``(B, T)`` steps continuing from ``h``."""
+    def _run(self, inputs: Batch, state: torch.Tensor | None = None):
+        """Logits, values and the final state of ``(B, T)`` steps continuing from ``state``."""
         x = torch.relu(self.tokenizer(inputs))
         b, t = x.shape[:2]
-        if h is None:
-            h = self.initial_state(b, t, x.device)
-        # The state restarts where a new trial begins inside the sequence (rare: rollouts start trials), or with
-        # inter_episode: false a new episode: the sequence runs in pieces between the steps where any env restarts.
-        restart = self._restarts(inputs)
-        cuts = [0] + ([] if restart is None else
-                      [int(i) for i in torch.nonzero(restart[:, 1:].any(0)).flatten() + 1]) + [t]
-        outs = []
-        for start, stop in itertools.pairwise(cuts):
-            if restart is not None:
-                h = h * (~restart[:, start].bool()).float().view(1, -1, 1)
-            out, h = self._core(x[:, start:stop], h)
-            outs.append(out)
-        out = torch.cat(outs, dim=1)
-        return self.actor(out), self.critic(out).squeeze(-1), h
+        if state is None:
+            state = self.initial_state(b, t, x.device)
+        outs, states = [], []
+        for i, (rnn, key) in enumerate(zip(self._cores, self.restart_keys)):
+            h = state[i * self._rows:(i + 1) * self._rows]
+            # The state restarts where a new trial begins inside the sequence (rare: rollouts start trials), or
+            # for a state restarting every episode a new episode: the sequence runs in pieces between the steps
+            # where any env restarts.
+            restart = self._restarts(inputs, key)
+            cuts = [0] + ([] if restart is None else
+                          [int(j) for j in torch.nonzero(restart[:, 1:].any(0)).flatten() + 1]) + [t]
+            pieces = []
+            for start, stop in itertools.pairwise(cuts):
+                if restart is not None:
+                    h = h * (~restart[:, start].bool()).float().view(1, -1, 1)
+                out, h = self._core(rnn, x[:, start:stop], h)
+                pieces.append(out)
+            outs.append(torch.cat(pieces, dim=1))
+            states.append(h)
+        out = self._combine(outs)
+        return self.actor(out), self.critic(out).squeeze(-1), torch.cat(states)

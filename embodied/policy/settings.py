@@ -109,6 +109,7 @@ class GRUSettings:
     token_dim: int
     cell: str
     inter_episode: bool
+    episodic_core: bool
     tokens: TokenSettings
 
     @classmethod
@@ -117,6 +118,7 @@ class GRUSettings:
         return cls(**{k: positive_int(root, f"policy.{k}") for k in ("hidden", "layers", "token_dim")},
                    cell=choice(root, "policy.cell", CELLS),
                    inter_episode=check(root, "policy.inter_episode", *IS_BOOL),
+                   episodic_core=check(root, "policy.episodic_core", *IS_BOOL),
                    tokens=TokenSettings.from_config(root))
 
 

@@ -22,9 +22,18 @@ def recurrent(seed: int, **overrides):
     return build(cfg, *spaces())
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
-def test_sequence_pass_matches_float64_reference_and_steps(cell, seed):
-    net = recurrent(seed, cell=cell, reward_input=True)
+def with_memory_read(net):
+    """An episodic-core policy whose memory projection is no longer zero (as after some training)."""
+    with torch.no_grad():
+        net.memory_out.weight.normal_(0, 0.5, generator=torch.Generator().manual_seed(7))
+    return net
+
+
+@pytest.mark.parametrize("cell,episodic", [("lstm", False), ("gru", False), ("lstm", True)])
+def test_sequence_pass_matches_float64_reference_and_steps(cell, episodic, seed):
+    net = recurrent(seed, cell=cell, reward_input=True, episodic_core=episodic)
+    if episodic:
+        with_memory_read(net)
     ref = copy.deepcopy(net).double()
     inputs = trial_batch(3, 40, seed)
     inputs["prev_reward"] = inputs["prev_reward"].float()
@@ -67,13 +76,17 @@ def test_the_lstm_policy_group_is_the_gru_group_with_an_lstm_cell():
     assert load("train", []).policy == lstm.policy  # the default
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
-def test_without_inter_episode_memory_each_episode_starts_afresh(cell, seed):
+@pytest.mark.parametrize("cell,episodic", [("lstm", False), ("gru", False), ("lstm", True)])
+def test_without_inter_episode_memory_each_episode_starts_afresh(cell, episodic, seed):
     """``inter_episode: false``: an episode's outputs are those of the same network run on that episode alone
-    (from a zero state), in the sequence pass and when stepping; with memory, earlier episodes change them."""
+    (from a zero state), in the sequence pass and when stepping; with memory, earlier episodes change them.
+    With ``episodic_core`` both cells restart every episode: the memoryless control of the same size."""
     inputs = trial_batch(3, 48, seed, max_episode=10)
-    memoryless = recurrent(seed, cell=cell, inter_episode=False)
-    with_memory = recurrent(seed, cell=cell)  # the same weights (same seed), the state kept over the trial
+    memoryless = recurrent(seed, cell=cell, inter_episode=False, episodic_core=episodic)
+    with_memory = recurrent(seed, cell=cell, episodic_core=episodic)  # the same weights (same seed), memory on
+    if episodic:
+        with_memory_read(memoryless)
+        with_memory_read(with_memory)
     logits, values = memoryless(inputs)
     _, remembered = with_memory(inputs)
     state = memoryless.initial_state(3, 48)
@@ -101,3 +114,29 @@ def test_checkpoints_from_before_inter_episode_keep_the_state_over_the_trial():
     assert cfg.policy.inter_episode is True
     with pytest.raises(ConfigError, match=r"policy.inter_episode='no' is invalid"):
         recurrent(0, inter_episode="no")
+
+
+def test_an_episodic_core_starts_as_the_memoryless_network(seed):
+    """``episodic_core``: before training the memory is read through zeros, so the policy's outputs are the
+    memoryless one-cell network's with the same weights, and the projection has a gradient from the start."""
+    inputs = trial_batch(3, 48, seed, max_episode=10)
+    memoryless = recurrent(seed, cell="lstm", inter_episode=False)
+    dual = recurrent(seed, cell="lstm", episodic_core=True)
+    missing, unexpected = dual.load_state_dict(memoryless.state_dict(), strict=False)
+    assert not unexpected and missing and all(k.startswith("memory") for k in missing)
+    assert dual.initial_state(3, 48).shape == (2 * 2 * 2, 3, 24)  # (h, c) x 2 layers x 2 cells
+    ref_logits, ref_values = memoryless(inputs)
+    logits, values = dual(inputs)
+    torch.testing.assert_close(logits, ref_logits)
+    torch.testing.assert_close(values, ref_values)
+    ((logits - ref_logits.detach()).square().sum() + values.sum()).backward()
+    assert dual.memory_out.weight.grad.abs().sum() > 0  # the projection learns from the first update
+
+
+def test_checkpoints_from_before_the_episodic_core_have_one_cell():
+    from embodied.learner.checkpoint import config_of
+
+    cfg = config_of({"config": {"policy": {"name": "gru", "cell": "lstm", "inter_episode": False}}})
+    assert cfg.policy.episodic_core is False
+    with pytest.raises(ConfigError, match=r"policy.episodic_core='yes' is invalid"):
+        recurrent(0, episodic_core="yes")
