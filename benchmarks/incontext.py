@@ -12,6 +12,8 @@ resolution and episode cap, and reports:
   explorer with and without its map across episodes, the gain memory makes possible);
 - ``main_minus_control_11_20``: the main agent's success over episodes 11-20 minus the no-inter-episode
   control's (paired per trial: both run the same houses, goals and starts), with its interval;
+- with ``--cut-memory``, ``main_minus_memory_cut_11_20``: the same against the main agent's own weights with
+  ``policy.inter_episode`` false (its memory of earlier episodes cut), how much of its success is memory;
 - the attention probe: per layer, the share of the main agent's attention (of steps in episodes 2+) that
   goes to earlier episodes of the trial, beside the share uniform attention would give;
 - the memory probe: for every variant, on the steps where the scripted explorer with the trial's map and
@@ -34,6 +36,7 @@ import json
 import math
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -52,6 +55,7 @@ VARIANTS = {"main": "incontext_house", "no_inter_episode": "incontext_house_intr
             "sink_none": "incontext_house_sink_none", "sink_kv": "incontext_house_sink_kv"}
 REFERENCES = ("oracle", "random", "explorer", "explorer_memory")  # explorers: envs/house/explorer.py
 CONTROL = "no_inter_episode"
+CUT = "main_memory_cut"  # --cut-memory: the main agent's own weights with its memory across episodes cut
 
 
 class MissingCheckpoints(RuntimeError):
@@ -86,11 +90,15 @@ def find_checkpoints(specs: list[str], runs_dir: Path, shipped: Path = SHIPPED) 
     return found
 
 
-def export_for_eval(src: Path, dst: Path) -> Path:
+def export_for_eval(src: Path, dst: Path, memoryless: bool = False) -> Path:
     """An evaluation-only copy of a checkpoint (weights, config, spaces, counters; optimiser and scheduler
-    state dropped, so it is about a third of the size) that `embodied eval` and this benchmark load."""
+    state dropped, so it is about a third of the size) that `embodied eval` and this benchmark load.
+    ``memoryless``: with ``policy.inter_episode`` false, the same weights acting with their state (or
+    attention) cut at every episode: what the agent does when its memory of earlier episodes is taken away."""
     data = checkpoint.read(checkpoint.resolve(src))
     data.update(optimizer={}, scheduler={}, evaluation_only=True)
+    if memoryless:
+        data["config"]["policy"]["inter_episode"] = False
     dst.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(dst, lambda tmp: torch_save(data, tmp))
     checkpoint.load_policy(dst)  # fails, naming the file, if the copy does not load
@@ -341,6 +349,10 @@ def table(result: dict) -> str:
     d = result.get("main_minus_control_11_20")
     if d:
         lines += ["", f"Main minus control ({CONTROL}) over episodes 11-20, paired per trial: {_ci(d)}."]
+    d = result.get("main_minus_memory_cut_11_20")
+    if d:
+        lines += ["", f"Main minus its own weights with the memory cut at every episode ({CUT}) over episodes "
+                      f"11-20, paired per trial: {_ci(d)}."]
     probe = result.get("attention_probe")
     if probe:
         shares = ", ".join(f"layer {i + 1} {_ci(s)}" for i, s in enumerate(probe["share_to_earlier_episodes"]))
@@ -365,6 +377,11 @@ def _ci(s: dict) -> str:
 
 
 def evaluate(args: argparse.Namespace) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:  # holds the memory-cut copy while it is evaluated
+        return _evaluate(args, Path(tmp))
+
+
+def _evaluate(args: argparse.Namespace, tmp: Path) -> dict:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -375,6 +392,8 @@ def evaluate(args: argparse.Namespace) -> dict:
 
     found = find_checkpoints(args.checkpoints, Path(args.runs_dir))
     main = "main" if "main" in found else next(iter(found))
+    if args.cut_memory:
+        found[CUT] = export_for_eval(found[main], tmp / "memory_cut.pt", memoryless=True)
     info = {name: describe(file) for name, file in found.items()}
     base = info[main]
     env = {"split": args.split, "resolution": base["resolution"], "max_steps": args.max_steps or base["max_steps"],
@@ -407,6 +426,8 @@ def evaluate(args: argparse.Namespace) -> dict:
                 result[f"{ref}_gain_11_20_over_1"] = gain(success_matrix(rows, args.episodes))
         if CONTROL in matrices and main != CONTROL:
             result["main_minus_control_11_20"] = main_minus_control(matrices[main], matrices[CONTROL])
+        if CUT in matrices:
+            result["main_minus_memory_cut_11_20"] = main_minus_control(matrices[main], matrices[CUT])
         if args.long_trials:
             T = base["context_T"]
             mean_len = np.nanmean(result["variants"][main]["episode_length"])
@@ -441,7 +462,8 @@ def summary(result: dict) -> dict:
            "reference_success_per_episode": {n: [round(p["mean"], 4) for p in c] for n, c in result["references"].items()},
            "env_steps": {n: v["env_steps"] for n, v in result["variants"].items()},
            "gain_11_20_over_1": result["gain_11_20_over_1"], "seconds": result["seconds"]}
-    for key in ("main_minus_control_11_20", "explorer_memory_gain_11_20_over_1", "explorer_gain_11_20_over_1"):
+    for key in ("main_minus_control_11_20", "main_minus_memory_cut_11_20", "explorer_memory_gain_11_20_over_1",
+                "explorer_gain_11_20_over_1"):
         if key in result:
             out[key] = {k: result[key][k] for k in ("mean", "lo", "hi", "n")}
     if result.get("attention_probe"):
@@ -476,6 +498,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--greedy", action="store_true", help="arg-max actions instead of sampling")
     p.add_argument("--no-references", action="store_true", help="skip the oracle and random references")
+    p.add_argument("--cut-memory", action="store_true", help=f"also evaluate the main agent's weights with "
+                   f"policy.inter_episode false ({CUT}): main_minus_memory_cut_11_20, paired per trial")
     p.add_argument("--cluster", default="local", choices=("local", "inprocess"))
     p.add_argument("--workers", type=int, default=None, help="Ray CPUs (default: all cores)")
     p.add_argument("--chunk-size", type=int, default=4, help="trials per Ray task")

@@ -111,15 +111,14 @@ def test_main_minus_control_is_a_paired_t_interval(seed):
 
 def test_attention_probe_sees_no_earlier_episode_in_the_control(tmp_path):
     """The shipped main agent attends to earlier episodes; the same weights with inter-episode attention
-    switched off cannot put any mass there."""
+    switched off (the ``--cut-memory`` copy) cannot put any mass there."""
     import torch
 
     from embodied.learner import checkpoint
 
-    data = checkpoint.read(bench.SHIPPED)
-    data["config"]["policy"]["inter_episode"] = False
-    control = tmp_path / "control.pt"
-    torch.save(data, control)
+    control = bench.export_for_eval(bench.SHIPPED, tmp_path / "control.pt", memoryless=True)  # --cut-memory's copy
+    weights, cut = checkpoint.read(bench.SHIPPED)["policy"], checkpoint.read(control)["policy"]
+    assert weights.keys() == cut.keys() and all(torch.equal(weights[k], cut[k]) for k in weights)
     env = {"split": "test", "resolution": 32, "max_steps": 12}
     main = bench.attention_by_layer(bench.SHIPPED, env, trials=3, episodes=3, seed=0)
     ctrl = bench.attention_by_layer(control, env, trials=3, episodes=3, seed=0)
