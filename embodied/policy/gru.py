@@ -5,6 +5,10 @@ space, plus the previous action and reward; ``embodied/policy/tokens.py``) feed 
 ``policy.cell``) instead of attention. The state is reset only when a new trial (new house) starts, so
 what the agent learnt about the house in earlier episodes can persist; with ``policy.inter_episode: false``
 it restarts at every episode (``is_first``): the same network without memory across episodes, the control.
+With ``policy.episodic_core`` the navigation and the memory get a cell each: the first restarts at every
+episode as the control's does, the second spans the trial and is read through a projection that starts at
+zero, so that a state carried over episodes never becomes new input to the navigator's weights (on houses,
+carrying one LSTM's state over the trial cost it navigation skill about as often as memory paid).
 
 On CPU PyTorch runs an LSTM's whole sequence, forward and backward, in oneDNN's fused kernels, a GRU step
 by step through autograd: at the learner's small minibatches (2 envs x a whole trial) the LSTM's update is
