@@ -13,7 +13,8 @@ from embodied.learner.ppo import PPOHyper, PPOLearner
 from embodied.policy import build
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
-TINY_GRU = {"name": "gru", "cell": "gru", "inter_episode": True, "hidden": 16, "layers": 1, "token_dim": 16, "max_episode_steps": 32, "obs_keys": None,
+TINY_GRU = {"name": "gru", "cell": "gru", "inter_episode": True, "episodic_core": False, "hidden": 16, "layers": 1,
+            "token_dim": 16, "max_episode_steps": 32, "obs_keys": None,
             "ignore_keys": [], "vector_dim": 4, "discrete_dim": 4, "action_dim": 4, "reward_input": False,
             "encoder": {"name": "cnn", "feature_dim": 8, "use_depth": False, "channels": [4, 4], "norm": "group",
                         "frozen": False, "weights": None, "grid": 1, "goal": False}}
