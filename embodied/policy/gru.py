@@ -52,7 +52,7 @@ class GRUPolicy(Policy):
         self.restart_keys = ("is_first" if s.episodic_core else trial_key,)
         if s.episodic_core:
             # The memory beside an episodic navigator: its own cell over the trial, read through a projection that
-            # starts at zero, so that training starts from the memoryless network and memory can only add to it.
+            # starts at zero, so that training starts from the memoryless network.
             self.memory = rnn(s.token_dim, s.hidden, num_layers=s.layers, batch_first=True)
             self.memory_out = nn.Linear(s.hidden, s.hidden, bias=False)
             nn.init.zeros_(self.memory_out.weight)
