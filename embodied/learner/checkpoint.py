@@ -146,9 +146,9 @@ def read(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str
 def config_of(data: Mapping[str, Any]) -> DictConfig:
     """The run's config; one written before the observation-space tokenizer gets that tokenizer's keys with
     the values that build the same network (goal and GPS widths were then separate keys), one from before
-    ``policy.cell`` its GRU, one from before the recurrent policy's ``inter_episode`` its state over the trial (and before
-    ``episodic_core`` one cell),
-    one from before ``trainer.imitation_floor`` an imitation weight that decays to zero (and no recall loss)."""
+    ``policy.cell`` its GRU, one from before the recurrent policy's ``inter_episode`` its state over the trial,
+    one from before ``episodic_core`` one cell, one from before ``trainer.imitation_floor`` an imitation weight
+    that decays to zero (and no recall loss)."""
     cfg = OmegaConf.create(data["config"])
     policy = cfg.get("policy")
     if policy is not None and "vector_dim" not in policy and "goal_dim" in policy:

@@ -85,8 +85,7 @@ class GRUPolicy(Policy):
         cleared at every episode's first step."""
         x = torch.relu(self.tokenizer(inputs)).unsqueeze(1)
         outs, states = [], []
-        for i, (rnn, key) in enumerate(zip(self._cores, self.restart_keys)):
-            h = state[i * self._rows:(i + 1) * self._rows]
+        for rnn, key, h in zip(self._cores, self.restart_keys, state.split(self._rows)):
             flags = inputs.get("is_trial_first") if reset is None else reset
             if key != "is_trial_first":
                 first = self._restarts(inputs, key).bool()
@@ -138,8 +137,7 @@ class GRUPolicy(Policy):
         if state is None:
             state = self.initial_state(b, t, x.device)
         outs, states = [], []
-        for i, (rnn, key) in enumerate(zip(self._cores, self.restart_keys)):
-            h = state[i * self._rows:(i + 1) * self._rows]
+        for rnn, key, h in zip(self._cores, self.restart_keys, state.split(self._rows)):
             # The state restarts where a new trial begins inside the sequence (rare: rollouts start trials), or
             # for a state restarting every episode a new episode: the sequence runs in pieces between the steps
             # where any env restarts.
