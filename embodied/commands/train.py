@@ -75,6 +75,10 @@ def validate(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
         check(cfg, "trainer.recall_coef", lambda _: hasattr(agent, "recall"), "0 without a teacher that has a "
               "memory to recall the goal from (trainer.imitation_coef > 0 and, on the house, "
               "trainer.imitation_teacher=explorer_memory)")
+    check(cfg, "trainer.memory_dropout", lambda p: isinstance(p, (int, float)) and 0 <= p < 1, "a number in [0, 1)")
+    if cfg.trainer.get("memory_dropout", 0) > 0:
+        check(cfg, "trainer.memory_dropout", lambda _: cfg.policy.get("inter_episode", True), "0 with "
+              "policy.inter_episode=false (the policy has no memory of earlier episodes to cut)")
     if cfg.get("record", "none") != "none":
         from embodied.replay.recorder import parse_which
 

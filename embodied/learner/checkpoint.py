@@ -148,7 +148,7 @@ def config_of(data: Mapping[str, Any]) -> DictConfig:
     the values that build the same network (goal and GPS widths were then separate keys), one from before
     ``policy.cell`` its GRU, one from before the recurrent policy's ``inter_episode`` its state over the trial,
     one from before ``episodic_core`` one cell, one from before ``trainer.imitation_floor`` an imitation weight
-    that decays to zero (and no recall loss)."""
+    that decays to zero (and no recall loss, no memory dropout)."""
     cfg = OmegaConf.create(data["config"])
     policy = cfg.get("policy")
     if policy is not None and "vector_dim" not in policy and "goal_dim" in policy:
@@ -165,7 +165,7 @@ def config_of(data: Mapping[str, Any]) -> DictConfig:
             policy.episodic_core = False  # written before the recurrent policy could have an episodic core
     trainer = cfg.get("trainer")
     if trainer is not None:
-        for key in ("imitation_floor", "recall_coef"):
+        for key in ("imitation_floor", "recall_coef", "memory_dropout"):
             if key not in trainer:
                 trainer[key] = 0.0
     return cfg

@@ -39,6 +39,7 @@ class TrainerSchema:
     imitation_teacher: str = MISSING
     imitation_focus: float = MISSING
     recall_coef: float = MISSING
+    memory_dropout: float = MISSING
     device: str = MISSING
     torch_threads: Any = MISSING  # auto | a positive number
     update_threads: Any = MISSING  # 0 | auto | a positive number

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import gymnasium
 import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -34,6 +35,7 @@ from embodied.learner.buffer import TrialBuffer
 from embodied.learner.ppo import PPOHyper, PPOLearner, grad_context_steps
 from embodied.learner.stats import EpisodeStats, ScalarLog
 from embodied.policy import build as build_policy
+from embodied.policy.interface import MEMORY_CUT_KEY
 from embodied.rollout.collector import HALVES, Collector
 from embodied.rollout.pool import WorkerLost, WorkerPool
 from embodied.rollout.transforms import Teacher, split_label, stored_space
@@ -118,6 +120,10 @@ class Trainer:
         if frozen is not None:  # the workers send the frozen encoder's features instead of frames
             self.pool.use_encoder(frozen.replica())
         stored = stored_space(self.obs_space, frozen)
+        self.memory_dropout = float(tc.get("memory_dropout", 0.0))
+        if self.memory_dropout > 0:  # which trials had their memory cut: the learner must see them as they were acted
+            stored[MEMORY_CUT_KEY] = gymnasium.spaces.Box(0, 1, (), bool)
+        self._cut: np.ndarray | None = None  # per env: this rollout's trial has its memory cut (memory_dropout)
         updates_per_rollout = self.T // self.U
         rollouts = max(1, -(-int(tc.total_steps) // (self.T * self.collector.num_envs * self.world)))
         # the trainer keys of the same name; the imitation weight is set per update (annealed), see _update
@@ -170,8 +176,11 @@ class Trainer:
         self._set_pending(half, obs)
 
     def _set_pending(self, half: int, obs: dict[str, np.ndarray]) -> None:
-        """The observations to act on next; the teacher's labels (if any) are kept apart from them."""
+        """The observations to act on next, with the trial's memory cut if any; the teacher's labels (if any) are
+        kept apart from them."""
         self._pending[half], self._labels[half] = split_label(obs)
+        if self._cut is not None:
+            self._pending[half][MEMORY_CUT_KEY] = self._cut[self.collector.rows[half]]
 
     def _bootstrap(self, stop: int) -> torch.Tensor:
         """Values of the pending observations at ``stop`` (they continue step ``stop - 1``'s episodes)."""
@@ -220,6 +229,8 @@ class Trainer:
         self.pool.rebalance()
         self._mark()
         self._pending, self._labels = [{}, {}], [{}, {}]
+        if self.memory_dropout > 0:
+            self._cut = self.rng.random(self.collector.num_envs) < self.memory_dropout
         for h, obs in zip(HALVES, self.collector.reset(self._seed_of)):
             self._set_pending(h, obs)
         self._states = [self.policy.initial_state(half, self.T + 1, self.device) for _ in HALVES]

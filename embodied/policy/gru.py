@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from embodied.policy.encoders import VisualEncoder
-from embodied.policy.interface import Batch, Policy
+from embodied.policy.interface import Batch, Policy, episode_restarts
 from embodied.policy.settings import GRUSettings, num_actions
 from embodied.policy.tokens import StepTokenizer
 
@@ -47,16 +47,15 @@ class GRUPolicy(Policy):
         self.cell = s.cell
         rnn = nn.GRU if s.cell == "gru" else nn.LSTM
         setattr(self, s.cell, rnn(s.token_dim, s.hidden, num_layers=s.layers, batch_first=True))  # weights named by cell
-        # Where each core's state starts afresh: the first core spans the trial unless it is the episodic one.
-        trial_key = "is_trial_first" if s.inter_episode else "is_first"
-        self.restart_keys = ("is_first" if s.episodic_core else trial_key,)
+        # Whether each core's state keeps over the episodes of a trial: the first unless it is the episodic one.
+        self.spans_trial = (s.inter_episode and not s.episodic_core,)
         if s.episodic_core:
             # The memory beside an episodic navigator: its own cell over the trial, read through a projection that
             # starts at zero, so that training starts from the memoryless network.
             self.memory = rnn(s.token_dim, s.hidden, num_layers=s.layers, batch_first=True)
             self.memory_out = nn.Linear(s.hidden, s.hidden, bias=False)
             nn.init.zeros_(self.memory_out.weight)
-            self.restart_keys += (trial_key,)
+            self.spans_trial += (s.inter_episode,)
         self.actor = nn.Linear(s.hidden, self.num_actions)
         self.critic = nn.Linear(s.hidden, 1)
         nn.init.orthogonal_(self.actor.weight, 0.01)
@@ -68,7 +67,7 @@ class GRUPolicy(Policy):
 
     @property
     def _cores(self) -> list[nn.GRU | nn.LSTM]:
-        return [getattr(self, self.cell)] + ([self.memory] if len(self.restart_keys) > 1 else [])
+        return [getattr(self, self.cell)] + ([self.memory] if len(self.spans_trial) > 1 else [])
 
     @property
     def _rows(self) -> int:
@@ -77,21 +76,18 @@ class GRUPolicy(Policy):
 
     def initial_state(self, batch_size: int, max_steps: int, device: torch.device | str = "cpu") -> torch.Tensor:
         hidden = getattr(self, self.cell).hidden_size
-        return torch.zeros(self._rows * len(self.restart_keys), batch_size, hidden, device=device)
+        return torch.zeros(self._rows * len(self.spans_trial), batch_size, hidden, device=device)
 
     def step(self, inputs: Batch, state: torch.Tensor, reset: torch.Tensor | None = None):
         """One step per env; ``reset`` (default: the ``is_trial_first`` flags) clears the state of new trials,
-        and a core whose state restarts every episode (``inter_episode: false``, the episodic core) is also
-        cleared at every episode's first step."""
+        and a core whose state restarts every episode (``inter_episode: false``, the episodic core, a trial with
+        its memory cut) is also cleared at every episode's first step."""
         x = torch.relu(self.tokenizer(inputs)).unsqueeze(1)
         outs, states = [], []
-        for rnn, key, h in zip(self._cores, self.restart_keys, state.split(self._rows)):
-            flags = inputs.get("is_trial_first") if reset is None else reset
-            if key != "is_trial_first":
-                first = self._restarts(inputs, key).bool()
-                flags = first if flags is None else flags.bool() | first
+        for rnn, spans, h in zip(self._cores, self.spans_trial, state.split(self._rows)):
+            flags = self._restarts(inputs, spans, reset)
             if flags is not None:
-                h = h * (~flags.bool()).float().view(1, -1, 1)
+                h = h * (~flags).float().view(1, -1, 1)
             out, h = self._core(rnn, x, h)
             outs.append(out[:, 0])
             states.append(h)
@@ -110,13 +106,15 @@ class GRUPolicy(Policy):
     def select_state(self, state: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
         return state[:, rows]
 
-    def _restarts(self, inputs: Batch, key: str) -> torch.Tensor | None:
-        """The flags of the steps where a state keyed ``key`` starts afresh (trial starts may be absent: none)."""
-        flags = inputs.get(key)
-        if flags is None and key != "is_trial_first":
-            raise KeyError("policy.inter_episode: false and policy.episodic_core need the 'is_first' flags in the "
-                           "policy inputs")
-        return flags
+    @staticmethod
+    def _restarts(inputs: Batch, spans_trial: bool, reset: torch.Tensor | None = None) -> torch.Tensor | None:
+        """Where a core's state starts afresh: new trials (``reset``, default ``is_trial_first``; may be absent)
+        and, unless it spans the trial, new episodes (None: nowhere)."""
+        trial = inputs.get("is_trial_first") if reset is None else reset
+        episode = episode_restarts(inputs, spans_trial)
+        if episode is None:
+            return None if trial is None else trial.bool()
+        return episode if trial is None else trial.bool() | episode
 
     def _combine(self, outs: list[torch.Tensor]) -> torch.Tensor:
         """What the heads read: the first core's output, plus the memory's through its projection."""
@@ -137,17 +135,17 @@ class GRUPolicy(Policy):
         if state is None:
             state = self.initial_state(b, t, x.device)
         outs, states = [], []
-        for rnn, key, h in zip(self._cores, self.restart_keys, state.split(self._rows)):
+        for rnn, spans, h in zip(self._cores, self.spans_trial, state.split(self._rows)):
             # The state restarts where a new trial begins inside the sequence (rare: rollouts start trials), or
             # for a state restarting every episode a new episode: the sequence runs in pieces between the steps
             # where any env restarts.
-            restart = self._restarts(inputs, key)
+            restart = self._restarts(inputs, spans)
             cuts = [0] + ([] if restart is None else
                           [int(j) for j in torch.nonzero(restart[:, 1:].any(0)).flatten() + 1]) + [t]
             pieces = []
             for start, stop in itertools.pairwise(cuts):
                 if restart is not None:
-                    h = h * (~restart[:, start].bool()).float().view(1, -1, 1)
+                    h = h * (~restart[:, start]).float().view(1, -1, 1)
                 out, h = self._core(rnn, x[:, start:stop], h)
                 pieces.append(out)
             outs.append(torch.cat(pieces, dim=1))

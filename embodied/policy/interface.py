@@ -10,7 +10,9 @@ Inputs are dicts of tensors. ``step`` takes shapes ``(B, ...)``, ``forward`` tak
 Keys: the env observation keys (whatever its space holds, e.g. ``rgb`` uint8 HxWx3, ``goal`` one-hot,
 Darkroom's ``position``; plus the contract's ``episode_index``, ``step_index``, ``is_first``,
 ``is_trial_first``), ``prev_action`` (int64, the action taken before this step) and ``prev_reward``
-(float, the reward that action earned); both are ignored at the start of a trial.
+(float, the reward that action earned); both are ignored at the start of a trial. In training, ``memory_cut``
+(bool, constant over a trial) marks the trials in which the policy's memory of earlier episodes is cut as with
+``policy.inter_episode: false`` (``trainer.memory_dropout``).
 """
 from __future__ import annotations
 
@@ -23,6 +25,19 @@ from torch import nn
 from embodied.policy.encoders import VisualEncoder
 
 Batch = dict[str, torch.Tensor]
+MEMORY_CUT_KEY = "memory_cut"
+
+
+def episode_restarts(inputs: Batch, inter_episode: bool) -> torch.Tensor | None:
+    """Where a policy's memory must start afresh although the trial goes on: every episode's first step without
+    inter-episode memory, and the episodes' first steps of the trials marked ``memory_cut``; None: nowhere."""
+    if inter_episode and MEMORY_CUT_KEY not in inputs:
+        return None
+    if "is_first" not in inputs:
+        raise KeyError("policy.inter_episode: false, policy.episodic_core and trainer.memory_dropout need the "
+                       "'is_first' flags in the policy inputs")
+    first = inputs["is_first"].bool()
+    return first if not inter_episode else first & inputs[MEMORY_CUT_KEY].bool()
 
 
 class Acted(NamedTuple):

@@ -15,7 +15,7 @@ from torch import nn
 from embodied.kernels import reference_probs
 from embodied.policy.attention import SinkAttention
 from embodied.policy.encoders import VisualEncoder
-from embodied.policy.interface import Batch, Policy
+from embodied.policy.interface import Batch, Policy, episode_restarts
 from embodied.policy.kv_cache import KVCache
 from embodied.policy.layers import RMSNorm, SwiGLU, upcast
 from embodied.policy.settings import TransformerSettings
@@ -82,7 +82,8 @@ class SinkKVTransformer(Policy):
         return upcast(self.actor(x)), upcast(self.critic(x)).squeeze(-1)
 
     def _key_start(self, inputs: Batch, offset: int = 0, carried: torch.Tensor | None = None) -> torch.Tensor | None:
-        """First key each step may see: its trial's start, or its episode's with ``inter_episode: false``.
+        """First key each step may see: its trial's start, or its episode's with ``inter_episode: false`` (and in
+        trials marked ``memory_cut``).
 
         Steps sit at positions ``offset + i``; ``carried`` (B,) is the start in force before them (a context's).
         """
@@ -91,10 +92,9 @@ class SinkKVTransformer(Policy):
         if carried is not None:
             start = start + carried.to(start).view(-1, 1)
         flags = [inputs["is_trial_first"]] if "is_trial_first" in inputs else []
-        if not self.settings.inter_episode:
-            if "is_first" not in inputs:
-                raise KeyError("inter_episode: false needs the 'is_first' flags in the policy inputs")
-            flags.append(inputs["is_first"])
+        episode = episode_restarts(inputs, self.settings.inter_episode)
+        if episode is not None:
+            flags.append(episode)
         for f in flags:
             last = _last_flag_index(f)
             start = torch.where(last >= 0, torch.maximum(start, last + offset), start)
@@ -161,14 +161,15 @@ class SinkKVTransformer(Policy):
     def step(self, inputs: Batch, state: KVCache, reset: torch.Tensor | None = None
              ) -> tuple[torch.Tensor, torch.Tensor, KVCache]:
         """One step per env, appended to the cache in place. ``reset`` (default: ``is_trial_first``)
-        empties an env's cache; with ``inter_episode: false``, ``is_first`` moves its visible start."""
+        empties an env's cache; with ``inter_episode: false`` (or ``memory_cut``), ``is_first`` moves its visible start."""
         if reset is None and "is_trial_first" in inputs:
             reset = inputs["is_trial_first"]
         if reset is not None:
             state.reset(reset.to(state.lengths.device).bool())
         slots = state.append_slots()
-        if not self.settings.inter_episode:
-            state.key_start = torch.where(inputs["is_first"].bool(), slots, state.key_start)
+        episode = episode_restarts(inputs, self.settings.inter_episode)
+        if episode is not None:
+            state.key_start = torch.where(episode.to(slots.device), slots, state.key_start)
         x = self.tokenizer(inputs)
         rope_pos = inputs["episode_index"].long()
         for i, blk in enumerate(self.blocks):
