@@ -20,7 +20,7 @@ observation is never produced. Hence:
 
 Registered ids (on ``import envs``; without it use ``gymnasium.make("envs:embodied/House-v0")``):
 ``embodied/House-v0``, ``embodied/Darkroom-v0``, ``embodied/Crafter-v0``; keyword arguments are the
-backend's ``make`` arguments (house: split, resolution, episodes_per_trial, goal_per, start_per, gps_frame,
+backend's ``make`` arguments (house: split, resolution, episodes_per_trial, goal_per, start_per, gps_frame, goal_position,
 max_steps, ...).
 """
 from __future__ import annotations

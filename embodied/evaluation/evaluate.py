@@ -49,11 +49,15 @@ class EvalSettings:
     video_size: int = 256
 
 
-def trial_variant(train_cfg: Any) -> dict[str, str]:
-    """The house env's trial options (``goal_per``, ``start_per``, ``gps_frame``) a checkpoint was trained
-    with: it is evaluated on the same task."""
+def trial_variant(train_cfg: Any) -> dict[str, Any]:
+    """The house env's task options (``goal_per``, ``start_per``, ``gps_frame``, ``goal_position``) a checkpoint
+    was trained with: it is evaluated on the same task."""
     env = train_cfg.get("env") or {}
-    return {k: str(env[k]) for k in ("goal_per", "start_per", "gps_frame") if env.get(k) not in (None, "episode")}
+    out: dict[str, Any] = {k: str(env[k]) for k in ("goal_per", "start_per", "gps_frame")
+                           if env.get(k) not in (None, "episode")}
+    if env.get("goal_position"):
+        out["goal_position"] = True
+    return out
 
 
 def policy_label(policy: str) -> str:

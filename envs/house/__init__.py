@@ -11,6 +11,8 @@ in one house (new goal and start each), then a new house. Two trial variants mak
 directly usable: ``goal_per="trial"`` keeps one goal category for a whole trial (a new start each episode),
 ``gps_frame="trial"`` measures ``gps`` from the trial's first start (in its frame) instead of the episode's,
 and ``start_per="trial"`` (with ``goal_per="trial"``) starts every episode of a trial where its first began.
+``goal_position=True`` adds ``goal_gps``, where the goal's instance nearest along the floor from the episode's
+start lies, in the frame of ``gps``: privileged, a reference for what remembering the goal's place is worth.
 Metrics (``info``, valid where ``is_last``): ``success``, ``spl``, ``soft_spl``, ``distance_to_goal``
 (geodesic to the success region), ``episode_length``. SPL's shortest path is the geodesic distance from the start to the success region.
 
@@ -77,7 +79,7 @@ def from_spec(spec: dict, resolution: int | None = None):
     env = HouseEnv(num_envs=1, split=spec["split"], seed=int(spec.get("env_seed", 0)),
                    episodes_per_trial=int(spec["episodes_per_trial"]), resolution=int(resolution or spec["resolution"]),
                    max_steps=int(spec["max_steps"]), houses=houses, spec=dict(spec),
-                   gps_frame=str(spec.get("gps_frame", "episode")))
+                   gps_frame=str(spec.get("gps_frame", "episode")), goal_position=bool(spec.get("goal_position", False)))
     return env
 
 

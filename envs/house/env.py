@@ -92,7 +92,7 @@ class HouseEnv(Env):
     def __init__(self, num_envs: int = 1, split: str = "train", seed: int = 0, episodes_per_trial: int = 32,
                  resolution: int = 64, max_steps: int = 500, num_houses: int | None = None,
                  houses: list[House] | None = None, spec: dict | None = None, goal_per: str = "episode",
-                 gps_frame: str = "episode", start_per: str = "episode"):
+                 gps_frame: str = "episode", start_per: str = "episode", goal_position: bool = False):
         if split not in layout.SPLITS:
             raise ValueError(f"split={split!r} is not allowed; allowed values: {list(layout.SPLITS)}")
         for key, value in (("goal_per", goal_per), ("gps_frame", gps_frame), ("start_per", start_per)):
@@ -102,6 +102,9 @@ class HouseEnv(Env):
             raise ValueError("start_per='trial' needs goal_per='trial': a start cell is drawn for its goal (one that "
                              "can reach it, not too close), so only the same goal can keep the start")
         self.goal_per, self.gps_frame, self.start_per = goal_per, gps_frame, start_per
+        if not isinstance(goal_position, (bool, np.bool_)):
+            raise ValueError(f"goal_position={goal_position!r} is invalid; expected true or false")
+        self.goal_position = bool(goal_position)
         for key, value in (("num_envs", num_envs), ("episodes_per_trial", episodes_per_trial),
                            ("resolution", resolution), ("max_steps", max_steps)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
@@ -121,6 +124,7 @@ class HouseEnv(Env):
             "depth": gymnasium.spaces.Box(0, np.inf, (r, r, 1), np.float32),
             "goal": gymnasium.spaces.Box(0, 1, (categories.NUM_CATEGORIES,), np.float32),
             "gps": gymnasium.spaces.Box(-np.inf, np.inf, (2,), np.float32),
+            **({"goal_gps": gymnasium.spaces.Box(-np.inf, np.inf, (2,), np.float32)} if self.goal_position else {}),
             **flag_spaces(),
         }
         self.act_space = {"action": gymnasium.spaces.Discrete(task.NUM_ACTIONS)}
@@ -137,6 +141,7 @@ class HouseEnv(Env):
         self._start = np.zeros((n, 3))  # x, y, heading
         self._origin = np.zeros((n, 3))  # the trial's first start: the GPS frame with gps_frame="trial"
         self._goal = np.zeros(n, np.int64)
+        self._goal_xy = np.zeros((n, 2))  # with goal_position: the nearest goal instance from the episode's start
         self._steps = np.zeros(n, np.int32)
         self._episode = np.zeros(n, np.int32)
         self._path = np.zeros(n)
@@ -209,6 +214,8 @@ class HouseEnv(Env):
                    self._prev)
         first = idx[self._episode[idx] == 0]
         self._origin[first] = self._start[first]
+        if self.goal_position:
+            task.nearest_instances(idx, self._f_inst, self._objects, self._nobj, self._goal, self._pos, self._goal_xy)
 
     # ------------------------------------------------------------------ step
     def step(self, action: dict[str, np.ndarray]) -> tuple[Obs, np.ndarray, np.ndarray, dict[str, Any]]:
@@ -240,8 +247,13 @@ class HouseEnv(Env):
         render.render(self._grid, self._room, self._style, self._objects, self._nobj, self._pos, self._heading,
                       self._pitch, categories.SHAPE, categories.COLOR, categories.SIZE, rgb, depth)
         goal, gps = np.empty((n, categories.NUM_CATEGORIES), np.float32), np.empty((n, 2), np.float32)
-        task.goal_and_gps(self._goal, self._pos, self._origin if self.gps_frame == "trial" else self._start, goal, gps)
-        return {"rgb": rgb, "depth": depth, "goal": goal, "gps": gps,
+        frame = self._origin if self.gps_frame == "trial" else self._start
+        task.goal_and_gps(self._goal, self._pos, frame, goal, gps)
+        extra = {}
+        if self.goal_position:
+            extra["goal_gps"] = np.empty((n, 2), np.float32)
+            task.goal_and_gps(self._goal, self._goal_xy, frame, np.empty_like(goal), extra["goal_gps"])
+        return {"rgb": rgb, "depth": depth, "goal": goal, "gps": gps, **extra,
                 "is_first": first.copy(), "is_last": last.copy(), "is_terminal": terminal.copy(),
                 "is_trial_first": trial.copy(), "episode_index": self._episode.copy(),
                 "step_index": self._steps.copy()}
@@ -287,6 +299,8 @@ class HouseEnv(Env):
                 "resolution": self.resolution, "env_seed": self.seed}
         if self.gps_frame == "trial":
             spec["gps_frame"], spec["gps_origin"] = "trial", [float(v) for v in self._origin[i]]
+        if self.goal_position:
+            spec["goal_position"] = True
         if house.params.get("hand_made"):
             spec["house_map"], spec["house_objects"] = layout.to_ascii(house)
         return spec

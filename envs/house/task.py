@@ -169,6 +169,35 @@ def goal_and_gps(goal, pos, start, onehot, gps):
         gps[n, 1] = -dx * SIN[k] + dy * COS[k]
 
 
+@njit(cache=True)
+def nearest_instances(idx, f_inst, objects, nobj, goal, pos, out):
+    """Where the goal instance nearest along the floor lies, (x, y) into ``out`` for each env ``idx[j]``:
+    down the to-instance field from the agent to the cell next to an instance, then the goal category's
+    instance closest to that cell."""
+    for j in range(idx.shape[0]):
+        n = idx[j]
+        f = f_inst[n]
+        h, w = f.shape
+        r, c = int(pos[n, 1] / CELL), int(pos[n, 0] / CELL)
+        for _ in range(h * w):  # the window spans the longest move, so each step goes down
+            br, bc = r, c
+            for rr in range(max(r - 2, 0), min(r + 3, h)):
+                for cc in range(max(c - 2, 0), min(c + 3, w)):
+                    if f[rr, cc] < f[br, bc]:
+                        br, bc = rr, cc
+            if br == r and bc == c:
+                break
+            r, c = br, bc
+        y, x = (r + 0.5) * CELL, (c + 0.5) * CELL
+        best = np.inf
+        for i in range(nobj[n]):
+            if int(objects[n, i, 2]) == goal[n]:
+                d = math.hypot(objects[n, i, 0] - x, objects[n, i, 1] - y)
+                if d < best:
+                    best = d
+                    out[n, 0], out[n, 1] = objects[n, i, 0], objects[n, i, 1]
+
+
 def check_actions(action: np.ndarray, num_envs: int) -> np.ndarray:
     """Actions as int64 (N,), with an error naming the bad values."""
     a = np.asarray(action)

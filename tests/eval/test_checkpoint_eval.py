@@ -22,7 +22,7 @@ def _save_tiny_transformer(run_dir, resolution=32, **task):
     pcfg = OmegaConf.load("configs/policy/relic_small.yaml")
     pcfg.d_model, pcfg.layers, pcfg.mlp_hidden = 32, 2, 64
     pcfg.encoder.channels, pcfg.encoder.feature_dim = [4, 8, 8], 16
-    env = envs.make("house", num_envs=1, split="train", resolution=resolution)
+    env = envs.make("house", num_envs=1, split="train", resolution=resolution, **task)
     policy = build(pcfg, env.obs_space, env.act_space)
     with torch.no_grad():  # uniform actions: short episodes (stop is 1 of 6), keeps the test fast
         policy.actor.weight.zero_()
@@ -71,3 +71,13 @@ def test_a_checkpoint_is_evaluated_on_the_trial_variant_it_trained_on(tmp_path):
         assert ep.spec["gps_frame"] == "trial"
         goals.setdefault((ep.meta["chunk"], ep.meta["env"], ep.meta["trial"]), set()).add(ep.spec["goal"])
     assert len(goals) == 2 and all(len(g) == 1 for g in goals.values())  # one goal per trial
+
+
+def test_a_checkpoint_that_read_the_goal_position_is_evaluated_with_it(tmp_path):
+    run = tmp_path / "goalpos-run"
+    _save_tiny_transformer(run, resolution=16, goal_position=True)  # its step token reads goal_gps
+    out = tmp_path / "eval"
+    assert cli(["eval", f"policy={run}", "trials=1", "episodes=2", "videos=0", "references=none", "record=all",
+                "cluster=inprocess", f"out={out}"]) == 0
+    assert json.loads((out / "metrics.json").read_text())["config"]["env"]["goal_position"] is True
+    assert all(read(f).spec["goal_position"] for f in find([out / "episodes"]))

@@ -121,3 +121,42 @@ def test_trial_frame_episodes_replay_with_their_gps():
 def test_unknown_variant_is_rejected():
     with pytest.raises(ValueError, match="gps_frame='house' is not allowed"):
         envs.house.make(gps_frame="house")
+
+
+@pytest.mark.parametrize("frame", ["episode", "trial"])
+def test_goal_position_is_a_goal_instance_in_the_gps_frame_where_the_oracle_stops(frame):
+    """goal_gps maps back to an instance of the goal category, stays put within the episode, and the
+    shortest-path oracle stops within the success distance (2 m) of it in most episodes."""
+    env = envs.house.make(num_envs=8, split="test", seed=5, resolution=16, max_steps=200, episodes_per_trial=3,
+                          goal_per="trial", gps_frame=frame, goal_position=True)
+    assert "goal_gps" in env.obs_space and "goal_gps" not in envs.house.make(resolution=16).obs_space
+    obs, origins, ends = env.reset(), [None] * 8, []
+    for _ in range(2000):
+        for i in range(8):
+            pose = env.agent_pose(i)
+            if obs["is_first"][i] if frame == "episode" else obs["is_trial_first"][i]:
+                origins[i] = pose
+            o, k = origins[i], np.deg2rad(origins[i]["heading"])
+            f, r = obs["goal_gps"][i]  # back to world coordinates
+            x, y = o["x"] + f * np.cos(k) - r * np.sin(k), o["y"] + f * np.sin(k) + r * np.cos(k)
+            w = env.world()
+            objs = w["objects"][i, :w["nobj"][i]]
+            at = np.hypot(objs[:, 0] - x, objs[:, 1] - y) < 1e-3
+            assert at.any() and objs[at, 2].astype(int)[0] == w["goal"][i]
+        before = obs
+        obs, _, done, info = env.step({"action": env.oracle_action()})
+        for i in np.flatnonzero(done & info["success"].astype(bool)):
+            ends.append(np.hypot(*(before["gps"][i] - before["goal_gps"][i])))
+        for i in np.flatnonzero(~done):
+            np.testing.assert_array_equal(obs["goal_gps"][i], before["goal_gps"][i])
+    ends = np.array(ends)
+    assert len(ends) > 100 and np.mean(ends <= 2.0 + 1e-3) > 0.85
+
+
+def test_goal_position_replays_and_rejects_non_booleans():
+    env = envs.house.make(num_envs=1, split="val", seed=2, resolution=16, goal_position=True)
+    obs = env.reset()
+    replay = envs.house.from_spec(json.loads(json.dumps(env.episode_spec(0))))
+    np.testing.assert_array_equal(replay.reset()["goal_gps"], obs["goal_gps"])
+    with pytest.raises(ValueError, match="goal_position='yes' is invalid"):
+        envs.house.make(goal_position="yes")
