@@ -14,6 +14,9 @@ resolution and episode cap, and reports:
   control's (paired per trial: both run the same houses, goals and starts), with its interval;
 - with ``--cut-memory``, ``main_minus_memory_cut_11_20``: the same against the main agent's own weights with
   ``policy.inter_episode`` false (its memory of earlier episodes cut), how much of its success is memory;
+- with ``--replay``, ``replay_minus_control_11_20``: the control replaying the actions of its first success in
+  each trial, minus the control itself (paired): what a memory that only copies the way that worked could add
+  to this navigator, in trials whose episodes start alike (``start_per: trial``);
 - the attention probe: per layer, the share of the main agent's attention (of steps in episodes 2+) that
   goes to earlier episodes of the trial, beside the share uniform attention would give;
 - the memory probe: for every variant, on the steps where the scripted explorer with the trial's map and
@@ -56,6 +59,7 @@ VARIANTS = {"main": "incontext_house", "no_inter_episode": "incontext_house_intr
 REFERENCES = ("oracle", "random", "explorer", "explorer_memory")  # explorers: envs/house/explorer.py
 CONTROL = "no_inter_episode"
 CUT = "main_memory_cut"  # --cut-memory: the main agent's own weights with its memory across episodes cut
+REPLAY = "control_replay"  # --replay: the control replaying its first success of each trial (ReplaySuccess)
 
 
 class MissingCheckpoints(RuntimeError):
@@ -409,13 +413,17 @@ def _evaluate(args: argparse.Namespace, tmp: Path) -> dict:
             task = bar.add_task(label, total=trials * episodes)
             return run_trials(policy, args, run_env, trials, episodes, lambda k: bar.advance(task, k))
 
-        for name, file in found.items():
-            v_env = {**{k: v for k, v in env.items() if k not in base["task"]}, **info[name]["task"],
-                     "resolution": info[name]["resolution"]}
-            rows = job(f"{name} on {args.split}", str(file), v_env, args.trials, args.episodes)
+        runs = {name: (str(file), info[name]) for name, file in found.items()}
+        if args.replay:  # the copy ceiling: the control (or the agent) replaying its first success of each trial
+            of = CONTROL if CONTROL in found else main
+            runs[REPLAY] = (f"replay:{found[of]}", info[of])
+        for name, (policy, meta) in runs.items():
+            v_env = {**{k: v for k, v in env.items() if k not in base["task"]}, **meta["task"],
+                     "resolution": meta["resolution"]}
+            rows = job(f"{name} on {args.split}", policy, v_env, args.trials, args.episodes)
             curve = stats.curve(rows, ["success", "episode_length"], args.episodes)
             curves[name] = curve["success"]
-            result["variants"][name] = {**info[name], "success": curve["success"],
+            result["variants"][name] = {**meta, "evaluated_as": policy, "success": curve["success"],
                                         "episode_length": [p["mean"] for p in curve["episode_length"]],
                                         "gain_11_20_over_1": gain(success_matrix(rows, args.episodes))}
             matrices[name] = success_matrix(rows, args.episodes)
@@ -428,6 +436,9 @@ def _evaluate(args: argparse.Namespace, tmp: Path) -> dict:
             result["main_minus_control_11_20"] = main_minus_control(matrices[main], matrices[CONTROL])
         if CUT in matrices:
             result["main_minus_memory_cut_11_20"] = main_minus_control(matrices[main], matrices[CUT])
+        if REPLAY in matrices:
+            of = CONTROL if CONTROL in matrices else main
+            result["replay_minus_control_11_20"] = main_minus_control(matrices[REPLAY], matrices[of])
         if args.long_trials:
             T = base["context_T"]
             mean_len = np.nanmean(result["variants"][main]["episode_length"])
@@ -462,7 +473,8 @@ def summary(result: dict) -> dict:
            "reference_success_per_episode": {n: [round(p["mean"], 4) for p in c] for n, c in result["references"].items()},
            "env_steps": {n: v["env_steps"] for n, v in result["variants"].items()},
            "gain_11_20_over_1": result["gain_11_20_over_1"], "seconds": result["seconds"]}
-    for key in ("main_minus_control_11_20", "main_minus_memory_cut_11_20", "explorer_memory_gain_11_20_over_1",
+    for key in ("main_minus_control_11_20", "main_minus_memory_cut_11_20", "replay_minus_control_11_20",
+                "explorer_memory_gain_11_20_over_1",
                 "explorer_gain_11_20_over_1"):
         if key in result:
             out[key] = {k: result[key][k] for k in ("mean", "lo", "hi", "n")}
@@ -500,6 +512,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--no-references", action="store_true", help="skip the oracle and random references")
     p.add_argument("--cut-memory", action="store_true", help=f"also evaluate the main agent's weights with "
                    f"policy.inter_episode false ({CUT}): main_minus_memory_cut_11_20, paired per trial")
+    p.add_argument("--replay", action="store_true", help=f"also evaluate the control (or the agent) replaying the "
+                   f"actions of its first success in each trial ({REPLAY}, embodied.rollout.actor.ReplaySuccess): "
+                   f"replay_minus_control_11_20, what copying the way is worth to this navigator")
     p.add_argument("--cluster", default="local", choices=("local", "inprocess"))
     p.add_argument("--workers", type=int, default=None, help="Ray CPUs (default: all cores)")
     p.add_argument("--chunk-size", type=int, default=4, help="trials per Ray task")

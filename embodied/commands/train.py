@@ -63,8 +63,9 @@ def validate(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
     agent = None  # the teacher's scripted agent (None: no teacher, or the oracle)
     if coef > 0:
         agents = envs.scripted_agents(cfg.env.name)
-        choice(cfg, "trainer.imitation_teacher", ("oracle", *agents))
-        agent = agents.get(cfg.trainer.imitation_teacher)
+        teachers = ("oracle", *agents)
+        choice(cfg, "trainer.imitation_teacher", (*teachers, *(f"replay:{t}" for t in teachers)))
+        agent = agents.get(cfg.trainer.imitation_teacher)  # None for replay: it has neither twin nor recall
         if cfg.trainer.imitation_focus != 1:
             from embodied.rollout.transforms import forgetful_twin
 

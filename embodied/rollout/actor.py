@@ -137,11 +137,67 @@ class FewShot(Actor):
         return self.actor.attention()
 
 
+class ReplaySuccess(Actor):
+    """A memory of actions only: once an episode of the trial succeeds, every later episode replays its actions.
+
+    In a deterministic env whose episodes of a trial start alike (the house with ``start_per=trial``), copying
+    the way that found the goal finds it again, so this bounds what remembering the trial can add to ``actor``
+    without any navigation: its late-episode success over ``actor``'s own is the copy ceiling. The wrapped actor
+    still sees every step (its state stays its own). Success is read from the reward of an episode's last step
+    (``success_reward``: the house pays +2, its shaping moves at most 0.25 per step). As an imitation teacher
+    (``trainer.imitation_teacher=replay:explorer_memory``) it is told the agent's actions (``commit``), copies the
+    agent's own first success, and only while the agent is still on that way; elsewhere ``actor`` labels.
+    """
+
+    def __init__(self, actor: Actor, success_reward: float = 1.0):
+        self.actor, self.success_reward = actor, success_reward
+        self.name = f"replay:{actor.name}"
+        self.current: list[list[int]] = []
+        self.copy: list[list[int] | None] = []
+        self.last_reward = np.zeros(0, np.float32)
+
+    def reset(self, env, obs):
+        self.actor.reset(env, obs)
+        n = len(obs["is_first"])
+        self.current, self.copy = [[] for _ in range(n)], [None] * n
+        self.last_reward = np.zeros(n, np.float32)
+
+    def act(self, env, obs):
+        if len(self.current) != len(obs["is_first"]):  # a teacher is never reset: its first observation does
+            self.reset(env, obs)
+        own = self.actor.act(env, obs)
+        out = own.copy()
+        for i in range(len(out)):
+            if obs["is_trial_first"][i]:
+                self.copy[i], self.current[i] = None, []
+            elif obs["is_first"][i]:
+                if self.copy[i] is None and self.current[i] and self.last_reward[i] >= self.success_reward:
+                    self.copy[i] = self.current[i]
+                self.current[i] = []
+            copy, step = self.copy[i], len(self.current[i])
+            if copy is not None and step < len(copy) and copy[:step] == self.current[i]:
+                out[i] = copy[step]
+        return out
+
+    def commit(self, actions, reward):
+        for i, a in enumerate(np.asarray(actions)):
+            self.current[i].append(int(a))
+        self.last_reward = np.asarray(reward, np.float32).copy()
+        self.actor.commit(actions, reward)
+
+    def attention(self):
+        return self.actor.attention()
+
+
 def make_actor(policy: str, seed: int = 0, fewshot: int = 0, max_steps: int = 4096, greedy: bool = False,
                device: str = "cpu", backend: str = "house") -> Actor:
     """``"oracle"``, ``"random"``, a scripted reference of ``backend`` or a checkpoint path (loaded with the
-    trainer's ``load_policy``)."""
+    trainer's ``load_policy``); ``"replay:" + any of these`` wraps it in :class:`ReplaySuccess`."""
     import envs
+
+    if policy.startswith("replay:"):
+        inner = make_actor(policy[len("replay:"):], seed, fewshot, max_steps, greedy, device, backend)
+        return ReplaySuccess(inner)
 
     scripted = {} if policy in BUILTIN else envs.scripted_agents(backend)
     if policy == "oracle":

@@ -73,6 +73,11 @@ class ObservationTransforms:
         torch.set_num_threads(1)
         self.encoder = VisualEncoder.from_replica(replica)
 
+    def commit(self, slot: int, actions: np.ndarray, reward: np.ndarray) -> None:
+        """Tell the teacher of ``slot`` what the agent did and earned (a teacher that copies the agent needs it)."""
+        if self.teachers:
+            self.teachers[slot].commit(actions, reward)
+
     def __call__(self, slot: int, env: Any, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """``obs`` of ``env`` (the batch in ``slot``) as it travels: labelled, frames replaced."""
         if self.teachers:

@@ -66,6 +66,7 @@ class EnvWorker:
         obs, reward, done, info = self.envs[slot].step({"action": action})
         if self.recorders:
             self.recorders[slot].step(self.envs[slot], action, obs, reward, info)
+        self.transforms.commit(slot, action, reward)
         return self.transforms(slot, self.envs[slot], obs), reward, done, info
 
     def pid(self) -> int:

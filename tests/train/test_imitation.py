@@ -106,6 +106,12 @@ def test_an_unknown_teacher_is_a_config_error_naming_the_choices():
     with pytest.raises(ConfigError, match=r"trainer.imitation_teacher='banana'.*explorer_memory"):
         validate(cfg)
     validate(load("train", ["trainer.imitation_coef=1.0", "trainer.imitation_teacher=explorer_memory"]))
+    validate(load("train", ["trainer.imitation_coef=1.0", "trainer.imitation_teacher=replay:explorer_memory"]))
+    with pytest.raises(ConfigError, match=r"trainer.imitation_teacher='replay:banana'.*replay:oracle"):
+        validate(load("train", ["trainer.imitation_coef=1.0", "trainer.imitation_teacher=replay:banana"]))
+    with pytest.raises(ConfigError, match="trainer.imitation_focus"):  # the copy has no forgetful twin
+        validate(load("train", ["trainer.imitation_coef=1.0", "trainer.imitation_teacher=replay:explorer_memory",
+                                "trainer.imitation_focus=4"]))
 
 
 def test_a_focused_teacher_weighs_exactly_the_labels_its_memory_decided():
