@@ -16,7 +16,9 @@ resolution and episode cap, and reports:
   ``policy.inter_episode`` false (its memory of earlier episodes cut), how much of its success is memory;
 - with ``--replay``, ``replay_minus_control_11_20``: the control replaying the actions of its first success in
   each trial, minus the control itself (paired): what a memory that only copies the way that worked could add
-  to this navigator, in trials whose episodes start alike (``start_per: trial``);
+  to this navigator, in trials whose episodes start alike (``start_per: trial``); with the probes, the copy
+  probe: for every variant, on the steps of later episodes where it has so far walked exactly the way of its own
+  first success in the trial, the share of its actions that continue that way;
 - the attention probe: per layer, the share of the main agent's attention (of steps in episodes 2+) that
   goes to earlier episodes of the trial, beside the share uniform attention would give;
 - the memory probe: for every variant, on the steps where the scripted explorer with the trial's map and
@@ -279,6 +281,38 @@ def memory_use(agent, env: dict, trials: int, episodes: int, seed: int) -> dict:
             "memory_minus_forgetful": stats.summarize("share", (with_map - without)[seen] / count[seen])}
 
 
+def copy_use(agent, env: dict, trials: int, episodes: int, seed: int) -> dict:
+    """Whether ``agent`` (an actor) walks again the way of its own first success in the trial. On the steps of
+    later episodes where it has so far taken exactly that episode's actions (so it stands where it stood then:
+    the house is deterministic and the episodes start alike), the share of its actions that continue that way,
+    per trial. A memoryless agent repeats an action there as often as its policy happens to pick it again."""
+    from embodied.rollout.episodes import Hook
+
+    way: list[list[int] | None] = [None] * trials
+    current: list[list[int]] = [[] for _ in range(trials)]
+    on_way, follows = np.zeros(trials), np.zeros(trials)
+
+    class Copy(Hook):
+        def before(self, sim, obs, actions):
+            for b in range(trials):
+                w, c = way[b], current[b]
+                if w is not None and len(c) < len(w) and c == w[:len(c)]:
+                    on_way[b] += 1
+                    follows[b] += int(actions[b]) == w[len(c)]
+                c.append(int(actions[b]))
+
+        def after(self, sim, actions, obs, reward, info):
+            for b in np.flatnonzero(obs["is_first"]):
+                if way[b] is None and info["success"][b] > 0:
+                    way[b] = current[b]
+                current[b] = []
+
+    walk_one_trial(agent, env, trials, episodes, seed, Copy())
+    seen = on_way > 0
+    return {"steps": int(on_way.sum()), "trials": int(seen.sum()),
+            "follows_copy": stats.summarize("share", follows[seen] / on_way[seen])}
+
+
 def plot_attention(probe: dict, path: Path) -> None:
     import matplotlib
 
@@ -357,6 +391,10 @@ def table(result: dict) -> str:
     if d:
         lines += ["", f"Main minus its own weights with the memory cut at every episode ({CUT}) over episodes "
                       f"11-20, paired per trial: {_ci(d)}."]
+    d = result.get("replay_minus_control_11_20")
+    if d:
+        lines += ["", f"The control replaying its first success of each trial ({REPLAY}) minus the control over "
+                      f"episodes 11-20, paired per trial: {_ci(d)} (what copying the way is worth to it)."]
     probe = result.get("attention_probe")
     if probe:
         shares = ", ".join(f"layer {i + 1} {_ci(s)}" for i, s in enumerate(probe["share_to_earlier_episodes"]))
@@ -367,6 +405,10 @@ def table(result: dict) -> str:
                        f"explorer with the trial's map and the one without would act differently): follows the "
                        f"map's action {_ci(m['follows_memory'])}, the forgetful one's {_ci(m['follows_forgetful'])}"
                        f", difference {_ci(m['memory_minus_forgetful'])}.")]
+    for name, m in result.get("copy_probe", {}).items():
+        lines += ["", (f"Copy probe ({name}, {m['steps']} steps of later episodes in {m['trials']} trials where it "
+                       f"had so far walked exactly the way of its first success in the trial): continues that way "
+                       f"{_ci(m['follows_copy'])}.")]
     ex = result.get("extrapolation")
     if ex:
         segs = ", ".join(f"{s['mean']:.3f} (n={s['n']})" for s in ex["success_by_segment"])
@@ -450,6 +492,10 @@ def _evaluate(args: argparse.Namespace, tmp: Path) -> dict:
         result["memory_probe"] = {
             name: memory_use(policy_actor(file, env, args.episodes, args.seed), env, args.probe_trials,
                              args.episodes, args.seed) for name, file in found.items()}
+        if args.replay:
+            result["copy_probe"] = {name: copy_use(policy_actor(file, env, args.episodes, args.seed), env,
+                                                   args.probe_trials, args.episodes, args.seed)
+                                    for name, file in found.items()}
     if args.ship and found[main] != SHIPPED:
         result["shipped"] = str(export_for_eval(found[main], SHIPPED).relative_to(ROOT))
     result["seconds"] = round(time.time() - started, 1)
@@ -486,6 +532,9 @@ def summary(result: dict) -> dict:
         out["memory_probe_memory_minus_forgetful"] = {
             name: {k: m["memory_minus_forgetful"][k] for k in ("mean", "lo", "hi", "n")}
             for name, m in result["memory_probe"].items()}
+    if result.get("copy_probe"):
+        out["copy_probe_follows_copy"] = {name: {k: m["follows_copy"][k] for k in ("mean", "lo", "hi", "n")}
+                                          for name, m in result["copy_probe"].items()}
     if "extrapolation" in result:
         ex = result["extrapolation"]
         out["extrapolation"] = {k: ex[k] for k in ("context_T", "trial_steps", "trials", "trials_reaching_end",
