@@ -65,8 +65,8 @@ def validate(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
         agents = envs.scripted_agents(cfg.env.name)
         teachers = ("oracle", *agents)
         choice(cfg, "trainer.imitation_teacher", (*teachers, *(f"replay:{t}" for t in teachers)))
-        agent = agents.get(cfg.trainer.imitation_teacher)  # None for replay: it has neither twin nor recall
-        if cfg.trainer.imitation_focus != 1:
+        agent = agents.get(cfg.trainer.imitation_teacher)  # None for replay: (no recall; its twin is the one it wraps)
+        if cfg.trainer.imitation_focus != 1 and not cfg.trainer.imitation_teacher.startswith("replay:"):
             from embodied.rollout.transforms import forgetful_twin
 
             check(cfg, "trainer.imitation_focus", lambda _: _parses(forgetful_twin, agent), "1 with a teacher "

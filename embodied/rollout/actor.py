@@ -146,12 +146,14 @@ class ReplaySuccess(Actor):
     still sees every step (its state stays its own). Success is read from the reward of an episode's last step
     (``success_reward``: the house pays +2, its shaping moves at most 0.25 per step). As an imitation teacher
     (``trainer.imitation_teacher=replay:explorer_memory``) it is told the agent's actions (``commit``), copies the
-    agent's own first success, and only while the agent is still on that way; elsewhere ``actor`` labels.
+    agent's own first success, and only while the agent is still on that way; elsewhere ``actor`` labels (its
+    forgetful twin: ``trainer.imitation_focus`` weighs the copied labels).
     """
 
-    def __init__(self, actor: Actor, success_reward: float = 1.0):
+    def __init__(self, actor: Actor, success_reward: float = 1.0, forgetful: str | None = None):
         self.actor, self.success_reward = actor, success_reward
         self.name = f"replay:{actor.name}"
+        self.forgetful = forgetful  # the actor spec without the copy (a teacher's twin, trainer.imitation_focus)
         self.current: list[list[int]] = []
         self.copy: list[list[int] | None] = []
         self.last_reward = np.zeros(0, np.float32)
@@ -196,8 +198,8 @@ def make_actor(policy: str, seed: int = 0, fewshot: int = 0, max_steps: int = 40
     import envs
 
     if policy.startswith("replay:"):
-        inner = make_actor(policy[len("replay:"):], seed, fewshot, max_steps, greedy, device, backend)
-        return ReplaySuccess(inner)
+        spec = policy[len("replay:"):]
+        return ReplaySuccess(make_actor(spec, seed, fewshot, max_steps, greedy, device, backend), forgetful=spec)
 
     scripted = {} if policy in BUILTIN else envs.scripted_agents(backend)
     if policy == "oracle":

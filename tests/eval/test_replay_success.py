@@ -46,18 +46,18 @@ def test_a_demonstrated_success_is_replayed_exactly_and_only_within_its_trial():
 
 
 def test_as_a_teacher_it_copies_the_agents_own_success_while_the_agent_keeps_to_that_way():
-    from embodied.rollout.transforms import ORACLE_KEY
+    from embodied.rollout.transforms import ORACLE_KEY, WEIGHT_KEY, Teacher
     from embodied.rollout.worker import EnvWorker
 
     worker = EnvWorker({"name": "house", **SAMESTART, "num_envs": 4, "episodes_per_trial": 3}, [7],
-                       teacher="replay:explorer")
+                       teacher=Teacher("replay:explorer", focus=5.0))
     plain = EnvWorker({"name": "house", **SAMESTART, "num_envs": 4, "episodes_per_trial": 3}, [7],
                       teacher="explorer")
     try:
         obs, ref = worker.reset(0, 7), plain.reset(0, 7)
         oracle = worker.envs[0]
         episode, way, labels = np.zeros(4, int), [[] for _ in range(4)], [[] for _ in range(4)]
-        won = np.zeros(4, bool)
+        won, weights = np.zeros(4, bool), []
         for _ in range(400):
             # episode 1: the oracle walks (and succeeds); episode 2: the agent takes the copy's first 3 steps,
             # then leaves the way (a turn it did not take there) and keeps turning
@@ -65,6 +65,7 @@ def test_as_a_teacher_it_copies_the_agents_own_success_while_the_agent_keeps_to_
             for i in range(4):
                 if episode[i] == 1:
                     labels[i].append((int(obs[ORACLE_KEY][i]), int(ref[ORACLE_KEY][i])))
+                    weights.append((float(obs[WEIGHT_KEY][i]), labels[i][-1][0] != labels[i][-1][1]))
                     k = len(labels[i]) - 1
                     act[i] = way[i][k] if k < 3 else LEFT if k > 3 or way[i][3] != LEFT else RIGHT
                 elif episode[i] == 0:
@@ -82,6 +83,8 @@ def test_as_a_teacher_it_copies_the_agents_own_success_while_the_agent_keeps_to_
             assert copied == way[i][:4]  # on the way: the agent's own actions of the success
             off = labels[i][4:]  # off it: the explorer's labels, as a worker with the explorer alone gives them
             assert len(off) > 5 and [label for label, _ in off] == [r for _, r in off]
+        # the focus weighs exactly the labels the copy decided (where the explorer alone would label otherwise)
+        assert all(w == (5.0 if differs else 1.0) for w, differs in weights) and any(d for _, d in weights)
     finally:
         worker.close()
         plain.close()

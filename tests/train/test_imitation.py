@@ -109,9 +109,8 @@ def test_an_unknown_teacher_is_a_config_error_naming_the_choices():
     validate(load("train", ["trainer.imitation_coef=1.0", "trainer.imitation_teacher=replay:explorer_memory"]))
     with pytest.raises(ConfigError, match=r"trainer.imitation_teacher='replay:banana'.*replay:oracle"):
         validate(load("train", ["trainer.imitation_coef=1.0", "trainer.imitation_teacher=replay:banana"]))
-    with pytest.raises(ConfigError, match="trainer.imitation_focus"):  # the copy has no forgetful twin
-        validate(load("train", ["trainer.imitation_coef=1.0", "trainer.imitation_teacher=replay:explorer_memory",
-                                "trainer.imitation_focus=4"]))
+    validate(load("train", ["trainer.imitation_coef=1.0", "trainer.imitation_teacher=replay:oracle",
+                            "trainer.imitation_focus=4"]))  # the copy's twin is the teacher it wraps
 
 
 def test_a_focused_teacher_weighs_exactly_the_labels_its_memory_decided():
