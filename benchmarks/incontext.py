@@ -286,26 +286,24 @@ def copy_use(agent, env: dict, trials: int, episodes: int, seed: int) -> dict:
     later episodes where it has so far taken exactly that episode's actions (so it stands where it stood then:
     the house is deterministic and the episodes start alike), the share of its actions that continue that way,
     per trial. A memoryless agent repeats an action there as often as its policy happens to pick it again."""
+    from embodied.rollout.actor import SuccessWays
     from embodied.rollout.episodes import Hook
 
-    way: list[list[int] | None] = [None] * trials
-    current: list[list[int]] = [[] for _ in range(trials)]
+    ways = SuccessWays(trials)
     on_way, follows = np.zeros(trials), np.zeros(trials)
 
     class Copy(Hook):
         def before(self, sim, obs, actions):
             for b in range(trials):
-                w, c = way[b], current[b]
-                if w is not None and len(c) < len(w) and c == w[:len(c)]:
+                copied = ways.next(b)
+                if copied is not None:
                     on_way[b] += 1
-                    follows[b] += int(actions[b]) == w[len(c)]
-                c.append(int(actions[b]))
+                    follows[b] += int(actions[b]) == copied
 
         def after(self, sim, actions, obs, reward, info):
+            ways.record(actions)
             for b in np.flatnonzero(obs["is_first"]):
-                if way[b] is None and info["success"][b] > 0:
-                    way[b] = current[b]
-                current[b] = []
+                ways.begin(b, bool(obs["is_trial_first"][b]), bool(info["success"][b] > 0))
 
     walk_one_trial(agent, env, trials, episodes, seed, Copy())
     seen = on_way > 0

@@ -137,6 +137,38 @@ class FewShot(Actor):
         return self.actor.attention()
 
 
+class SuccessWays:
+    """Per env, the actions of the current episode and of the trial's first success; the success's next action
+    while the current episode has so far taken exactly its actions (in a deterministic env whose episodes of a
+    trial start alike, the agent then stands where it stood in the success)."""
+
+    def __init__(self, n: int):
+        self.current: list[list[int]] = [[] for _ in range(n)]
+        self.success: list[list[int] | None] = [None] * n
+
+    def __len__(self) -> int:
+        return len(self.current)
+
+    def begin(self, i: int, new_trial: bool, succeeded: bool) -> None:
+        """Env ``i`` starts an episode; ``succeeded``: the one that just ended found the goal."""
+        if new_trial:
+            self.success[i] = None
+        elif self.success[i] is None and succeeded and self.current[i]:
+            self.success[i] = self.current[i]
+        self.current[i] = []
+
+    def next(self, i: int) -> int | None:
+        """The success's next action while env ``i`` is on its way, else None."""
+        way, step = self.success[i], len(self.current[i])
+        if way is not None and step < len(way) and way[:step] == self.current[i]:
+            return way[step]
+        return None
+
+    def record(self, actions: np.ndarray) -> None:
+        for i, a in enumerate(np.asarray(actions)):
+            self.current[i].append(int(a))
+
+
 class ReplaySuccess(Actor):
     """A memory of actions only: once an episode of the trial succeeds, every later episode replays its actions.
 
@@ -154,36 +186,28 @@ class ReplaySuccess(Actor):
         self.actor, self.success_reward = actor, success_reward
         self.name = f"replay:{actor.name}"
         self.forgetful = forgetful  # the actor spec without the copy (a teacher's twin, trainer.imitation_focus)
-        self.current: list[list[int]] = []
-        self.copy: list[list[int] | None] = []
+        self.ways = SuccessWays(0)
         self.last_reward = np.zeros(0, np.float32)
 
     def reset(self, env, obs):
         self.actor.reset(env, obs)
         n = len(obs["is_first"])
-        self.current, self.copy = [[] for _ in range(n)], [None] * n
-        self.last_reward = np.zeros(n, np.float32)
+        self.ways, self.last_reward = SuccessWays(n), np.zeros(n, np.float32)
 
     def act(self, env, obs):
-        if len(self.current) != len(obs["is_first"]):  # a teacher is never reset: its first observation does
+        if len(self.ways) != len(obs["is_first"]):  # a teacher is never reset: its first observation does
             self.reset(env, obs)
-        own = self.actor.act(env, obs)
-        out = own.copy()
+        out = self.actor.act(env, obs).copy()
         for i in range(len(out)):
-            if obs["is_trial_first"][i]:
-                self.copy[i], self.current[i] = None, []
-            elif obs["is_first"][i]:
-                if self.copy[i] is None and self.current[i] and self.last_reward[i] >= self.success_reward:
-                    self.copy[i] = self.current[i]
-                self.current[i] = []
-            copy, step = self.copy[i], len(self.current[i])
-            if copy is not None and step < len(copy) and copy[:step] == self.current[i]:
-                out[i] = copy[step]
+            if obs["is_first"][i]:
+                self.ways.begin(i, bool(obs["is_trial_first"][i]), self.last_reward[i] >= self.success_reward)
+            copied = self.ways.next(i)
+            if copied is not None:
+                out[i] = copied
         return out
 
     def commit(self, actions, reward):
-        for i, a in enumerate(np.asarray(actions)):
-            self.current[i].append(int(a))
+        self.ways.record(actions)
         self.last_reward = np.asarray(reward, np.float32).copy()
         self.actor.commit(actions, reward)
 
