@@ -36,13 +36,10 @@ class Case:
                              backend=backend)
         leaves = [t for t in cast if t is not None]
         grads = torch.autograd.grad((out.double() * self.grad_out).sum(), leaves)
-        want_out, want_grads = self.out, self.grads
-        if dtype != torch.float64:
-            rounded = [None if t is None else t.detach().double().requires_grad_(True) for t in cast]
-            want_out = reference_attention(*rounded, q_offset=self.q_offset, lengths=self.lengths,
-                                           key_start=self.key_start)
-            grad_out = self.grad_out.to(dtype).double()  # what the kernel's backward receives
-            want_grads = torch.autograd.grad((want_out * grad_out).sum(), [t for t in rounded if t is not None])
+        rounded = [None if t is None else t.detach().double().requires_grad_(True) for t in cast]
+        want_out = reference_attention(*rounded, q_offset=self.q_offset, lengths=self.lengths, key_start=self.key_start)
+        grad_out = self.grad_out.to(dtype).double()  # what the kernel's backward receives
+        want_grads = torch.autograd.grad((want_out * grad_out).sum(), [t for t in rounded if t is not None])
         names = [n for n, t in zip(("out", "dq", "dk", "dv", "dk_sink", "dv_sink"), [out] + cast) if t is not None]
         for name, got, want in zip(names, [out] + list(grads), [want_out] + list(want_grads)):
             err = (got.double() - want).abs().max().item() / max(want.abs().max().item(), 1e-12)
