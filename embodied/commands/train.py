@@ -57,6 +57,7 @@ def validate(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
     from embodied.learner.ppo import grad_context_steps
 
     check(cfg, "trainer.grad_context", lambda g: _parses(grad_context_steps, g), "full, none or a positive integer")
+    choice(cfg, "trainer.encoder_grad", ("full", "window"))
     coef = cfg.trainer.get("imitation_coef", 0)
     check(cfg, "trainer.imitation_floor", lambda f: isinstance(f, (int, float)) and 0 <= f <= max(coef, 0),
           f"a number in [0, trainer.imitation_coef={coef}] (the weight decays from imitation_coef to it)")

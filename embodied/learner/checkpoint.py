@@ -148,7 +148,8 @@ def config_of(data: Mapping[str, Any]) -> DictConfig:
     the values that build the same network (goal and GPS widths were then separate keys), one from before
     ``policy.cell`` its GRU, one from before the recurrent policy's ``inter_episode`` its state over the trial,
     one from before ``episodic_core`` one cell, one from before ``trainer.imitation_floor`` an imitation weight
-    that decays to zero (and no recall loss, no memory dropout)."""
+    that decays to zero (and no recall loss, no memory dropout), one from before ``trainer.encoder_grad`` the
+    encoder's gradient from every frame."""
     cfg = OmegaConf.create(data["config"])
     policy = cfg.get("policy")
     if policy is not None and "vector_dim" not in policy and "goal_dim" in policy:
@@ -168,6 +169,8 @@ def config_of(data: Mapping[str, Any]) -> DictConfig:
         for key in ("imitation_floor", "recall_coef", "memory_dropout"):
             if key not in trainer:
                 trainer[key] = 0.0
+        if "encoder_grad" not in trainer:
+            trainer.encoder_grad = "full"
     return cfg
 
 

@@ -7,6 +7,10 @@ recurrent state computed once without gradients, so an update's cost stops growi
 advantages are recomputed over the whole buffer with a value bootstrap at ``t``. After the update the
 completed episodes are shuffled and the values (and the recurrent state, see ``refresh``) are
 recomputed with the new weights. At ``T`` one full update covers all steps.
+
+A trained visual encoder's gradient may come from the new steps' frames alone (``trainer.encoder_grad=window``):
+the older frames' features are the refresh's, computed once with the current weights, so the encoder's work per
+update no longer grows with the trial while the core keeps its gradient over the whole context.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from embodied.learner.buffer import TrialBuffer
 from embodied.learner.gae import gae
 from embodied.learner.recall import RecallHead
 from embodied.learner.schedule import make_scheduler
+from embodied.policy.encoders import FEATURE_KEY
 from embodied.policy.interface import Acted, Batch, Policy
 
 log = logging.getLogger(__name__)
@@ -49,6 +54,7 @@ class PPOHyper:
     recall_coef: float = 0.0  # weight of the auxiliary recall loss (embodied/learner/recall.py); 0: no recall head
     update_threads: int = 0  # torch intra-op threads during update and refresh (0: the process's setting)
     grad_context: int = -1  # steps before a partial update's loss window that gradients flow through (-1: all)
+    encoder_grad: str = "full"  # full | window: a trained encoder's gradient from every frame, or the window's only
 
 
 def grad_context_steps(value: Any) -> int:
@@ -139,7 +145,12 @@ class PPOLearner:
                  train_module: nn.Module | None = None):
         self.policy, self.hp, self.capacity, self.device = policy, hp, capacity, torch.device(device)
         self.module = train_module or policy  # a DDP wrapper when training over several GPUs
-        self._refreshed: tuple[int, Any] | None = None  # (steps, state) of the last refresh
+        # (steps, state, visual features or None) of the last refresh, valid until the weights change
+        self._refreshed: tuple[int, Any, torch.Tensor | None] | None = None
+        if hp.encoder_grad not in ("full", "window"):
+            raise ValueError(f"trainer.encoder_grad={hp.encoder_grad!r} is invalid; expected full or window")
+        # the old frames' features are constants of an update (trainer.encoder_grad=window; a frozen encoder's are)
+        self.window_encoder = hp.encoder_grad == "window" and policy.encoder is not None and not policy.frozen_encoder
         # fused: one kernel per step for all parameters instead of a dozen small ops per parameter
         self.optimizer = torch.optim.Adam(policy.parameters(), lr=hp.lr, eps=1e-5, fused=True)
         steps_per_update = hp.epochs * hp.minibatches
@@ -196,15 +207,21 @@ class PPOLearner:
         # gradients; the gradient covers [first, stop), so an update's cost no longer grows with the trial.
         first = 0 if hp.grad_context < 0 else max(0, start - hp.grad_context)
         refreshed, self._refreshed = self._refreshed, None  # the update changes the weights: the refresh goes stale
+        self._mode(training=False)
+        features = self._old_features(inputs, start, refreshed)  # [0, start) (trainer.encoder_grad=window) or None
         context = None
         if first > 0:
             if refreshed is not None and refreshed[0] == first:
                 context = refreshed[1]  # the refresh already computed exactly this context, with these weights
             else:
-                self._mode(training=False)
+                prefix = {k: v[:, :first] for k, v in inputs.items()}
+                if features is not None:
+                    prefix[FEATURE_KEY] = features[:, :first]
                 with _autocast(self.device):
-                    _, _, context = self.policy.prefill({k: v[:, :first] for k, v in inputs.items()}, max_steps=first)
+                    _, _, context = self.policy.prefill(prefix, max_steps=first)
             inputs = {k: v[:, first:] for k, v in inputs.items()}
+        if features is not None:
+            inputs[FEATURE_KEY] = features[:, first:]  # the encoder runs on the window's frames only
         window = slice(first, stop)
         totals: dict[str, float] = {}
         self._mode(training=True)
@@ -241,18 +258,36 @@ class PPOLearner:
         return totals
 
     @torch.no_grad()
+    def _old_features(self, inputs: Batch, start: int,
+                      refreshed: tuple[int, Any, torch.Tensor | None] | None) -> torch.Tensor | None:
+        """With ``window_encoder``, the visual features of steps ``[0, start)`` with the current weights: the last
+        refresh's when it covered them (it ran after the last weight change), else computed here; otherwise None."""
+        if not self.window_encoder or start == 0:
+            return None
+        if refreshed is not None and refreshed[2] is not None and refreshed[0] >= start:
+            return refreshed[2][:, :start]
+        old = {k: v[:, :start] for k, v in inputs.items()}
+        with _autocast(self.device):
+            return self.policy.encoder(old, old.get(self.policy.encoder.goal_key))
+
+    @torch.no_grad()
     def refresh(self, buf: TrialBuffer, stop: int, halves: list[slice]) -> list[Any]:
         """Recompute values and log-probs of ``[0, stop)`` with the current weights; return each half's state.
 
-        The whole state is kept too: it is the constant context of the next update when that starts at ``stop``.
+        The whole state is kept too: it is the constant context of the next update when that starts at ``stop``
+        (and with ``window_encoder`` the visual features, the next update's old frames).
         """
         self._mode(training=False)
+        inputs = buf.inputs(stop)
         with _threads(self.hp.update_threads), _autocast(self.device):
-            logits, values, state = self.policy.prefill(buf.inputs(stop), max_steps=self.capacity)
+            features = self._old_features(inputs, stop, None)
+            if features is not None:
+                inputs[FEATURE_KEY] = features
+            logits, values, state = self.policy.prefill(inputs, max_steps=self.capacity)
         logp = torch.log_softmax(logits.float(), -1).gather(-1, buf.action[:, :stop].unsqueeze(-1))
         buf.value[:, :stop] = values.float()
         buf.logprob[:, :stop] = logp.squeeze(-1)
-        self._refreshed = (stop, state)
+        self._refreshed = (stop, state, features)
         # Views of the whole state: acting appends to them from ``stop`` on, never touching the context (a rollout
         # is one trial, so no env's cache restarts inside it).
         return [self.policy.select_state(state, rows) for rows in halves]

@@ -20,6 +20,7 @@ class TrainerSchema:
     update_every: int = MISSING
     total_steps: int = MISSING
     grad_context: Any = MISSING  # full | none | a positive number of steps
+    encoder_grad: str = MISSING
     epochs: int = MISSING
     minibatches: int = MISSING
     lr: float = MISSING

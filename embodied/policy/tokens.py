@@ -108,9 +108,22 @@ class StepTokenizer(nn.Module):
         self.keys = keys
 
     def visual(self, inputs: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        if FEATURE_KEY in inputs:
-            return inputs[FEATURE_KEY].to(self.proj.weight.dtype)
-        return self.encoder(inputs, inputs.get(self.encoder.goal_key))
+        """The encoder's features, or the precomputed ones (``FEATURE_KEY``); precomputed features for only the first
+        ``k`` of ``(B, T)`` steps (``trainer.encoder_grad=window``) are a constant prefix, the encoder runs on the rest."""
+        dtype = self.proj.weight.dtype
+        if FEATURE_KEY not in inputs:
+            return self.encoder(inputs, inputs.get(self.encoder.goal_key))
+        features = inputs[FEATURE_KEY].to(dtype)
+        lead = inputs["step_index"].shape
+        if features.shape[:-1] == lead:
+            return features
+        k = features.shape[1] if features.dim() == 3 and len(lead) == 2 and features.shape[0] == lead[0] else -1
+        if not 0 <= k < lead[1]:
+            raise ValueError(f"{FEATURE_KEY} of shape {tuple(features.shape)} is neither the features of the {tuple(lead)} "
+                             "steps nor of a prefix of their sequences")
+        rest = {key: v[:, k:] for key, v in inputs.items() if key in self.encoder.image_keys
+                or key == self.encoder.goal_key}
+        return torch.cat([features, self.encoder(rest, rest.get(self.encoder.goal_key)).to(dtype)], dim=1)
 
     def forward(self, inputs: Mapping[str, torch.Tensor]) -> torch.Tensor:
         needed = ["prev_action", "step_index", *self.vectors, *self.discretes,

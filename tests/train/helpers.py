@@ -25,10 +25,10 @@ def tiny_policy(env: LineEnv, seed: int = 0, **overrides):
     return build(OmegaConf.create({**TINY_GRU, **overrides}), env.obs_space, env.act_space)
 
 
-def filled_buffer(num_envs: int = 4, capacity: int = 16, stop: int = 12, seed: int = 0, **policy):
+def filled_buffer(num_envs: int = 4, capacity: int = 16, stop: int = 12, seed: int = 0, size: int = 6, **policy):
     """Run the line env with a tiny policy (``policy``: config overrides) for ``stop`` steps; returns
-    (env, policy, learner, buffer, pending obs, state)."""
-    env = LineEnv(num_envs=num_envs, seed=seed, episodes_per_trial=capacity, max_steps=5)
+    (env, policy, learner, buffer, pending obs, state). Images of ``size`` >= 8 go through a visual encoder."""
+    env = LineEnv(num_envs=num_envs, seed=seed, episodes_per_trial=capacity, max_steps=5, size=size)
     policy = tiny_policy(env, seed, **policy)
     learner = PPOLearner(policy, PPOHyper(epochs=2, minibatches=2, lr=1e-2, warmup_updates=0), capacity + 1)
     buf = TrialBuffer(env.obs_space, num_envs, capacity)

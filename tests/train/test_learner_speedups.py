@@ -21,12 +21,13 @@ def close(got: torch.Tensor, want: torch.Tensor, rel: float = 1e-5) -> bool:
     return bool((got - want).abs().max() <= rel * want.abs().max().clamp_min(1e-6))
 
 
-def transformer_buffer(**overrides):
-    """A small relic_small transformer that has acted STOP steps in 4 line envs (several episodes each)."""
+def transformer_buffer(size: int = 6, **overrides):
+    """A small relic_small transformer that has acted STOP steps in 4 line envs (several episodes each; images of
+    ``size`` >= 8 go through the visual encoder)."""
     cfg = OmegaConf.to_container(OmegaConf.load(CONFIGS / "policy" / "relic_small.yaml"))
     cfg.update(d_model=32, layers=2, heads=2, head_dim=8, mlp_hidden=48, max_episode_steps=32, **overrides)
     cfg["encoder"].update(feature_dim=8, channels=[4, 4])
-    return filled_buffer(num_envs=4, capacity=40, stop=STOP, **cfg)
+    return filled_buffer(num_envs=4, capacity=40, stop=STOP, size=size, **cfg)
 
 
 def _update_and_refresh(backend: str, monkeypatch, **overrides):

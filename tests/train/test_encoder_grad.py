@@ -1,0 +1,116 @@
+"""``trainer.encoder_grad=window``: the trained encoder's gradient comes from the loss window's frames only, the older
+frames' features are constants computed with the current weights; everything else is the full update's."""
+from __future__ import annotations
+
+import pytest
+import torch
+from helpers import filled_buffer, line_train_cfg
+from test_learner_speedups import STOP, WINDOW, close, transformer_buffer
+
+from embodied.config import ConfigError
+from embodied.learner.checkpoint import config_of
+from embodied.learner.ppo import PPOHyper, PPOLearner
+from embodied.policy.encoders import FEATURE_KEY
+
+START = STOP - WINDOW
+
+
+def _buffer(kind: str):
+    """A small GRU or transformer with a trained visual encoder (8x8 images) that has acted STOP steps."""
+    if kind == "gru":
+        return filled_buffer(num_envs=4, capacity=40, stop=STOP, size=8)
+    return transformer_buffer(size=8)
+
+
+@pytest.mark.parametrize("kind", ["gru", "transformer"])
+@pytest.mark.parametrize("prefix", [0, 5, START])
+def test_features_for_a_prefix_give_the_full_pass(kind, prefix):
+    _, policy, _, buf, _, _ = _buffer(kind)
+    policy.eval()
+    inputs = buf.inputs(STOP)
+    with torch.no_grad():
+        logits, values = policy(inputs)
+        feats = policy.encoder(inputs)
+        got_logits, got_values = policy({**inputs, FEATURE_KEY: feats[:, :prefix]})
+    assert close(got_logits, logits) and close(got_values, values)
+
+
+def test_features_of_the_wrong_shape_are_an_error():
+    _, policy, _, buf, _, _ = _buffer("gru")
+    inputs = buf.inputs(STOP)
+    with torch.no_grad():
+        feats = policy.encoder(inputs)
+    for bad in (feats[:2], feats[:, :, None], torch.cat([feats, feats], 1)):
+        with pytest.raises(ValueError, match=FEATURE_KEY):
+            policy({**inputs, FEATURE_KEY: bad})
+
+
+def _one_step_update(kind: str, encoder_grad: str, refresh_first: bool = False):
+    """One Adam step over all envs (no clipping) from the same weights; the gradients it took and the encoder calls."""
+    _, policy, learner, buf, _, _ = _buffer(kind)
+    learner.hp.epochs, learner.hp.minibatches, learner.hp.max_grad_norm = 1, 1, 1e9
+    learner.hp.encoder_grad = encoder_grad
+    learner.window_encoder = encoder_grad == "window"
+    if refresh_first:
+        learner.refresh(buf, START, [slice(0, 2), slice(2, 4)])
+    calls = []
+
+    def hook(module, args, out):
+        calls.append({"frames": args[0]["rgb"], "out": out})
+        if out.requires_grad:
+            out.register_hook(lambda g: calls[-1].update(grad=g))
+
+    handle = policy.encoder.register_forward_hook(hook)
+    torch.manual_seed(0)
+    learner.update(buf, START, STOP, torch.zeros(buf.num_envs))
+    handle.remove()
+    grads = {n: p.grad.clone() for n, p in policy.named_parameters() if p.grad is not None}
+    return grads, calls
+
+
+@pytest.mark.parametrize("kind", ["gru", "transformer"])
+def test_window_gradient_against_the_definition(kind):
+    """Core: the full update's gradient. Encoder: the vector-Jacobian product of the encoder on the window's frames
+    with the full update's gradient of the loss at their features."""
+    full, full_calls = _one_step_update(kind, "full")
+    window, _ = _one_step_update(kind, "window")
+    (call,) = [c for c in full_calls if "grad" in c]
+    _, fresh, _, _, _, _ = _buffer(kind)  # the weights before the step
+    encoder = fresh.encoder
+    want = torch.autograd.grad(encoder({"rgb": call["frames"][:, START:]}), list(encoder.parameters()),
+                               grad_outputs=call["grad"][:, START:])
+    names = [n for n, _ in fresh.named_parameters() if n.startswith("tokenizer.encoder.")]
+    assert set(window) == set(full)
+    for name in full:
+        if name in names:
+            w = want[names.index(name)]
+            assert close(window[name], w, 1e-4), name
+            assert not close(full[name], w, 1e-2), name  # the older frames' share, which the window leaves out
+        else:
+            assert close(window[name], full[name], 1e-4), name
+
+
+@pytest.mark.parametrize("kind", ["gru", "transformer"])
+def test_after_a_refresh_the_encoder_sees_only_the_window(kind):
+    """The refresh's features are the older frames' (the same weights): the update encodes only the new frames
+    and takes the same step as one that encodes the old frames itself."""
+    cached, calls = _one_step_update(kind, "window", refresh_first=True)
+    assert [tuple(c["frames"].shape[:2]) for c in calls] == [(4, WINDOW)]
+    computed, calls = _one_step_update(kind, "window")
+    assert [tuple(c["frames"].shape[:2]) for c in calls] == [(4, START), (4, WINDOW)]  # old frames once, no grad
+    assert not calls[0]["out"].requires_grad
+    assert all(close(cached[n], g, 1e-4) for n, g in computed.items())
+
+
+def test_bad_values_and_old_configs():
+    _, policy, _, _, _, _ = _buffer("gru")
+    with pytest.raises(ValueError, match="trainer.encoder_grad='last'"):
+        PPOLearner(policy, PPOHyper(encoder_grad="last"), 8)
+    from embodied.commands.train import validate
+
+    cfg = line_train_cfg(encoder_grad="last")
+    with pytest.raises(ConfigError, match="trainer.encoder_grad='last'"):
+        validate(cfg, [])
+    old = line_train_cfg()
+    del old.trainer["encoder_grad"]
+    assert config_of({"config": old}).trainer.encoder_grad == "full"
