@@ -14,6 +14,7 @@ episode cap) with the trunk of our default ``cnn`` encoder (strided 3x3 convs 16
   context: the learner's work per step no longer grows with the trial; README, "How far back ...");
 - ``ours_encwindow``: the same with ``trainer.encoder_grad=window`` (the encoder's gradient from each update's new
   frames only, the older frames' features from the refresh; the core keeps the full-context gradient);
+- ``ours_ctxnone_encwindow``: both (the learner's work per update as independent of the trial as the schedule allows);
 - ``ours_sfschedule``: ours on sample-factory's work schedule (trials of 64 steps, one update per trial: no partial
   updates, no refresh): what our code costs per unit of work, apart from the algorithm's extra work;
 - ``default``: ``embodied train`` with its default config (local Ray, frozen pretrained encoder, 32 px);
@@ -28,12 +29,13 @@ every update) over ``--seconds`` after the first report plus ``--warmup``; ours 
 from the end of the first rollout after the warm-up until at least ``--seconds`` have passed (at most
 3x ``--seconds``, then up to the last update).
 
-    python benchmarks/peer_throughput.py                       # ~30 min on 2 cores; make peer
+    python benchmarks/peer_throughput.py                       # sf, sb3, ours, default: ~20 min on 2 cores; make peer
+    python benchmarks/peer_throughput.py --all --seconds 60    # every variant too: ~40 min (README's table)
     python benchmarks/peer_throughput.py --quick               # smoke test (~5 min: 15 s measured per system)
     python benchmarks/peer_throughput.py --only sb3,ours --resolutions 32 --seconds 60
 
-The last line of stdout is one JSON object: ``{sf,sb3,ours,ours_gru,ours_ctxnone,ours_encwindow,ours_sfschedule}_steps_per_s_{32,64}``,
-``{ours,ours_gru,ours_ctxnone,ours_encwindow,ours_sfschedule}_over_sf_{32,64}``,
+The last line of stdout is one JSON object: ``{sf,sb3,ours,ours_gru,ours_ctxnone,ours_encwindow,ours_ctxnone_encwindow,ours_sfschedule}_steps_per_s_{32,64}``,
+``{ours,ours_gru,...,ours_sfschedule}_over_sf_{32,64}``,
 ``ours_default_steps_per_s``, ``ours_default_over_sf_32``, ``ours_default_inprocess_steps_per_s``,
 ``ours_default_local_over_inprocess``, plus the settings, load averages and the
 measured windows (``windows``: seconds and env steps per system).
@@ -59,8 +61,10 @@ PEER = ROOT / "benchmarks" / "peer"
 VARIANTS = {"ours": ["policy=lstm"], "ours_gru": ["policy=gru"],
             "ours_ctxnone": ["policy=lstm", "trainer.grad_context=none"],
             "ours_encwindow": ["policy=lstm", "trainer.encoder_grad=window"],
+            "ours_ctxnone_encwindow": ["policy=lstm", "trainer.grad_context=none", "trainer.encoder_grad=window"],
             "ours_sfschedule": ["policy=lstm", "trainer.rollout_steps=64", "trainer.update_every=64"]}
 SYSTEMS = ("sf", "sb3", *VARIANTS, "default", "default_inprocess")
+CORE = ("sf", "sb3", "ours", "default", "default_inprocess")  # the issue's keys; --all adds the other variants
 SF_FRAMES = re.compile(r"Total num frames: (\d+)")
 SF_READY = (re.compile(r"Decorrelating experience for 448 frames"), 2)  # both workers step all 8 envs
 SB3_PROGRESS = re.compile(r"^PEER_PROGRESS (\d+) ")
@@ -214,12 +218,16 @@ def main(argv: list[str]) -> dict:
     p.add_argument("--seconds", type=float, default=100.0, help="measured seconds per system and resolution")
     p.add_argument("--warmup", type=float, default=20.0, help="seconds after the first progress report left out")
     p.add_argument("--resolutions", type=int, nargs="+", default=[32, 64])
-    p.add_argument("--only", type=_systems, default=SYSTEMS, help=f"comma-separated subset of {','.join(SYSTEMS)}")
+    p.add_argument("--only", type=_systems, default=CORE, help=f"comma-separated subset of {','.join(SYSTEMS)} "
+                   f"(default: {','.join(CORE)}, ~20 min)")
+    p.add_argument("--all", action="store_true", help="every system, the variants of ours too (~40 min at --seconds 60)")
     p.add_argument("--quick", action="store_true", help="smoke test: --seconds 15 --warmup 5")
     p.add_argument("--keep", type=Path, default=None, help="keep the logs and runs in this directory")
     a = p.parse_args(argv)
     if a.quick:
         a.seconds, a.warmup = 15.0, 5.0
+    if a.all:
+        a.only = SYSTEMS
     if {"sf", "sb3"} & set(a.only):
         build_sideenvs()
     root = sideenv_root()
