@@ -54,10 +54,10 @@ def validate(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
         check(cfg, key, lambda v: isinstance(v, (int, float)) and v > 0, "a positive number")
     for key in ("trainer.gamma", "trainer.lam", "trainer.lr_floor"):
         check(cfg, key, lambda v: isinstance(v, (int, float)) and 0 <= v <= 1, "a number in [0, 1]")
-    from embodied.learner.ppo import grad_context_steps
+    from embodied.learner.ppo import ENCODER_GRAD, grad_context_steps
 
     check(cfg, "trainer.grad_context", lambda g: _parses(grad_context_steps, g), "full, none or a positive integer")
-    choice(cfg, "trainer.encoder_grad", ("full", "window"))
+    choice(cfg, "trainer.encoder_grad", ENCODER_GRAD)
     coef = cfg.trainer.get("imitation_coef", 0)
     check(cfg, "trainer.imitation_floor", lambda f: isinstance(f, (int, float)) and 0 <= f <= max(coef, 0),
           f"a number in [0, trainer.imitation_coef={coef}] (the weight decays from imitation_coef to it)")

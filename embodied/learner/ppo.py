@@ -57,6 +57,9 @@ class PPOHyper:
     encoder_grad: str = "full"  # full | window: a trained encoder's gradient from every frame, or the window's only
 
 
+ENCODER_GRAD = ("full", "window")  # trainer.encoder_grad's values
+
+
 def grad_context_steps(value: Any) -> int:
     """``trainer.grad_context`` as a number of steps: ``full`` -> -1 (all of them), ``none`` -> 0, ``W`` -> W."""
     named = {"full": -1, "none": 0}
@@ -147,10 +150,8 @@ class PPOLearner:
         self.module = train_module or policy  # a DDP wrapper when training over several GPUs
         # (steps, state, visual features or None) of the last refresh, valid until the weights change
         self._refreshed: tuple[int, Any, torch.Tensor | None] | None = None
-        if hp.encoder_grad not in ("full", "window"):
-            raise ValueError(f"trainer.encoder_grad={hp.encoder_grad!r} is invalid; expected full or window")
-        # the old frames' features are constants of an update (trainer.encoder_grad=window; a frozen encoder's are)
-        self.window_encoder = hp.encoder_grad == "window" and policy.encoder is not None and not policy.frozen_encoder
+        if hp.encoder_grad not in ENCODER_GRAD:
+            raise ValueError(f"trainer.encoder_grad={hp.encoder_grad!r} is invalid; expected one of {ENCODER_GRAD}")
         # fused: one kernel per step for all parameters instead of a dozen small ops per parameter
         self.optimizer = torch.optim.Adam(policy.parameters(), lr=hp.lr, eps=1e-5, fused=True)
         steps_per_update = hp.epochs * hp.minibatches
@@ -256,6 +257,11 @@ class PPOLearner:
         totals["imitation_coef"] = hp.imitation_coef
         totals["explained_variance"] = _explained_variance(buf.value[:, start:stop], ret[:, start:stop])
         return totals
+
+    @property
+    def window_encoder(self) -> bool:
+        """The old frames' features are constants of an update (trainer.encoder_grad=window; a frozen encoder's are)."""
+        return self.hp.encoder_grad == "window" and self.policy.encoder is not None and not self.policy.frozen_encoder
 
     @torch.no_grad()
     def _old_features(self, inputs: Batch, start: int,

@@ -25,7 +25,6 @@ class Case:
     key_start: torch.Tensor | None
     grad_out: torch.Tensor
     out: torch.Tensor
-    grads: list
 
     def check(self, backend: str, dtype: torch.dtype) -> None:
         """Run ``sink_attention`` on ``backend`` in ``dtype``; compare output and every gradient with the float64
@@ -72,8 +71,6 @@ def make_case(b=2, h=2, n=24, s=40, d=16, sink="k", ragged=True, window=False, s
         key_start = (pos - torch.randint(0, s, (b, n), generator=g)).clamp_min(0).to(device)
     lengths = lengths.to(device)
     inputs = [q, k, v, k_sink, v_sink if sink != "zero" else None]
-    leaves = [t.requires_grad_(True) for t in inputs if t is not None]
     out = reference_attention(*inputs, q_offset=q_offset, lengths=lengths, key_start=key_start)
     grad_out = rnd(*out.shape)
-    grads = list(torch.autograd.grad((out * grad_out).sum(), leaves))
-    return Case(seed, inputs, q_offset, lengths, key_start, grad_out, out.detach(), grads)
+    return Case(seed, inputs, q_offset, lengths, key_start, grad_out, out)

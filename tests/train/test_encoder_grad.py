@@ -50,7 +50,6 @@ def _one_step_update(kind: str, encoder_grad: str, refresh_first: bool = False):
     _, policy, learner, buf, _, _ = _buffer(kind)
     learner.hp.epochs, learner.hp.minibatches, learner.hp.max_grad_norm = 1, 1, 1e9
     learner.hp.encoder_grad = encoder_grad
-    learner.window_encoder = encoder_grad == "window"
     if refresh_first:
         learner.refresh(buf, START, [slice(0, 2), slice(2, 4)])
     calls = []
