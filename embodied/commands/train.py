@@ -45,9 +45,15 @@ def validate(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
     check(cfg, "trainer.update_threads", threads(0), "0 (torch_threads), auto or a positive integer")
     T = cfg.trainer.rollout_steps
     check(cfg, "trainer.update_every", lambda u: T % u == 0, f"a divisor of trainer.rollout_steps={T}")
-    halves = 2 * cfg.cluster.num_workers
-    check(cfg, "trainer.num_envs", lambda n: n % halves == 0,
-          f"a multiple of 2 x cluster.num_workers = {halves} (two halves of the double buffer per worker)")
+    if "double_buffer" in cfg.cluster:
+        check(cfg, "cluster.double_buffer", lambda d: isinstance(d, bool), "true or false")
+    from embodied.rollout.collector import double_buffer
+
+    halves = 2 if double_buffer(cfg.cluster) else 1
+    batches = halves * cfg.cluster.num_workers
+    check(cfg, "trainer.num_envs", lambda n: n % batches == 0,
+          f"a multiple of {halves} x cluster.num_workers = {batches} (an env batch per worker and half of the "
+          f"double buffer, cluster.double_buffer={str(double_buffer(cfg.cluster)).lower()})")
     check(cfg, "trainer.minibatches", lambda m: m <= cfg.trainer.num_envs, "at most trainer.num_envs")
     for key in ("trainer.lr", "trainer.clip", "trainer.max_grad_norm", "trainer.reward_scale",
                 "trainer.imitation_focus"):

@@ -36,7 +36,7 @@ from embodied.learner.ppo import PPOHyper, PPOLearner, grad_context_steps
 from embodied.learner.stats import EpisodeStats, ScalarLog
 from embodied.policy import build as build_policy
 from embodied.policy.interface import MEMORY_CUT_KEY
-from embodied.rollout.collector import HALVES, Collector
+from embodied.rollout.collector import Collector, double_buffer
 from embodied.rollout.pool import WorkerLost, WorkerPool
 from embodied.rollout.transforms import Teacher, split_label, stored_space
 
@@ -92,10 +92,11 @@ class Trainer:
         local_ranks = int(os.environ.get("LOCAL_WORLD_SIZE", "1")) if rank else 1
         torch.set_num_threads(learner_threads(tc.get("torch_threads", 1), cfg.cluster, local_ranks))
         workers = int(cfg.cluster.num_workers)
-        self.envs_per_slot = int(tc.num_envs) // (2 * workers)
+        halves = 2 if double_buffer(cfg.cluster) else 1
+        self.envs_per_slot = int(tc.num_envs) // (halves * workers)
         env_cfg = {**OmegaConf.to_container(cfg.env, resolve=True), "num_envs": self.envs_per_slot,
                    "episodes_per_trial": self.T}  # a rollout is one trial: never more episodes than steps
-        seeds = [[_seed(self.seed, w, h) for h in HALVES] for w in range(workers)]
+        seeds = [[_seed(self.seed, w, h) for h in range(halves)] for w in range(workers)]
         self.counters = {"env_steps": 0, "updates": 0, "rollouts": 0, "episodes": 0, "worker_restarts": 0,
                          "steps_discarded": 0}
         self.imitation = (float(tc.imitation_coef), int(tc.imitation_steps), float(tc.get("imitation_floor", 0.0)))
@@ -185,7 +186,7 @@ class Trainer:
     def _bootstrap(self, stop: int) -> torch.Tensor:
         """Values of the pending observations at ``stop`` (they continue step ``stop - 1``'s episodes)."""
         values = []
-        for h in HALVES:
+        for h in self.collector.halves:
             inputs = to_torch(self._pending[h], self.device)
             inputs.update(self.buffer.previous(self.collector.rows[h], stop))
             _, _, value, _ = self.learner.act(inputs, self._states[h], self.sampler)
@@ -231,21 +232,21 @@ class Trainer:
         self._pending, self._labels = [{}, {}], [{}, {}]
         if self.memory_dropout > 0:
             self._cut = self.rng.random(self.collector.num_envs) < self.memory_dropout
-        for h, obs in zip(HALVES, self.collector.reset(self._seed_of)):
+        for h, obs in zip(self.collector.halves, self.collector.reset(self._seed_of)):
             self._set_pending(h, obs)
-        self._states = [self.policy.initial_state(half, self.T + 1, self.device) for _ in HALVES]
+        self._states = [self.policy.initial_state(half, self.T + 1, self.device) for _ in self.collector.halves]
         self.stats.reset_returns()
         lost = None
         for t in range(self.T):
             boundary = learn and (t + 1) % self.U == 0
             try:
                 if lost is None:
-                    for h in HALVES:
+                    for h in self.collector.halves:
                         if self.collector.busy(h):
                             self._receive(h, t - 1)
                         self.collector.submit(h, self._act(h, t))
                     if boundary:
-                        for h in HALVES:
+                        for h in self.collector.halves:
                             self._receive(h, t)
             except WorkerLost as e:
                 if self.rank is None:
@@ -259,7 +260,7 @@ class Trainer:
                 self.collector.drop_pending()
                 self._rollback()  # the steps since the last update: never trained on, not saved, not counted
                 return False
-        for h in HALVES:
+        for h in self.collector.halves:
             if self.collector.busy(h):
                 self._receive(h, self.T - 1)
         self.counters["rollouts"] += 1

@@ -2,18 +2,22 @@
 
 Each worker holds two env batches (slots 0 and 1). Half ``h`` is slot ``h`` of every worker. While the
 workers simulate one half, the learner's process runs policy inference on the other, so with Ray the
-simulation overlaps inference; in-process the same calls simply run one after the other.
+simulation overlaps inference. In-process nothing overlaps, so there the collector runs one "half" holding
+every env (``cluster.double_buffer: false``): one inference call per step instead of two, at about the cost
+of one (inference on a few envs is per-call overhead, not arithmetic).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from embodied.rollout.pool import WorkerPool
 
-HALVES = (0, 1)
+def double_buffer(cluster: Mapping[str, Any]) -> bool:
+    """``cluster.double_buffer``; configs saved before it existed: on with Ray workers, off in-process."""
+    return bool(cluster.get("double_buffer", cluster.get("mode") != "inprocess"))
 
 
 def _concat(parts: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -21,25 +25,26 @@ def _concat(parts: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 
 class Collector:
-    """Steps the two halves of a :class:`WorkerPool` asynchronously.
+    """Steps the halves of a :class:`WorkerPool` (one per slot of its workers: two, or one) asynchronously.
 
-    Buffer rows: half ``h`` owns rows ``[h * N/2, (h + 1) * N/2)``, ordered by worker.
+    Buffer rows: half ``h`` owns rows ``[h * N/halves, (h + 1) * N/halves)``, ordered by worker.
     """
 
     def __init__(self, pool: WorkerPool, envs_per_slot: int):
         self.pool = pool
         self.envs_per_slot = envs_per_slot
         self.num_workers = len(pool.workers)
+        self.halves = range(len(pool.seeds[0]))
         self.half_size = envs_per_slot * self.num_workers
-        self.num_envs = 2 * self.half_size
-        self.rows = [slice(h * self.half_size, (h + 1) * self.half_size) for h in HALVES]
+        self.num_envs = len(self.halves) * self.half_size
+        self.rows = [slice(h * self.half_size, (h + 1) * self.half_size) for h in self.halves]
         self._pending: dict[int, list[Any]] = {}
 
     def reset(self, seed_of: Callable[[int, int], int]) -> list[dict[str, np.ndarray]]:
         """Start new trials in every env; ``seed_of(worker, slot)`` gives each batch its seed."""
         self.drop_pending()
         obs = []
-        for h in HALVES:
+        for h in self.halves:
             handles = [self.pool.submit(w, "reset", h, seed_of(w, h)) for w in range(self.num_workers)]
             obs.append(_concat(self.pool.get(handles, range(self.num_workers))))
         return obs

@@ -1,8 +1,8 @@
 """The env worker: a process (a Ray actor, or the driver itself in-process) stepping batches of envs.
 
-A worker owns one env batch per *slot*; the collector gives slot 0 of every worker to one half of the
-double buffer and slot 1 to the other, so a worker simulates one half while the learner's process runs
-inference on the other.
+A worker owns one env batch per *slot*; with the double buffer (``cluster.double_buffer``, on with Ray) the
+collector gives slot 0 of every worker to one half and slot 1 to the other, so a worker simulates one half
+while the learner's process runs inference on the other; without it (in-process) a worker has one slot.
 """
 from __future__ import annotations
 

@@ -40,7 +40,9 @@ def test_run_directory_and_resume_with_overrides(tmp_path, capsys):
 
 @pytest.mark.parametrize("args, key", [
     (["trainer.update_every=5"], "trainer.update_every"),
-    (["trainer.num_envs=6", "cluster.num_workers=2"], "trainer.num_envs"),
+    (["trainer.num_envs=5", "cluster.num_workers=2"], "trainer.num_envs"),
+    (["trainer.num_envs=6", "cluster.num_workers=2", "cluster.double_buffer=true"], "trainer.num_envs"),
+    (["cluster.double_buffer=sometimes"], "cluster.double_buffer"),
     (["cluster=nope"], "cluster"),
     (["policy.name=lstm"], "policy.name"),
 ])
