@@ -15,6 +15,7 @@ import numpy as np
 
 from embodied.rollout.pool import WorkerPool
 
+
 def double_buffer(cluster: Mapping[str, Any]) -> bool:
     """``cluster.double_buffer``; configs saved before it existed: on with Ray workers, off in-process."""
     return bool(cluster.get("double_buffer", cluster.get("mode") != "inprocess"))
