@@ -14,7 +14,8 @@ TINY = ["cluster=inprocess", "cluster.num_workers=1", "trainer.num_envs=4", "tra
         "trainer.update_every=8", "trainer.epochs=1", "trainer.minibatches=1", "progress=false",
         "tensorboard=false", "env.resolution=16", "policy.hidden=16", "policy.token_dim=16",
         "policy.encoder.channels=[4,8]", "policy.encoder.feature_dim=8", "policy.encoder.weights=null"]
-CRASH_AT = 2 * 32 + 16 + 5  # the 5th step call after rollout 3's first update (2 batched envs step 16 times a rollout)
+CRASH_AT = 2 * 16 + 8 + 5  # the 5th step call after rollout 3's first update (in-process one batch of 4 envs
+# steps 16 times a rollout)
 
 
 def test_a_fatal_error_writes_a_checkpoint_that_resumes(tmp_path, capsys, monkeypatch):
@@ -41,10 +42,10 @@ def test_a_fatal_error_writes_a_checkpoint_that_resumes(tmp_path, capsys, monkey
     assert err[-1].startswith("error: training stopped by RuntimeError: simulator crashed; emergency checkpoint ")
     assert err[-1].endswith(f"continue with: embodied train resume={run}")
     assert "Traceback" not in "\n".join(err) and "simulator crashed" in (run / "train.log").read_text()
-    # the state at rollout 3's first update (2 rollouts of 64 steps, then 8 steps x 4 envs); the 8 steps
-    # received since are discarded, not counted
+    # the state at rollout 3's first update (2 rollouts of 64 steps, then 8 steps x 4 envs); the 16 steps
+    # received since (4 steps x 4 envs) are discarded, not counted
     data = checkpoint.read(checkpoint.resolve(run))
-    assert data["counters"]["env_steps"] == 128 + 32 and data["counters"]["steps_discarded"] == 8
+    assert data["counters"]["env_steps"] == 128 + 32 and data["counters"]["steps_discarded"] == 16
     assert data["counters"]["updates"] == 5 and data["counters"]["rollouts"] == 2
 
     monkeypatch.undo()
@@ -53,7 +54,7 @@ def test_a_fatal_error_writes_a_checkpoint_that_resumes(tmp_path, capsys, monkey
     # rollout 3 is redone in full; its first 32 steps stay counted (an update was made of them), so the run
     # ends at the first rollout end past the budget
     assert counters["env_steps"] == 4 * 64 + 32 and counters["rollouts"] == 4 and counters["updates"] == 5 + 4
-    assert counters["steps_discarded"] == 8
+    assert counters["steps_discarded"] == 16
 
 
 def test_an_error_inside_an_update_saves_the_weights_from_before_it(tmp_path, capsys, monkeypatch):
