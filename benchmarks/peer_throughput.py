@@ -11,10 +11,10 @@ episode cap) with the trunk of our default ``cnn`` encoder (strided 3x3 convs 16
   updates every 64);
 - ``ours_gru``: the same with ``policy=gru`` (the GRU of 128, as sample-factory's core);
 - ``ours_ctxnone``: the same with ``trainer.grad_context=none`` (partial updates without gradients into the older
-  context: the learner's work per step no longer grows with the trial; README, "How far back ...");
-- ``ours_encwindow``: the same with ``trainer.encoder_grad=window`` (the encoder's gradient from each update's new
-  frames only, the older frames' features from the refresh; the core keeps the full-context gradient);
-- ``ours_ctxnone_encwindow``: both (the learner's work per update as independent of the trial as the schedule allows);
+  context: with the default ``encoder_grad=window`` the learner's work per update is as independent of the trial
+  as the schedule allows; README, "How far back ...");
+- ``ours_encfull``: the same with ``trainer.encoder_grad=full`` (the encoder's gradient from every frame of the
+  context, ReLIC's; the default until 2026-12-05, now ``window``: from each update's new frames only);
 - ``ours_sfschedule``: ours on sample-factory's work schedule (trials of 64 steps, one update per trial: no partial
   updates, no refresh): what our code costs per unit of work, apart from the algorithm's extra work;
 - ``default``: ``embodied train`` with its default config (local Ray, frozen pretrained encoder, 32 px);
@@ -34,7 +34,7 @@ from the end of the first rollout after the warm-up until at least ``--seconds``
     python benchmarks/peer_throughput.py --quick               # smoke test (~5 min: 15 s measured per system)
     python benchmarks/peer_throughput.py --only sb3,ours --resolutions 32 --seconds 60
 
-The last line of stdout is one JSON object: ``{sf,sb3,ours,ours_gru,ours_ctxnone,ours_encwindow,ours_ctxnone_encwindow,ours_sfschedule}_steps_per_s_{32,64}``,
+The last line of stdout is one JSON object: ``{sf,sb3,ours,ours_gru,ours_ctxnone,ours_encfull,ours_sfschedule}_steps_per_s_{32,64}``,
 ``{ours,ours_gru,...,ours_sfschedule}_over_sf_{32,64}``,
 ``ours_default_steps_per_s``, ``ours_default_over_sf_32``, ``ours_default_inprocess_steps_per_s``,
 ``ours_default_local_over_inprocess``, plus the settings, load averages and the
@@ -60,8 +60,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PEER = ROOT / "benchmarks" / "peer"
 VARIANTS = {"ours": ["policy=lstm"], "ours_gru": ["policy=gru"],
             "ours_ctxnone": ["policy=lstm", "trainer.grad_context=none"],
-            "ours_encwindow": ["policy=lstm", "trainer.encoder_grad=window"],
-            "ours_ctxnone_encwindow": ["policy=lstm", "trainer.grad_context=none", "trainer.encoder_grad=window"],
+            "ours_encfull": ["policy=lstm", "trainer.encoder_grad=full"],
             "ours_sfschedule": ["policy=lstm", "trainer.rollout_steps=64", "trainer.update_every=64"]}
 SYSTEMS = ("sf", "sb3", *VARIANTS, "default", "default_inprocess")
 CORE = ("sf", "sb3", "ours", "default", "default_inprocess")  # the issue's keys; --all adds the other variants
