@@ -49,11 +49,12 @@ def validate(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
         check(cfg, "cluster.double_buffer", lambda d: isinstance(d, bool), "true or false")
     from embodied.rollout.collector import double_buffer
 
-    halves = 2 if double_buffer(cfg.cluster) else 1
+    doubled = double_buffer(cfg.cluster)
+    halves = 2 if doubled else 1
     batches = halves * cfg.cluster.num_workers
     check(cfg, "trainer.num_envs", lambda n: n % batches == 0,
           f"a multiple of {halves} x cluster.num_workers = {batches} (an env batch per worker and half of the "
-          f"double buffer, cluster.double_buffer={str(double_buffer(cfg.cluster)).lower()})")
+          f"double buffer, cluster.double_buffer={str(doubled).lower()})")
     check(cfg, "trainer.minibatches", lambda m: m <= cfg.trainer.num_envs, "at most trainer.num_envs")
     for key in ("trainer.lr", "trainer.clip", "trainer.max_grad_norm", "trainer.reward_scale",
                 "trainer.imitation_focus"):

@@ -229,7 +229,7 @@ class Trainer:
         half = self.collector.half_size
         self.pool.rebalance()
         self._mark()
-        self._pending, self._labels = [{}, {}], [{}, {}]
+        self._pending, self._labels = [{} for _ in self.collector.halves], [{} for _ in self.collector.halves]
         if self.memory_dropout > 0:
             self._cut = self.rng.random(self.collector.num_envs) < self.memory_dropout
         for h, obs in zip(self.collector.halves, self.collector.reset(self._seed_of)):
