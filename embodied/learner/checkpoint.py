@@ -147,9 +147,9 @@ def config_of(data: Mapping[str, Any]) -> DictConfig:
     """The run's config; one written before the observation-space tokenizer gets that tokenizer's keys with
     the values that build the same network (goal and GPS widths were then separate keys), one from before
     ``policy.cell`` its GRU, one from before the recurrent policy's ``inter_episode`` its state over the trial,
-    one from before ``episodic_core`` one cell, one from before ``trainer.imitation_floor`` an imitation weight
-    that decays to zero (and no recall loss, no memory dropout), one from before ``trainer.encoder_grad`` the
-    encoder's gradient from every frame."""
+    one from before ``episodic_core`` one cell (the transformer: one attention per layer), one from before
+    ``trainer.imitation_floor`` an imitation weight that decays to zero (and no recall loss, no memory dropout),
+    one from before ``trainer.encoder_grad`` the encoder's gradient from every frame."""
     cfg = OmegaConf.create(data["config"])
     policy = cfg.get("policy")
     if policy is not None and "vector_dim" not in policy and "goal_dim" in policy:
@@ -162,8 +162,8 @@ def config_of(data: Mapping[str, Any]) -> DictConfig:
             policy.cell = "gru"  # written before the recurrent policy had a choice of cell
         if "inter_episode" not in policy:
             policy.inter_episode = True  # written before the recurrent state could restart every episode
-        if "episodic_core" not in policy:
-            policy.episodic_core = False  # written before the recurrent policy could have an episodic core
+    if policy is not None and "episodic_core" not in policy:
+        policy.episodic_core = False  # written before the policy could have an episodic core
     trainer = cfg.get("trainer")
     if trainer is not None:
         for key in ("imitation_floor", "recall_coef", "memory_dropout"):
@@ -174,18 +174,24 @@ def config_of(data: Mapping[str, Any]) -> DictConfig:
     return cfg
 
 
-def _build(file: Path, data: Mapping[str, Any], policy_cfg: DictConfig, device: str | torch.device):
-    """The policy ``policy_cfg`` builds on the checkpoint's spaces, with the checkpoint's weights loaded."""
+def _build(file: Path, data: Mapping[str, Any], policy_cfg: DictConfig, device: str | torch.device,
+           memory_may_be_new: bool = False):
+    """The policy ``policy_cfg`` builds on the checkpoint's spaces, with the checkpoint's weights loaded;
+    ``memory_may_be_new``: the weights may lack the policy's ``memory_parameters`` (those keep their init)."""
     from embodied.policy import build as build_policy
 
     spaces = spaces_from_spec(data["spaces"])
     obs_space = {k[4:]: v for k, v in spaces.items() if k.startswith("obs/")}
     act_space = {k[4:]: v for k, v in spaces.items() if k.startswith("act/")}
     policy = build_policy(policy_cfg, obs_space, act_space).to(device)
+    fails = f"{file}: weights do not fit policy {policy_cfg.get('name')!r}"
     try:
-        policy.load_state_dict(data["policy"])
+        missing, unexpected = policy.load_state_dict(data["policy"], strict=not memory_may_be_new)
     except RuntimeError as e:
-        raise CheckpointError(f"{file}: weights do not fit policy {policy_cfg.get('name')!r}: {e}") from None
+        raise CheckpointError(f"{fails}: {e}") from None
+    missing = sorted(set(missing) - policy.memory_parameters())
+    if missing or unexpected:
+        raise CheckpointError(f"{fails}: missing keys {missing}, unexpected keys {sorted(unexpected)}")
     return policy
 
 
@@ -202,11 +208,13 @@ def load_policy(path: str | Path, device: str | torch.device = "cpu"):
 def initial_weights(path: str | Path, policy_cfg: DictConfig) -> dict[str, torch.Tensor]:
     """The policy weights of a checkpoint (file or run dir) for a new run to start from (``init_from``: a
     curriculum stage, fine-tuning), checked to fit the policy ``policy_cfg`` builds: settings that only change
-    masking (``policy.inter_episode``) may differ from the checkpoint's, shapes may not."""
+    masking (``policy.inter_episode``) may differ from the checkpoint's, shapes may not. A memoryless run's
+    weights can start a policy with an episodic core (``policy.episodic_core``): its memory path starts at zero
+    output, so the new run begins as the run it starts from."""
     file = resolve(path)
     data = read(file)
     held = config_of(data).policy.get("name")
     if held != policy_cfg.get("name"):
         raise CheckpointError(f"{file} holds a {held!r} policy; this run builds {policy_cfg.get('name')!r} "
                               "(choose the policy= group that run was trained with)")
-    return _build(file, data, policy_cfg, "cpu").state_dict()
+    return _build(file, data, policy_cfg, "cpu", memory_may_be_new=True).state_dict()

@@ -84,11 +84,12 @@ class SinkAttention(nn.Module):
         return self.wo(out.transpose(1, 2).reshape(x.shape[0], q.shape[2], -1)), k, v
 
     def step(self, x: torch.Tensor, rope_pos: torch.Tensor, cache: KVCache, layer: int,
-             slots: torch.Tensor) -> torch.Tensor:
-        """One new token per env ``x (B, d)``: append its k, v at ``slots`` and attend over the cache."""
+             slots: torch.Tensor, key_start: torch.Tensor | None = None) -> torch.Tensor:
+        """One new token per env ``x (B, d)``: append its k, v at ``slots`` and attend over the cache's ``layer``
+        from ``key_start`` (default: the cache's)."""
         q, k, v = self._project(x[:, None], rope_pos[:, None])
         cache.write(layer, q[:, :, 0], k[:, :, 0], v[:, :, 0], slots)
         ks, vs = self.sink_kv()
         out = sink_decode(q[:, :, 0].to(cache.k.dtype), cache.k[layer], cache.v[layer], slots + 1, ks, vs,
-                          key_start=cache.key_start, backend=self.backend)
+                          key_start=cache.key_start if key_start is None else key_start, backend=self.backend)
         return self.wo(out.reshape(x.shape[0], -1).to(x.dtype))

@@ -103,6 +103,9 @@ class GRUPolicy(Policy):
         with torch.no_grad():
             return self._run(inputs)
 
+    def memory_parameters(self) -> set[str]:
+        return {n for n, _ in self.named_parameters() if n.startswith(("memory.", "memory_out."))}
+
     def select_state(self, state: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
         return state[:, rows]
 

@@ -108,6 +108,11 @@ class Policy(nn.Module, abc.ABC):
             action = torch.multinomial(logp_all.exp().cpu(), 1, generator=generator).squeeze(-1).to(logits.device)
         return Acted(action, logp_all.gather(-1, action.unsqueeze(-1)).squeeze(-1), value.float(), state)
 
+    def memory_parameters(self) -> set[str]:
+        """Names of the parameters of a memory path beside a memoryless network (``policy.episodic_core``), whose
+        output starts at zero: a warm start from a memoryless run's weights (``init_from``) leaves them at init."""
+        return set()
+
     def attention(self, state: Any) -> list[torch.Tensor] | None:
         """After ``step``: per layer, ``(B, H, S)`` attention probabilities of the latest step over the steps in
         ``state`` (None for a policy without attention). Evaluation's attention probes read this."""

@@ -12,6 +12,8 @@ class KVCache:
 
     ``lengths[b]`` slots are filled; ``key_start[b]`` is the first slot the next query may see (0 with
     attention across episodes, the running episode's first slot with ``inter_episode: false``).
+    ``memory_start[b]`` is the same for the memory attention of a policy with an episodic core, whose
+    layers' keys and values follow the episodic layers' in ``k`` and ``v``.
     The sink slot is a parameter, never stored here. ``queries`` ``(layers, B, H, head_dim)`` holds the latest
     step's query of every layer, so that what it attended to can be read back (``Policy.attention``).
     """
@@ -21,6 +23,7 @@ class KVCache:
     lengths: torch.Tensor
     key_start: torch.Tensor
     queries: torch.Tensor
+    memory_start: torch.Tensor
 
     @classmethod
     def empty(cls, layers: int, batch: int, heads: int, max_steps: int, head_dim: int,
@@ -28,11 +31,13 @@ class KVCache:
         shape = (layers, batch, heads, max_steps, head_dim)
         zeros = torch.zeros(batch, dtype=torch.long, device=device)
         return cls(torch.zeros(shape, dtype=dtype, device=device), torch.zeros(shape, dtype=dtype, device=device),
-                   zeros, zeros.clone(), torch.zeros((layers, batch, heads, head_dim), dtype=dtype, device=device))
+                   zeros, zeros.clone(), torch.zeros((layers, batch, heads, head_dim), dtype=dtype, device=device),
+                   zeros.clone())
 
     def select(self, rows: torch.Tensor | slice) -> KVCache:
         """The caches of envs ``rows`` (views for a slice: appending to them fills this cache's slots)."""
-        return KVCache(self.k[:, rows], self.v[:, rows], self.lengths[rows], self.key_start[rows], self.queries[:, rows])
+        return KVCache(self.k[:, rows], self.v[:, rows], self.lengths[rows], self.key_start[rows], self.queries[:, rows],
+                       self.memory_start[rows])
 
     @property
     def max_steps(self) -> int:
@@ -52,6 +57,7 @@ class KVCache:
         """Empty the caches of the envs in ``mask`` (bool ``(B,)``): they start a new trial."""
         self.lengths = torch.where(mask, 0, self.lengths)
         self.key_start = torch.where(mask, 0, self.key_start)
+        self.memory_start = torch.where(mask, 0, self.memory_start)
 
     def append_slots(self) -> torch.Tensor:
         """Slot index of each env's new step; fails clearly when an env's trial outgrows the cache."""

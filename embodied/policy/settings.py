@@ -81,6 +81,7 @@ class TransformerSettings:
     mlp_hidden: int
     sink: str
     inter_episode: bool
+    episodic_core: bool
     rope_theta: float
     attention_backend: str | None
     tokens: TokenSettings
@@ -93,6 +94,7 @@ class TransformerSettings:
         backend = choice(root, "policy.attention_backend", BACKENDS)
         return cls(**ints, sink=choice(root, "policy.sink", SINKS),
                    inter_episode=check(root, "policy.inter_episode", *IS_BOOL),
+                   episodic_core=check(root, "policy.episodic_core", *IS_BOOL),
                    rope_theta=float(check(root, "policy.rope_theta",
                                           lambda v: isinstance(v, (int, float)) and v > 1, "a number > 1")),
                    attention_backend=None if backend == "auto" else backend, tokens=TokenSettings.from_config(root),

@@ -4,6 +4,11 @@ Positions: a learned embedding of the step within the episode (in the tokenizer)
 episode index within the trial; neither grows with the context, which is why a context trained at 4k
 steps runs at 64k. Attention is causal over the whole trial (across episodes), or restricted to the
 running episode with ``inter_episode: false``; a new trial never sees the previous one.
+
+With ``episodic_core`` each layer gets two attentions: the first sees only the running episode, as the
+memoryless control's does, the second the whole trial, read through an output projection that starts at zero.
+Before training the policy is the control network (its weights can come from a trained control, ``init_from``),
+and what it learns to read from earlier episodes is added to, never put in place of, its navigation.
 """
 from __future__ import annotations
 
@@ -23,14 +28,22 @@ from embodied.policy.tokens import StepTokenizer
 
 
 class Block(nn.Module):
-    """Pre-norm residual block: x + attn(norm(x)), then x + mlp(norm(x))."""
+    """Pre-norm residual block: x + attn(norm(x)) (+ memory(norm(x)) with an episodic core), then
+    x + mlp(norm(x))."""
 
     def __init__(self, s: TransformerSettings):
         super().__init__()
         self.attn_norm = RMSNorm(s.d_model)
         self.attn = SinkAttention(s.d_model, s.heads, s.head_dim, s.sink, s.rope_theta, s.attention_backend)
+        self.memory = (SinkAttention(s.d_model, s.heads, s.head_dim, s.sink, s.rope_theta, s.attention_backend)
+                       if s.episodic_core else None)
         self.mlp_norm = RMSNorm(s.d_model)
         self.mlp = SwiGLU(s.d_model, s.mlp_hidden)
+
+    @property
+    def attentions(self) -> list[SinkAttention]:
+        """The episodic (or only) attention, then the memory's: their caches' layers in that order."""
+        return [self.attn] + ([self.memory] if self.memory is not None else [])
 
 
 def _last_flag_index(flags: torch.Tensor) -> torch.Tensor:
@@ -45,6 +58,9 @@ def context_length(context: KVCache) -> int:
     if bool((context.lengths != steps).any()):
         raise ValueError(f"a context must hold the same number of steps for every env; got {context.lengths.tolist()}")
     return steps
+
+
+START_FIELDS = ("key_start", "memory_start")  # the KVCache field holding each attention's first visible slot
 
 
 class SinkKVTransformer(Policy):
@@ -64,6 +80,11 @@ class SinkKVTransformer(Policy):
         for name, m in self.named_modules():
             if not name.startswith("tokenizer.encoder"):  # the encoder keeps its own (maybe pretrained) weights
                 self._init(m)
+        # Whether each attention of a layer sees the whole trial: the first unless it is the episodic one.
+        self.spans_trial = (s.inter_episode and not s.episodic_core,) + ((s.inter_episode,) if s.episodic_core else ())
+        for blk in self.blocks:
+            if blk.memory is not None:
+                nn.init.zeros_(blk.memory.wo.weight)
 
     @property
     def encoder(self) -> VisualEncoder | None:
@@ -81,9 +102,10 @@ class SinkKVTransformer(Policy):
         x = self.norm(x)
         return upcast(self.actor(x)), upcast(self.critic(x)).squeeze(-1)
 
-    def _key_start(self, inputs: Batch, offset: int = 0, carried: torch.Tensor | None = None) -> torch.Tensor | None:
-        """First key each step may see: its trial's start, or its episode's with ``inter_episode: false`` (and in
-        trials marked ``memory_cut``).
+    def _key_start(self, inputs: Batch, spans_trial: bool, offset: int = 0,
+                   carried: torch.Tensor | None = None) -> torch.Tensor | None:
+        """First key each step may see: its trial's start, or (unless ``spans_trial``, and in trials marked
+        ``memory_cut``) its episode's.
 
         Steps sit at positions ``offset + i``; ``carried`` (B,) is the start in force before them (a context's).
         """
@@ -92,7 +114,7 @@ class SinkKVTransformer(Policy):
         if carried is not None:
             start = start + carried.to(start).view(-1, 1)
         flags = [inputs["is_trial_first"]] if "is_trial_first" in inputs else []
-        episode = episode_restarts(inputs, self.settings.inter_episode)
+        episode = episode_restarts(inputs, spans_trial)
         if episode is not None:
             flags.append(episode)
         for f in flags:
@@ -106,38 +128,51 @@ class SinkKVTransformer(Policy):
         if lengths is None:
             lengths = torch.full((b,), t, dtype=torch.long, device=x.device)
         offset = 0 if context is None else context_length(context)
-        key_start = self._key_start(inputs, offset, None if context is None else context.key_start)
+        starts = [self._key_start(inputs, spans, offset, None if context is None else getattr(context, field))
+                  for spans, field in zip(self.spans_trial, START_FIELDS)]
         rope_pos = inputs["episode_index"].long()
-        kvs = []
+        layers = len(self.blocks)
+        kvs = [None] * (layers * len(starts))  # cache layer j * layers + i: attention j of block i
         for i, blk in enumerate(self.blocks):
-            prefix = None if context is None else (context.k[i, :, :, :offset], context.v[i, :, :, :offset])
-            a, k, v = blk.attn(blk.attn_norm(x), rope_pos, lengths + offset, key_start, prefix=prefix)
-            x = x + a
+            h = blk.attn_norm(x)
+            for j, attn in enumerate(blk.attentions):
+                slot = j * layers + i
+                prefix = None if context is None else (context.k[slot, :, :, :offset], context.v[slot, :, :, :offset])
+                a, k, v = attn(h, rope_pos, lengths + offset, starts[j], prefix=prefix)
+                x = x + a
+                kvs[slot] = (k, v)
             x = x + blk.mlp(blk.mlp_norm(x))
-            kvs.append((k, v))
         logits, values = self._heads(x)
-        return logits, values, kvs, lengths, key_start
+        return logits, values, kvs, lengths, starts
 
     def forward(self, inputs: Batch, lengths: torch.Tensor | None = None,
                 context: KVCache | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         logits, values, _, _, _ = self._run(inputs, lengths, context)
         return logits, values
 
+    def memory_parameters(self) -> set[str]:
+        return {f"blocks.{i}.memory.{n}" for i, blk in enumerate(self.blocks) if blk.memory is not None
+                for n, _ in blk.memory.named_parameters()}
+
     def select_state(self, state: KVCache, rows: torch.Tensor) -> KVCache:
         return state.select(rows)
 
     @torch.no_grad()
     def attention(self, state: KVCache) -> list[torch.Tensor]:
-        """Per layer, ``(B, H, S)``: how the latest step's query weighed each cached step (the sink's share left out)."""
-        return [reference_probs(state.queries[i], state.k[i], state.lengths, blk.attn.sink_kv()[0], state.key_start)
-                for i, blk in enumerate(self.blocks)]
+        """Per layer, ``(B, H, S)``: how the latest step's query weighed each cached step (the sink's share left out);
+        with an episodic core, the memory attention's (the episodic one never sees an earlier episode)."""
+        j = len(self.spans_trial) - 1
+        slot = j * len(self.blocks)
+        start = getattr(state, START_FIELDS[j])
+        return [reference_probs(state.queries[slot + i], state.k[slot + i], state.lengths,
+                                blk.attentions[j].sink_kv()[0], start) for i, blk in enumerate(self.blocks)]
 
     def initial_state(self, batch_size: int, max_steps: int, device: torch.device | str = "cpu",
                       dtype: torch.dtype | None = None) -> KVCache:
         """An empty cache; ``dtype`` (default: the weights') can be bf16 to halve cache memory on a GPU."""
         s = self.settings
-        return KVCache.empty(s.layers, batch_size, s.heads, max_steps, s.head_dim, dtype or self.actor.weight.dtype,
-                             device)
+        return KVCache.empty(s.layers * len(self.spans_trial), batch_size, s.heads, max_steps, s.head_dim,
+                             dtype or self.actor.weight.dtype, device)
 
     def prefill(self, inputs: Batch, lengths: torch.Tensor | None = None,
                 max_steps: int | None = None) -> tuple[torch.Tensor, torch.Tensor, KVCache]:
@@ -146,16 +181,17 @@ class SinkKVTransformer(Policy):
         Used to refresh stale caches and values after a (partial) update or a reordering of episodes.
         """
         with torch.no_grad():
-            logits, values, kvs, lengths, key_start = self._run(inputs, lengths)
+            logits, values, kvs, lengths, starts = self._run(inputs, lengths)
         b, t = logits.shape[:2]
         cache = self.initial_state(b, max(max_steps or t, t), logits.device)
         for i, (k, v) in enumerate(kvs):
             cache.k[i, :, :, :t] = k
             cache.v[i, :, :, :t] = v
         cache.lengths = lengths.to(cache.lengths)
-        if key_start is not None:
-            last = (cache.lengths - 1).clamp_min(0)
-            cache.key_start = key_start.gather(1, last[:, None])[:, 0]
+        last = (cache.lengths - 1).clamp_min(0)
+        for start, field in zip(starts, START_FIELDS):
+            if start is not None:
+                setattr(cache, field, start.gather(1, last[:, None])[:, 0])
         return logits, values, cache
 
     def step(self, inputs: Batch, state: KVCache, reset: torch.Tensor | None = None
@@ -167,13 +203,17 @@ class SinkKVTransformer(Policy):
         if reset is not None:
             state.reset(reset.to(state.lengths.device).bool())
         slots = state.append_slots()
-        episode = episode_restarts(inputs, self.settings.inter_episode)
-        if episode is not None:
-            state.key_start = torch.where(episode.to(slots.device), slots, state.key_start)
+        for spans, field in zip(self.spans_trial, START_FIELDS):
+            episode = episode_restarts(inputs, spans)
+            if episode is not None:
+                setattr(state, field, torch.where(episode.to(slots.device), slots, getattr(state, field)))
         x = self.tokenizer(inputs)
         rope_pos = inputs["episode_index"].long()
+        layers = len(self.blocks)
         for i, blk in enumerate(self.blocks):
-            x = x + blk.attn.step(blk.attn_norm(x), rope_pos, state, i, slots)
+            h = blk.attn_norm(x)
+            for j, attn in enumerate(blk.attentions):
+                x = x + attn.step(h, rope_pos, state, j * layers + i, slots, getattr(state, START_FIELDS[j]))
             x = x + blk.mlp(blk.mlp_norm(x))
         state.lengths = slots + 1
         logits, values = self._heads(x)
@@ -183,5 +223,5 @@ class SinkKVTransformer(Policy):
         """KV-cache memory one env adds per step (what a 64k-step trial costs: this x 65536)."""
         s = self.settings
         size = torch.empty((), dtype=dtype or self.actor.weight.dtype).element_size()
-        return 2 * s.layers * s.heads * s.head_dim * size
+        return 2 * s.layers * len(self.spans_trial) * s.heads * s.head_dim * size
 

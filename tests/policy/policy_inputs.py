@@ -22,13 +22,16 @@ def spaces(hw: int = HW):
     return obs, {"action": gymnasium.spaces.Discrete(ACTIONS)}
 
 
-def small_policy(seed: int = 0, **overrides):
-    """``relic_small`` shrunk for tests, weights re-drawn large enough that outputs are not all ~0."""
+def small_policy(seed: int = 0, redraw: bool = True, **overrides):
+    """``relic_small`` shrunk for tests, weights re-drawn large enough that outputs are not all ~0 (``redraw``;
+    else as built, e.g. zero output projections where the policy starts them at zero)."""
     cfg = OmegaConf.load(CONFIGS / "relic_small.yaml")
     cfg.merge_with(OmegaConf.create({"d_model": 64, "heads": 2, "head_dim": 16, "mlp_hidden": 96,
                                      "encoder": {"feature_dim": 32, "channels": [8, 16]}, **overrides}))
     torch.manual_seed(seed)
     policy = build(cfg, *spaces())
+    if not redraw:
+        return policy
     with torch.no_grad():
         for p in policy.parameters():
             if p.dim() >= 2 or p.shape == (cfg.heads, cfg.head_dim):

@@ -14,6 +14,10 @@ def transformer(seed, inter_episode):
     return small_policy(seed, sink="kv", inter_episode=inter_episode)
 
 
+def episodic_transformer(seed, inter_episode):
+    return small_policy(seed, sink="kv", inter_episode=inter_episode, episodic_core=True)
+
+
 def lstm(seed, inter_episode):
     return recurrent(seed, cell="lstm", inter_episode=inter_episode)
 
@@ -22,7 +26,7 @@ def episodic_lstm(seed, inter_episode):
     return with_memory_read(recurrent(seed, cell="lstm", inter_episode=inter_episode, episodic_core=True))
 
 
-@pytest.mark.parametrize("make", [transformer, lstm, episodic_lstm], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("make", [transformer, episodic_transformer, lstm, episodic_lstm], ids=lambda f: f.__name__)
 def test_a_cut_trial_runs_as_the_memoryless_network(make, seed):
     b, t = 4, 40
     inputs = trial_batch(b, t, seed, max_episode=8)

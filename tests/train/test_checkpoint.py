@@ -183,6 +183,30 @@ def test_init_from_weights_of_another_shape_fail_before_the_run_starts(tmp_path,
     assert not (tmp_path / "runs").exists()
 
 
+def test_init_from_a_memoryless_run_starts_an_episodic_core_as_that_run(tmp_path, run_dir):
+    """``policy.episodic_core`` on top of a run without one: its weights, and the memory path at its zero-output
+    init; any other key missing or left over still fails, naming it."""
+    cfg = line_train_cfg(total_steps=64)
+    cfg.policy.episodic_core = True
+    cfg.init_from = str(run_dir)
+    t = Trainer(cfg, tmp_path / "run", remote=False, progress=False, tensorboard=False, env_factory=line_env.make)
+    source = checkpoint.read(checkpoint.latest(run_dir))["policy"]
+    weights = t.policy.state_dict()
+    t.close()
+    assert set(weights) - set(source) == t.policy.memory_parameters() != set()
+    assert all(torch.equal(weights[k], source[k]) for k in source)
+    assert not weights["memory_out.weight"].any()
+    data = checkpoint.read(checkpoint.latest(run_dir))
+    data["policy"]["memory_out.weight"] = weights["memory_out.weight"]
+    torch.save(data, tmp_path / "with_memory.pt")
+    with pytest.raises(checkpoint.CheckpointError, match=r"unexpected keys \['memory_out.weight'\]"):
+        checkpoint.initial_weights(tmp_path / "with_memory.pt", line_train_cfg().policy)
+    del data["policy"]["memory_out.weight"], data["policy"]["actor.bias"]
+    torch.save(data, tmp_path / "no_bias.pt")
+    with pytest.raises(checkpoint.CheckpointError, match=r"missing keys \['actor.bias'\]"):
+        checkpoint.initial_weights(tmp_path / "no_bias.pt", cfg.policy)
+
+
 def test_init_from_a_run_of_another_policy_kind_says_which(tmp_path, run_dir):
     cfg = line_train_cfg()
     cfg.policy.name = "transformer"
