@@ -84,22 +84,25 @@ def save(run_dir: str | Path, payload: Mapping[str, Any]) -> Path:
     return path
 
 
-def latest(run_dir: str | Path) -> Path:
-    """The newest checkpoint of a run (by env steps)."""
+def listing(run_dir: str | Path) -> list[tuple[int, Path]]:
+    """``(env steps, file)`` of every checkpoint of a run, oldest first; fails if there is none."""
     folder = checkpoint_dir(run_dir)
     found = sorted((int(m.group(1)), p) for p in folder.glob("ckpt-*.pt") if (m := _NAME.search(p.name)))
     if not found:
         raise CheckpointError(f"no checkpoint (ckpt-*.pt) in {folder}")
-    return found[-1][1]
+    return found
+
+
+def latest(run_dir: str | Path) -> Path:
+    """The newest checkpoint of a run (by env steps)."""
+    return listing(run_dir)[-1][1]
 
 
 def latest_readable(run_dir: str | Path) -> Path:
     """The newest checkpoint of a run that loads; newer unreadable ones (a crash mid-copy, a bad disk) are
     skipped with a warning naming the file skipped and the one used."""
+    found = listing(run_dir)
     folder = checkpoint_dir(run_dir)
-    found = sorted((int(m.group(1)), p) for p in folder.glob("ckpt-*.pt") if (m := _NAME.search(p.name)))
-    if not found:
-        raise CheckpointError(f"no checkpoint (ckpt-*.pt) in {folder}")
     bad: list[str] = []
     for _, path in reversed(found):
         try:
