@@ -577,8 +577,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str]) -> int:
-    args = parse(argv)
+def run(evaluate, args: argparse.Namespace, line) -> int:
+    """``evaluate(args)``, then its result's ``line(result)`` as the last line of stdout; a missing or bad
+    checkpoint is a JSON error line and exit code 2, never numbers that were not measured."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     try:
         result = evaluate(args)
@@ -586,8 +587,12 @@ def main(argv: list[str]) -> int:
         print(f"error: {e}", file=sys.stderr)
         print(json.dumps({"error": str(e)}))
         return 2
-    print(json.dumps(summary(result)))
+    print(json.dumps(line(result)))
     return 0
+
+
+def main(argv: list[str]) -> int:
+    return run(evaluate, parse(argv), summary)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -147,22 +146,18 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def save(result: dict, out: str) -> dict:
+    """Write metrics.json and table.md into ``out`` (unless empty); the JSON line: the result without its curves."""
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        write_atomic(Path(out) / "metrics.json", json.dumps(json_safe(result), indent=1))
+        write_atomic(Path(out) / "table.md", table(result))
+    return json_safe({k: v for k, v in result.items() if k not in ("success_per_episode", "env")})
+
+
 def main(argv: list[str]) -> int:
     args = parse(argv)
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    try:
-        result = evaluate(args)
-    except (incontext.MissingCheckpoints, checkpoint.CheckpointError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        print(json.dumps({"error": str(e)}))
-        return 2
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        write_atomic(out / "metrics.json", json.dumps(json_safe(result), indent=1))
-        write_atomic(out / "table.md", table(result))
-    print(json.dumps(json_safe({k: v for k, v in result.items() if k not in ("success_per_episode", "env")})))
-    return 0
+    return incontext.run(evaluate, args, lambda result: save(result, args.out))
 
 
 if __name__ == "__main__":
