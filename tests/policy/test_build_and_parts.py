@@ -37,6 +37,7 @@ def test_reference_config_has_the_reference_sizes():
     ("sink", "sinkhorn", "policy.sink='sinkhorn' is not allowed; allowed values"),
     ("heads", 0, "policy.heads=0 is invalid; expected a positive integer"),
     ("inter_episode", "yes", "policy.inter_episode"),
+    ("episodic_core", 1, "policy.episodic_core=1 is invalid"),
     ("encoder", {"name": "vit"}, "policy.encoder.name='vit'"),
     ("attention_backend", "cudnn", "policy.attention_backend"),
     ("name", "lstm", "policy.name='lstm' is not allowed"),

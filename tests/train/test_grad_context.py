@@ -19,7 +19,8 @@ def _buffer(kind: str, **overrides):
 
 
 @pytest.mark.parametrize("kind,overrides", [("gru", {}), ("transformer", {"inter_episode": True}),
-                                            ("transformer", {"inter_episode": False, "sink": "kv"})])
+                                            ("transformer", {"inter_episode": False, "sink": "kv"}),
+                                            ("transformer", {"episodic_core": True})])
 @pytest.mark.parametrize("first", [1, 13, STOP - WINDOW])
 def test_forward_from_a_context_is_the_tail_of_the_full_pass(kind, overrides, first):
     """Episode starts fall both inside the context and inside the continued steps (line env, 5-step episodes)."""
@@ -27,6 +28,9 @@ def test_forward_from_a_context_is_the_tail_of_the_full_pass(kind, overrides, fi
     policy.eval()
     inputs = buf.inputs(STOP)
     with torch.no_grad():
+        for name, p in policy.named_parameters():
+            if name in policy.memory_parameters():  # an episodic core's memory, read (it starts at zero)
+                p.normal_(0, 0.3)
         logits, values = policy(inputs)
         _, _, context = policy.prefill({k: v[:, :first] for k, v in inputs.items()}, max_steps=first)
         rows = torch.tensor([2, 0, 3])
