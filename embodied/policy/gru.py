@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from embodied.policy.encoders import VisualEncoder
-from embodied.policy.interface import Batch, Policy, episode_restarts
+from embodied.policy.interface import Batch, Policy, episode_restarts, spans_trial
 from embodied.policy.settings import GRUSettings, num_actions
 from embodied.policy.tokens import StepTokenizer
 
@@ -47,15 +47,13 @@ class GRUPolicy(Policy):
         self.cell = s.cell
         rnn = nn.GRU if s.cell == "gru" else nn.LSTM
         setattr(self, s.cell, rnn(s.token_dim, s.hidden, num_layers=s.layers, batch_first=True))  # weights named by cell
-        # Whether each core's state keeps over the episodes of a trial: the first unless it is the episodic one.
-        self.spans_trial = (s.inter_episode and not s.episodic_core,)
+        self.spans_trial = spans_trial(s.inter_episode, s.episodic_core)  # per core
         if s.episodic_core:
             # The memory beside an episodic navigator: its own cell over the trial, read through a projection that
             # starts at zero, so that training starts from the memoryless network.
             self.memory = rnn(s.token_dim, s.hidden, num_layers=s.layers, batch_first=True)
             self.memory_out = nn.Linear(s.hidden, s.hidden, bias=False)
             nn.init.zeros_(self.memory_out.weight)
-            self.spans_trial += (s.inter_episode,)
         self.actor = nn.Linear(s.hidden, self.num_actions)
         self.critic = nn.Linear(s.hidden, 1)
         nn.init.orthogonal_(self.actor.weight, 0.01)

@@ -40,6 +40,13 @@ def episode_restarts(inputs: Batch, inter_episode: bool) -> torch.Tensor | None:
     return first if not inter_episode else first & inputs[MEMORY_CUT_KEY].bool()
 
 
+def spans_trial(inter_episode: bool, episodic_core: bool) -> tuple[bool, ...]:
+    """Whether each core of a policy (a recurrent cell, a transformer layer's attention) keeps over the episodes of a
+    trial: the first per ``inter_episode`` unless it is an episodic core's navigator; an episodic core's second
+    (its memory) per ``inter_episode``."""
+    return (inter_episode and not episodic_core,) + ((inter_episode,) if episodic_core else ())
+
+
 class Acted(NamedTuple):
     """One step of acting: the chosen ``action`` (int64 ``(B,)``), its ``logprob`` and the ``value`` (float32
     ``(B,)``), on the policy's device, and the state after the step."""

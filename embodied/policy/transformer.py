@@ -20,7 +20,7 @@ from torch import nn
 from embodied.kernels import reference_probs
 from embodied.policy.attention import SinkAttention
 from embodied.policy.encoders import VisualEncoder
-from embodied.policy.interface import Batch, Policy, episode_restarts
+from embodied.policy.interface import Batch, Policy, episode_restarts, spans_trial
 from embodied.policy.kv_cache import KVCache
 from embodied.policy.layers import RMSNorm, SwiGLU, upcast
 from embodied.policy.settings import TransformerSettings
@@ -80,8 +80,7 @@ class SinkKVTransformer(Policy):
         for name, m in self.named_modules():
             if not name.startswith("tokenizer.encoder"):  # the encoder keeps its own (maybe pretrained) weights
                 self._init(m)
-        # Whether each attention of a layer sees the whole trial: the first unless it is the episodic one.
-        self.spans_trial = (s.inter_episode and not s.episodic_core,) + ((s.inter_episode,) if s.episodic_core else ())
+        self.spans_trial = spans_trial(s.inter_episode, s.episodic_core)  # per attention of a layer
         for blk in self.blocks:
             if blk.memory is not None:
                 nn.init.zeros_(blk.memory.wo.weight)
