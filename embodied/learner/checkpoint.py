@@ -151,6 +151,7 @@ def config_of(data: Mapping[str, Any]) -> DictConfig:
     the values that build the same network (goal and GPS widths were then separate keys), one from before
     ``policy.cell`` its GRU, one from before the recurrent policy's ``inter_episode`` its state over the trial,
     one from before ``episodic_core`` one cell (the transformer: one attention per layer), one from before
+    ``positions`` RoPE over the episode index, one from before
     ``trainer.imitation_floor`` an imitation weight that decays to zero (and no recall loss, no memory dropout),
     one from before ``trainer.encoder_grad`` the encoder's gradient from every frame."""
     cfg = OmegaConf.create(data["config"])
@@ -167,6 +168,8 @@ def config_of(data: Mapping[str, Any]) -> DictConfig:
             policy.inter_episode = True  # written before the recurrent state could restart every episode
     if policy is not None and "episodic_core" not in policy:
         policy.episodic_core = False  # written before the policy could have an episodic core
+    if policy is not None and policy.get("name") == "transformer" and "positions" not in policy:
+        policy.positions = "episode"  # written before the attentions could go without positions
     trainer = cfg.get("trainer")
     if trainer is not None:
         for key in ("imitation_floor", "recall_coef", "memory_dropout"):

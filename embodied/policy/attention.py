@@ -20,8 +20,9 @@ SINKS = ("none", "token", "k", "kv", "zero")
 
 
 class SinkAttention(nn.Module):
-    def __init__(self, d_model: int, heads: int, head_dim: int, sink: str, rope_theta: float,
+    def __init__(self, d_model: int, heads: int, head_dim: int, sink: str, rope_theta: float | None,
                  backend: str | None = None):
+        """``rope_theta`` None: no positions (NoPE); keys and queries are compared by content alone."""
         super().__init__()
         if sink not in SINKS:
             raise ValueError(f"sink={sink!r} is not allowed; allowed values: {list(SINKS)}")
@@ -58,6 +59,8 @@ class SinkAttention(nn.Module):
             return y.view(b, y.shape[1], self.heads, self.head_dim).transpose(1, 2)
 
         q, k, v = heads(self.wq(x[:, queries_from:])), heads(self.wk(x)), heads(self.wv(x))
+        if self.rope_theta is None:
+            return q, k, v
         cos, sin = rope(rope_pos, self.head_dim, self.rope_theta, q.dtype)
         return rotate(q, cos[:, :, queries_from:], sin[:, :, queries_from:]), rotate(k, cos, sin), v
 

@@ -38,7 +38,7 @@ def rope(pos: torch.Tensor, dim: int, theta: float, dtype: torch.dtype) -> tuple
     """Rotary ``(cos, sin)``, each ``(B, 1, T, dim / 2)``, at integer positions ``pos (B, T)``; computed once
     for the queries and keys of a layer.
 
-    Positions are episode indices within the trial, so they stay small however long the context is.
+    Positions are episode indices within the trial: they grow with the number of episodes, not of steps.
     """
     dtype = torch.promote_types(dtype, torch.float32)
     inv = theta ** (-torch.arange(0, dim // 2, device=pos.device, dtype=dtype) * 2 / dim)

@@ -19,6 +19,7 @@ from embodied.policy.attention import SINKS
 from embodied.policy.encoders import ENCODERS
 
 IS_BOOL = (lambda v: isinstance(v, bool), "true or false")  # check()'s predicate and message for a boolean key
+POSITIONS = ("episode", "none")  # the transformer's attentions: RoPE over the episode index, or no positions
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class TransformerSettings:
     sink: str
     inter_episode: bool
     episodic_core: bool
+    positions: str
     rope_theta: float
     attention_backend: str | None
     tokens: TokenSettings
@@ -95,6 +97,7 @@ class TransformerSettings:
         return cls(**ints, sink=choice(root, "policy.sink", SINKS),
                    inter_episode=check(root, "policy.inter_episode", *IS_BOOL),
                    episodic_core=check(root, "policy.episodic_core", *IS_BOOL),
+                   positions=choice(root, "policy.positions", POSITIONS),
                    rope_theta=float(check(root, "policy.rope_theta",
                                           lambda v: isinstance(v, (int, float)) and v > 1, "a number > 1")),
                    attention_backend=None if backend == "auto" else backend, tokens=TokenSettings.from_config(root),

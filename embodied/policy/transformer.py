@@ -1,9 +1,13 @@
 """The ReLIC-style Sink-KV transformer policy: a LLaMA decoder over one token per step of a trial.
 
 Positions: a learned embedding of the step within the episode (in the tokenizer) and RoPE over the
-episode index within the trial; neither grows with the context, which is why a context trained at 4k
-steps runs at 64k. Attention is causal over the whole trial (across episodes), or restricted to the
-running episode with ``inter_episode: false``; a new trial never sees the previous one.
+episode index within the trial (``positions: episode``), or no RoPE (``none``). RoPE's relative distances
+grow with the number of episodes in the trial, so a trial longer than training's shows unseen ones (and a
+rotated query meets the unrotated sink key even inside one episode); without it, and with an episodic core,
+the network computes the same whatever the episode's index.
+
+Attention is causal over the whole trial (across episodes), or restricted to the running episode with
+``inter_episode: false``; a new trial never sees the previous one.
 
 With ``episodic_core`` each layer gets two attentions: the first sees only the running episode, as the
 memoryless control's does, the second the whole trial, read through an output projection that starts at zero.
@@ -34,8 +38,9 @@ class Block(nn.Module):
     def __init__(self, s: TransformerSettings):
         super().__init__()
         self.attn_norm = RMSNorm(s.d_model)
-        self.attn = SinkAttention(s.d_model, s.heads, s.head_dim, s.sink, s.rope_theta, s.attention_backend)
-        self.memory = (SinkAttention(s.d_model, s.heads, s.head_dim, s.sink, s.rope_theta, s.attention_backend)
+        theta = s.rope_theta if s.positions == "episode" else None
+        self.attn = SinkAttention(s.d_model, s.heads, s.head_dim, s.sink, theta, s.attention_backend)
+        self.memory = (SinkAttention(s.d_model, s.heads, s.head_dim, s.sink, theta, s.attention_backend)
                        if s.episodic_core else None)
         self.mlp_norm = RMSNorm(s.d_model)
         self.mlp = SwiGLU(s.d_model, s.mlp_hidden)

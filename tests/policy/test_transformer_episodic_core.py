@@ -7,9 +7,10 @@ import torch
 from policy_inputs import at, small_policy, trial_batch
 
 
+@pytest.mark.parametrize("positions", ["episode", "none"])
 @pytest.mark.parametrize("inter_episode", [True, False])
-def test_step_and_prefill_match_the_sequence_pass(inter_episode, seed):
-    policy = small_policy(seed, sink="kv", episodic_core=True, inter_episode=inter_episode)
+def test_step_and_prefill_match_the_sequence_pass(inter_episode, positions, seed):
+    policy = small_policy(seed, sink="kv", episodic_core=True, inter_episode=inter_episode, positions=positions)
     inputs = trial_batch(3, 36, seed, max_episode=8)
     with torch.no_grad():
         logits, values = policy(inputs)
