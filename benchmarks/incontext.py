@@ -23,9 +23,9 @@ resolution and episode cap, and reports:
   goes to earlier episodes of the trial, beside the share uniform attention would give;
 - the memory probe: for every variant, on the steps where the scripted explorer with the trial's map and
   the one without it would act differently, the share of the agent's actions that follow each;
-- context extrapolation: the main agent, trained on trials of T steps, run on trials of about 4T steps;
-  success of the episodes that start in each quarter [0,T), [T,2T), [2T,3T), [3T,4T) of the trial, and the
-  last quarter minus episode 1.
+- context extrapolation: the main agent, trained on trials of T steps, run on trials of 4T steps (each
+  until its episode running at step 4T ends); success of the episodes that start in each quarter [0,T),
+  [T,2T), [2T,3T), [3T,4T) of the trial (per trial, then over trials), and the last quarter minus episode 1.
 
     python benchmarks/incontext.py                       # runs/incontext_house* (or the shipped checkpoint)
     python benchmarks/incontext.py main=runs/incontext_house gru=runs/incontext_house_gru --trials 40
@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import tempfile
@@ -127,10 +126,12 @@ def describe(file: Path) -> dict:
             "context_T": int(cfg.trainer.rollout_steps), "task": trial_variant(cfg)}
 
 
-def run_trials(policy: str, args: argparse.Namespace, env: dict, trials: int, episodes: int, progress) -> list[dict]:
-    """One row per episode (trial, episode_index, metrics), as `embodied eval` runs them, sorted."""
+def run_trials(policy: str, args: argparse.Namespace, env: dict, trials: int, episodes: int, progress,
+               trial_steps: int | None = None) -> list[dict]:
+    """One row per episode (trial, episode_index, metrics), as `embodied eval` runs them, sorted; with
+    ``trial_steps``, every trial's episodes up to the one running at that step (``episodes``: a bound)."""
     tasks = runner.chunks(policy, trials, args.chunk_size, episodes=episodes, seed=args.seed, env=env,
-                          greedy=args.greedy, max_episode_steps=env["max_steps"])
+                          greedy=args.greedy, max_episode_steps=env["max_steps"], trial_steps=trial_steps)
     if args.cluster == "inprocess":
         parts = runner.run_inprocess(tasks, progress)
     else:
@@ -166,22 +167,27 @@ def gain(success: np.ndarray, late: slice = slice(10, 20), first: int = 0) -> di
 
 
 def extrapolation(rows: list[dict], T: int, factor: int) -> dict:
-    """Success of the episodes starting in each T-long segment of the trial (up to factor * T steps)."""
+    """Success in each T-long segment of the trial (up to factor * T steps): per trial, the mean success of its
+    episodes that start in the segment, then the mean over trials, so a trial weighs the same in every segment
+    (pooling episodes would weigh quick successes more and let trials that end early leave the later segments
+    to the slow ones); beside episode 1, over the same trials."""
+    per_trial: dict[int, list[list[float]]] = {}
     starts: dict[int, int] = {}
-    buckets: list[list[float]] = [[] for _ in range(factor)]
-    first = []
+    first: dict[int, float] = {}
     for r in rows:  # sorted by trial, then episode index
         start = starts.get(r["trial"], 0)
         starts[r["trial"]] = start + int(r["episode_length"])
+        buckets = per_trial.setdefault(r["trial"], [[] for _ in range(factor)])
         if r["episode_index"] == 0:
-            first.append(r["success"])
+            first[r["trial"]] = r["success"]
         if start < factor * T:
             buckets[start // T].append(r["success"])
     reached = sum(1 for s in starts.values() if s >= factor * T)
-    quarters = [stats.summarize("success", b) for b in buckets]
-    last, one = quarters[-1], stats.summarize("success", first)
+    segments = [stats.summarize("success", [float(np.mean(b[k])) for b in per_trial.values() if b[k]])
+                for k in range(factor)]
+    last, one = segments[-1], stats.summarize("success", list(first.values()))
     return {"context_T": T, "trial_steps": factor * T, "trials": len(starts), "trials_reaching_end": reached,
-            "success_by_segment": quarters, "episode_1": one,
+            "success_by_segment": segments, "episode_1": one,
             "last_segment_minus_episode_1": last["mean"] - one["mean"],
             "collapsed": bool(last["n"] == 0 or last["mean"] < one["mean"])}
 
@@ -449,9 +455,10 @@ def _evaluate(args: argparse.Namespace, tmp: Path) -> dict:
     matrices: dict[str, np.ndarray] = {}
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("episodes"),
                   TimeElapsedColumn(), console=None, transient=False) as bar:
-        def job(label: str, policy: str, run_env: dict, trials: int, episodes: int) -> list[dict]:
-            task = bar.add_task(label, total=trials * episodes)
-            return run_trials(policy, args, run_env, trials, episodes, lambda k: bar.advance(task, k))
+        def job(label: str, policy: str, run_env: dict, trials: int, episodes: int,
+                trial_steps: int | None = None) -> list[dict]:
+            task = bar.add_task(label, total=None if trial_steps else trials * episodes)
+            return run_trials(policy, args, run_env, trials, episodes, lambda k: bar.advance(task, k), trial_steps)
 
         runs = {name: (str(file), info[name]) for name, file in found.items()}
         if args.replay:  # the copy ceiling: the control (or the agent) replaying its first success of each trial
@@ -481,10 +488,9 @@ def _evaluate(args: argparse.Namespace, tmp: Path) -> dict:
             result["replay_minus_control_11_20"] = main_minus_control(matrices[REPLAY], matrices[of])
         if args.long_trials:
             T = base["context_T"]
-            mean_len = np.nanmean(result["variants"][main]["episode_length"])
-            episodes = int(min(args.long_max_episodes, math.ceil(1.25 * args.long_factor * T / max(1.0, mean_len))))
-            rows = job(f"{main} on {args.long_factor}T-step trials", str(found[main]), env, args.long_trials, episodes)
-            result["extrapolation"] = {**extrapolation(rows, T, args.long_factor), "episodes_run": episodes}
+            steps = args.long_factor * T  # every episode takes a step at least: the trial never ends before it
+            rows = job(f"{main} on {args.long_factor}T-step trials", str(found[main]), env, args.long_trials, steps, steps)
+            result["extrapolation"] = extrapolation(rows, T, args.long_factor)
     if args.probe_trials:
         result["attention_probe"] = attention_by_layer(found[main], env, args.probe_trials, args.episodes, args.seed)
         result["memory_probe"] = {
@@ -551,7 +557,6 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--episodes", type=int, default=20, help="episodes per trial")
     p.add_argument("--long-trials", type=int, default=8, help="trials of the extrapolation run (0: skip it)")
     p.add_argument("--long-factor", type=int, default=4, help="extrapolation trials span this many times T steps")
-    p.add_argument("--long-max-episodes", type=int, default=400)
     p.add_argument("--probe-trials", type=int, default=8, help="test trials of the attention and memory probes (0: skip them)")
     p.add_argument("--max-steps", type=int, default=None, help="episode cap; default: the training run's")
     p.add_argument("--seed", type=int, default=0)

@@ -1,8 +1,9 @@
 """Run evaluation trials: in this process or as Ray tasks, one chunk of trials per task.
 
 A chunk is a batch of envs, one trial each, driven by the episode loop (embodied/rollout/episodes.py):
-every env runs exactly ``episodes`` episodes in its house (one trial), and the per-episode metrics come
-back as rows: the return and the env's own ``metric_keys``.
+every env runs exactly ``episodes`` episodes in its house (one trial), or with ``trial_steps`` until its trial
+has run that many steps, and the per-episode metrics come back as rows: the return and the env's own
+``metric_keys``.
 Any backend of the env contract runs (``env['name']``, default house). Chunks are seeded from the
 evaluation seed and their index, so a run is reproducible whatever the number of workers.
 """
@@ -36,6 +37,7 @@ class Task:
     record_dir: str | None = None
     record_frames: bool = False
     max_episode_steps: int = 500
+    trial_steps: int | None = None  # each trial runs until its episode ending at or after this step (episodes: a bound)
 
 
 def chunks(policy: str, trials: int, chunk_size: int, **kw) -> list[Task]:
@@ -59,7 +61,7 @@ def run_task(task: Task, progress: Callable[[int], None] | None = None) -> list[
     backend = {"name": "house", **task.env}
     env = envs.make(**backend, num_envs=task.trials, seed=seed, episodes_per_trial=task.episodes)
     actor = make_actor(task.policy, seed=seed, fewshot=task.fewshot, greedy=task.greedy,
-                       max_steps=task.episodes * task.max_episode_steps + 1, backend=backend["name"])
+                       max_steps=_context_steps(task), backend=backend["name"])
     hooks: list[Hook] = []
     # episode files replay through the simulator: only backends that describe their episodes can record
     if task.record != "none" and task.record_dir and hasattr(env, "episode_spec"):
@@ -70,7 +72,7 @@ def run_task(task: Task, progress: Callable[[int], None] | None = None) -> list[
         hooks.append(_Recording(recorder, actor))
     rows: list[dict] = []
     try:
-        for row in Episodes(env, actor, task.episodes, seed, hooks):
+        for row in Episodes(env, actor, task.episodes, seed, hooks, step_quota=task.trial_steps):
             env_id = row.pop("env")
             rows.append({"policy": task.policy, "trial": task.first_trial + env_id, **row})
             if progress:
@@ -78,6 +80,14 @@ def run_task(task: Task, progress: Callable[[int], None] | None = None) -> list[
     finally:
         env.close()
     return rows
+
+
+def _context_steps(task: Task) -> int:
+    """Steps the actor's context must hold: the longest trial the task can run."""
+    steps = task.episodes * task.max_episode_steps
+    if task.trial_steps is not None:
+        steps = min(steps, task.trial_steps - 1 + task.max_episode_steps)
+    return steps + 1
 
 
 class _Recording(Hook):
@@ -134,7 +144,7 @@ def run_ray(tasks: list[Task], address: str | None = None, workers: int | None =
                 task = pending.pop(ref)
                 rows = ray.get(ref)
                 if progress:
-                    progress(task.trials * task.episodes)
+                    progress(len(rows))
                 yield rows
 
 

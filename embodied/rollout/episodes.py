@@ -42,17 +42,23 @@ class Hook:
 
 class Episodes:
     """Iterating resets ``env`` with ``seed`` and yields one row per episode until every env ``i`` has
-    finished ``quota[i]`` (an int: the same for all); ``steps`` counts the batched steps taken so far."""
+    finished ``quota[i]`` (an int: the same for all); ``steps`` counts the batched steps taken so far.
+
+    ``step_quota``: an env has also met its quota with the first episode that ends at or after that many
+    steps, so every env's episodes span at least ``step_quota`` steps however short they are (long trials
+    measured by steps: a fixed number of episodes would end the trials of quick successes early and leave
+    the later steps to the failures)."""
 
     def __init__(self, env: Env, actor: Actor, quota: int | Sequence[int] | np.ndarray, seed: int,
-                 hooks: Sequence[Hook] = ()):
+                 hooks: Sequence[Hook] = (), step_quota: int | None = None):
         self.env, self.actor, self.seed, self.hooks = env, actor, seed, list(hooks)
         self.quota = np.broadcast_to(np.asarray(quota, np.int64), (env.num_envs,))
+        self.step_quota = step_quota
         self.steps = 0
 
     def __iter__(self) -> Iterator[Row]:
         env, actor, hooks = self.env, self.actor, self.hooks
-        done = np.zeros(env.num_envs, np.int64)
+        done = np.zeros(env.num_envs, np.int64)  # episodes reported (the quota where it was met by steps)
         returns = np.zeros(env.num_envs, np.float64)
         obs = env.reset(seed=self.seed)
         actor.reset(env, obs)
@@ -72,6 +78,8 @@ class Episodes:
             last = np.asarray(last, bool)
             for i in np.flatnonzero(last & (done < self.quota)):
                 done[i] += 1
+                if self.step_quota is not None and self.steps >= self.step_quota:
+                    done[i] = self.quota[i]
                 yield {"env": int(i), "episode_index": int(episode[i]), "return": float(returns[i]),
                        **{k: float(info[k][i]) for k in env.metric_keys}}
             returns[last] = 0.0

@@ -74,3 +74,36 @@ def test_rows_carry_the_backends_own_metrics(backend, cfg):
     assert len(rows) == 4
     assert all(list(r) == ["env", "episode_index", "return", *env.metric_keys] for r in rows)
     assert ("spl" in env.metric_keys) == (backend == "house")  # the two backends' metrics differ
+
+
+def test_a_step_quota_ends_each_env_with_the_episode_running_at_that_step():
+    """House episodes end when the goal is found or at the cap, so envs reach the step quota after different
+    numbers of episodes; each reports exactly the episodes that start before it."""
+    quota_steps, cap = 50, 12
+    env = envs.make("house", num_envs=4, seed=3, episodes_per_trial=quota_steps, split="test", resolution=8,
+                    max_steps=cap)
+    hook = _Lengths()
+    rows = list(Episodes(env, RandomActor(seed=1), quota_steps, seed=2, hooks=[hook], step_quota=quota_steps))
+    env.close()
+    for i in range(4):
+        lengths = hook.lengths[i]
+        starts = np.cumsum([0] + lengths)
+        reported = [r for r in rows if r["env"] == i]
+        expected = int(np.sum(starts[:-1] < quota_steps))  # episodes starting before the quota's step
+        assert len(reported) == expected and starts[expected] >= quota_steps
+        assert [r["episode_index"] for r in reported] == list(range(expected))
+    counts = {sum(r["env"] == i for r in rows) for i in range(4)}
+    assert len(counts) > 1  # the envs took different numbers of episodes: the check has teeth
+
+
+class _Lengths(Hook):
+    """Each env's episode lengths, from the steps it took."""
+
+    def reset(self, env, obs):
+        self.lengths, self.running = [[] for _ in range(env.num_envs)], np.zeros(env.num_envs, int)
+
+    def after(self, env, actions, obs, reward, info):
+        self.running += 1
+        for i in np.flatnonzero(np.asarray(obs["is_first"])):
+            self.lengths[i].append(int(self.running[i]))
+            self.running[i] = 0

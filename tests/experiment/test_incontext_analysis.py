@@ -39,25 +39,28 @@ def test_gain_bar_is_met_only_by_a_real_separated_gain():
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_extrapolation_buckets_episodes_by_their_start_step(seed):
+def test_extrapolation_averages_each_trials_segment_success(seed):
     rng = np.random.default_rng(seed)
     T, factor = int(rng.integers(20, 60)), 4
     rows, timeline = [], []
     for trial in range(int(rng.integers(2, 7))):
-        step = 0
+        step, p = 0, rng.uniform()
         for e in range(int(rng.integers(1, 40))):
             length = int(rng.integers(1, 30))
-            success = float(rng.uniform() < 0.5)
+            success = float(rng.uniform() < p)
             rows.append({"trial": trial, "episode_index": e, "episode_length": length, "success": success})
-            timeline.append((step, success, e))
+            timeline.append((trial, step, success, e))
             step += length  # the next episode starts on the step after this one's last
     ex = bench.extrapolation(rows, T, factor)
     for q, seg in enumerate(ex["success_by_segment"]):
-        inside = [s for start, s, _ in timeline if q * T <= start < (q + 1) * T]
-        assert seg["n"] == len(inside)
-        if inside:
-            assert seg["mean"] == pytest.approx(np.mean(inside))
-    firsts = [s for _, s, e in timeline if e == 0]
+        by_trial = {}
+        for trial, start, s, _ in timeline:
+            if q * T <= start < (q + 1) * T:
+                by_trial.setdefault(trial, []).append(s)
+        assert seg["n"] == len(by_trial)
+        if by_trial:
+            assert seg["mean"] == pytest.approx(np.mean([np.mean(v) for v in by_trial.values()]))
+    firsts = [s for _, _, s, e in timeline if e == 0]
     assert ex["episode_1"]["mean"] == pytest.approx(np.mean(firsts))
     last = ex["success_by_segment"][-1]
     assert ex["collapsed"] == (last["n"] == 0 or last["mean"] < np.mean(firsts))
@@ -65,6 +68,18 @@ def test_extrapolation_buckets_episodes_by_their_start_step(seed):
         assert ex["last_segment_minus_episode_1"] == pytest.approx(last["mean"] - np.mean(firsts))
     else:
         assert math.isnan(ex["last_segment_minus_episode_1"])
+
+
+def test_a_trial_weighs_the_same_in_every_segment_however_long_its_episodes():
+    """A memoryless agent: one trial always succeeds in 5 steps, one always fails at 50. Pooling episodes
+    would give 10 / 11 of the weight to the quick trial; per trial the segment's success is 0.5 throughout."""
+    T, rows = 100, []
+    for trial, (length, success) in enumerate([(5, 1.0), (50, 0.0)]):
+        rows += [{"trial": trial, "episode_index": e, "episode_length": length, "success": success}
+                 for e in range(4 * T // length)]
+    ex = bench.extrapolation(rows, T, 4)
+    assert [s["mean"] for s in ex["success_by_segment"]] == [0.5] * 4
+    assert ex["trials_reaching_end"] == 2 and not ex["collapsed"]
 
 
 def test_no_checkpoint_is_an_error_naming_where_it_looked(tmp_path):

@@ -40,7 +40,7 @@ def test_train_then_benchmark(tmp_path, capsys):
     g = line["gain_11_20_over_1"]
     assert g["n"] == 2 and -1.0 <= g["mean"] <= 1.0
     ex = line["extrapolation"]
-    assert (ex["context_T"], ex["trial_steps"], ex["trials"]) == (32, 128, 1)
+    assert (ex["context_T"], ex["trial_steps"], ex["trials"], ex["trials_reaching_end"]) == (32, 128, 1, 1)
     assert len(ex["success_by_segment"]) == 4
 
     metrics = json.loads((out / "metrics.json").read_text())
