@@ -21,9 +21,11 @@ BASE = ("env_steps", "perf/wall_s", "perf/fps")
 RATES = ("success", "spl", "soft_spl", "return_over_optimal")
 
 
-def read_metrics(run_dir: str | Path, metrics: list[str] | None = None) -> dict[str, list[float]]:
-    """The base columns, ``episode/<metric>`` for each of ``metrics`` (default: see the module docstring) and
-    its ``trial/first/<metric>`` / ``trial/late/<metric>`` where the run has them."""
+def read_metrics(run_dir: str | Path, metrics: list[str] | None = None,
+                 extra: tuple[str, ...] = ()) -> dict[str, list[float]]:
+    """The base columns, ``episode/<metric>`` for each of ``metrics`` (default: see the module docstring), its
+    ``trial/first/<metric>`` / ``trial/late/<metric>`` and the ``extra`` columns, the last two where the run
+    has them."""
     path = Path(run_dir) / "metrics.csv"
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: not a training run directory?")
@@ -38,6 +40,7 @@ def read_metrics(run_dir: str | Path, metrics: list[str] | None = None) -> dict[
     if missing:
         raise ValueError(f"{path} lacks columns {missing}")
     columns += [c for m in metrics for c in (f"trial/first/{m}", f"trial/late/{m}") if c in rows[0]]
+    columns += [c for c in extra if c in rows[0]]
     return {c: [float(r[c]) if r[c] not in ("", None) else math.nan for r in rows] for c in columns}
 
 
