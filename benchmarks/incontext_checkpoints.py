@@ -4,7 +4,7 @@
 the trials drawn, not the checkpoint: two continuations of the same weights, or neighbouring checkpoints of one
 run, differ on unseen houses by about as much as the edges being measured. This evaluates ``--pairs`` checkpoints
 of each run, spread evenly over the last ``--window`` env steps of each (the i-th of one beside the i-th of the
-other, each pair on the same trials), and reports:
+other, each pair on the same trials; ``--until`` takes the runs as they were at that step), and reports:
 
 - per pair: the main agent's gain (episodes 11-20 over episode 1) and main minus control over episodes 11-20,
   paired per trial, with 95% intervals (as ``incontext.py`` computes them);
@@ -40,10 +40,13 @@ _spec.loader.exec_module(incontext)
 ARMS = ("main", incontext.CONTROL)
 
 
-def spread(run: Path, pairs: int, window: int) -> list[tuple[int, Path]]:
+def spread(run: Path, pairs: int, window: int, until: int | None = None) -> list[tuple[int, Path]]:
     """``pairs`` distinct checkpoints of ``run`` nearest to evenly spaced points over its last ``window`` env
-    steps (the newest always among them), oldest first."""
-    found = checkpoint.listing(run)
+    steps (the newest always among them), oldest first; with ``until``, the run as it was at that step (its
+    checkpoints after it left out)."""
+    found = [f for f in checkpoint.listing(run) if until is None or f[0] <= until]
+    if not found:
+        raise incontext.MissingCheckpoints(f"{run} has no checkpoint at or before step {until}")
     last = found[-1][0]
     targets = [last - window * (pairs - 1 - i) / max(pairs - 1, 1) for i in range(pairs)]
     picked = [min(found, key=lambda f: abs(f[0] - t)) for t in targets]
@@ -73,7 +76,7 @@ def evaluate(args: argparse.Namespace) -> dict:
         if not run.is_dir():
             raise incontext.MissingCheckpoints(f"{arm}={run} is not a run directory (this benchmark picks checkpoints "
                                                "from a run's checkpoints/ folder)")
-    picked = {arm: spread(runs[arm], args.pairs, args.window) for arm in ARMS}
+    picked = {arm: spread(runs[arm], args.pairs, args.window, args.until) for arm in ARMS}
     base = incontext.describe(picked["main"][-1][1])
     env = {"split": args.split, "resolution": base["resolution"], "max_steps": args.max_steps or base["max_steps"],
            **base["task"]}
@@ -99,7 +102,7 @@ def evaluate(args: argparse.Namespace) -> dict:
                           "gain_11_20_over_1": _brief(gain),
                           "main_minus_control_11_20": _brief(incontext.main_minus_control(main, control))})
     return {"split": args.split, "trials": args.trials, "episodes": args.episodes, "env": env, "window": args.window,
-            "by_pair": pairs,
+            "until": args.until, "by_pair": pairs,
             "main_minus_control_11_20_over_checkpoints":
                 over_checkpoints([p["main_minus_control_11_20"]["mean"] for p in pairs]),
             "gain_11_20_over_1_over_checkpoints": over_checkpoints([p["gain_11_20_over_1"]["mean"] for p in pairs]),
@@ -126,6 +129,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("checkpoints", nargs="+", help=f"main=RUN_DIR {incontext.CONTROL}=RUN_DIR")
     p.add_argument("--pairs", type=int, default=3, help="checkpoints per run")
     p.add_argument("--window", type=int, default=500_000, help="env steps at the end of each run they spread over")
+    p.add_argument("--until", type=int, default=None,
+                   help="env steps: take each run as it was then (its later checkpoints left out)")
     p.add_argument("--split", default="test", choices=("train", "val", "test"))
     p.add_argument("--trials", type=int, default=20, help="trials (houses) per checkpoint")
     p.add_argument("--episodes", type=int, default=20, help="episodes per trial")
@@ -141,6 +146,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     for key in ("pairs", "window", "trials", "episodes", "chunk_size"):
         if getattr(args, key) <= 0:
             p.error(f"--{key.replace('_', '-')}={getattr(args, key)} is invalid; expected a positive integer")
+    if args.until is not None and args.until <= 0:
+        p.error(f"--until={args.until} is invalid; expected a positive number of env steps")
     if args.episodes < 20:
         p.error(f"--episodes={args.episodes} is invalid; episodes 11-20 need at least 20 episodes per trial")
     return args

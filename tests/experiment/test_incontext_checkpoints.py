@@ -36,6 +36,17 @@ def test_pairs_spread_over_the_last_window_of_each_run(tmp_path):
         bench.spread(run, 40, 500_000)
 
 
+def test_until_takes_the_run_as_it_was_then(tmp_path):
+    steps = list(range(32768, 2_000_000, 32768))
+    run = run_with(tmp_path / "a", steps)
+    earlier = run_with(tmp_path / "b", [s for s in steps if s <= 1_200_000])
+    assert ([s for s, _ in bench.spread(run, 4, 300_000, until=1_200_000)]
+            == [s for s, _ in bench.spread(earlier, 4, 300_000)])
+    assert bench.spread(run, 4, 300_000, until=1_200_000)[-1][0] == 1_179_648
+    with pytest.raises(bench.incontext.MissingCheckpoints, match="no checkpoint at or before step 1000"):
+        bench.spread(run, 2, 300_000, until=1000)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_the_interval_over_pairs_is_a_student_t_interval(seed):
     values = list(np.random.default_rng(seed).normal(0.02, 0.05, int(3 + seed)))
