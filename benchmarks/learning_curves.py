@@ -113,13 +113,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     text = render(tables, args.every)
     print(text, end="")
-    result = {"every": args.every, "runs": tables}
+    result = json_safe({"every": args.every, "runs": tables})
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         write_atomic(out / "learning_curves.txt", text)
-        write_atomic(out / "learning_curves.json", json.dumps(json_safe(result), indent=1))
-    print(json.dumps(json_safe(result)))
+        write_atomic(out / "learning_curves.json", json.dumps(result, indent=1))
+    print(json.dumps(result))
     return 0
 
 
