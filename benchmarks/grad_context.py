@@ -53,7 +53,7 @@ def learner_seconds(trainer: Trainer) -> float:
     halves = trainer.collector.rows
     start = time.process_time()  # CPU time of this single-threaded process: robust to other loads
     for stop in range(U, T + 1, U):
-        learner.update(buf, 0 if stop == T else stop - U, stop, torch.zeros(buf.num_envs))
+        learner.update(buf, 0 if stop == T else stop - U, stop, torch.zeros(buf.num_envs), stop - U)
         if stop < T:
             learner.refresh(buf, stop, halves)
     return time.process_time() - start

@@ -8,9 +8,10 @@ advantages are recomputed over the whole buffer with a value bootstrap at ``t``.
 completed episodes are shuffled and the values (and the recurrent state, see ``refresh``) are
 recomputed with the new weights. At ``T`` one full update covers all steps.
 
-A trained visual encoder's gradient may come from the new steps' frames alone (``trainer.encoder_grad=window``):
+A trained visual encoder's gradient may come from the loss window's frames alone (``trainer.encoder_grad=window``):
 the older frames' features are the refresh's, computed once with the current weights, so the encoder's work per
-update no longer grows with the trial while the core keeps its gradient over the whole context.
+update no longer grows with the trial while the core keeps its gradient over the whole context. With ``new`` the
+full update at ``T`` too trains the encoder on the frames collected since the previous update only.
 """
 from __future__ import annotations
 
@@ -54,10 +55,15 @@ class PPOHyper:
     recall_coef: float = 0.0  # weight of the auxiliary recall loss (embodied/learner/recall.py); 0: no recall head
     update_threads: int = 0  # torch intra-op threads during update and refresh (0: the process's setting)
     grad_context: int = -1  # steps before a partial update's loss window that gradients flow through (-1: all)
-    encoder_grad: str = "full"  # full | window: a trained encoder's gradient from every frame, or the window's only
+    encoder_grad: str = "full"  # full | window | new: a trained encoder's gradient from every frame, the loss window's
+    # only, or the frames collected since the previous update only (the full update at T included)
 
 
-ENCODER_GRAD = ("full", "window")  # trainer.encoder_grad's values
+ENCODER_GRAD = ("full", "window", "new")  # trainer.encoder_grad's values
+# Frames per encoder call when a CPU learner encodes a trial's old frames without gradients: one call over all of
+# them (16 envs x 448 steps) runs 1.9x (32 px) to 2.5x (64 px) slower than calls of ~1,000 frames, whose
+# activations stay in the caches.
+CPU_ENCODE_FRAMES = 1024
 
 
 def grad_context_steps(value: Any) -> int:
@@ -191,12 +197,15 @@ class PPOLearner:
         if self.policy.training != training:
             self.policy.train(training)
 
-    def update(self, buf: TrialBuffer, start: int, stop: int, bootstrap: torch.Tensor) -> dict[str, float]:
-        """PPO epochs with the loss over steps ``[start, stop)`` and the context ``[0, stop)``."""
+    def update(self, buf: TrialBuffer, start: int, stop: int, bootstrap: torch.Tensor,
+               collected: int | None = None) -> dict[str, float]:
+        """PPO epochs with the loss over steps ``[start, stop)`` and the context ``[0, stop)``; ``collected``: the
+        first step collected since the previous update (default ``start``; earlier in the full update at T)."""
         with _threads(self.hp.update_threads):
-            return self._update(buf, start, stop, bootstrap)
+            return self._update(buf, start, stop, bootstrap, start if collected is None else collected)
 
-    def _update(self, buf: TrialBuffer, start: int, stop: int, bootstrap: torch.Tensor) -> dict[str, float]:
+    def _update(self, buf: TrialBuffer, start: int, stop: int, bootstrap: torch.Tensor,
+                collected: int) -> dict[str, float]:
         hp = self.hp
         adv, ret = gae(buf.reward[:, :stop] * hp.reward_scale, buf.value[:, :stop], buf.done[:, :stop],
                        buf.terminal[:, :stop], bootstrap, hp.gamma, hp.lam)
@@ -209,7 +218,8 @@ class PPOLearner:
         first = 0 if hp.grad_context < 0 else max(0, start - hp.grad_context)
         refreshed, self._refreshed = self._refreshed, None  # the update changes the weights: the refresh goes stale
         self._mode(training=False)
-        features = self._old_features(inputs, start, refreshed)  # [0, start) (trainer.encoder_grad=window) or None
+        # the frames the encoder does not train on: [0, start) with encoder_grad=window, [0, collected) with new
+        features = self._old_features(inputs, collected if self.hp.encoder_grad == "new" else start, refreshed)
         context = None
         if first > 0:
             if refreshed is not None and refreshed[0] == first:
@@ -222,7 +232,7 @@ class PPOLearner:
                     _, _, context = self.policy.prefill(prefix, max_steps=first)
             inputs = {k: v[:, first:] for k, v in inputs.items()}
         if features is not None:
-            inputs[FEATURE_KEY] = features[:, first:]  # the encoder runs on the window's frames only
+            inputs[FEATURE_KEY] = features[:, first:]  # the encoder runs on the later frames only
         window = slice(first, stop)
         totals: dict[str, float] = {}
         self._mode(training=True)
@@ -260,8 +270,10 @@ class PPOLearner:
 
     @property
     def window_encoder(self) -> bool:
-        """The old frames' features are constants of an update (trainer.encoder_grad=window; a frozen encoder's are)."""
-        return self.hp.encoder_grad == "window" and self.policy.encoder is not None and not self.policy.frozen_encoder
+        """The old frames' features are constants of an update (trainer.encoder_grad=window or new; a frozen
+        encoder's are)."""
+        return (self.hp.encoder_grad in ("window", "new") and self.policy.encoder is not None
+                and not self.policy.frozen_encoder)
 
     @torch.no_grad()
     def _old_features(self, inputs: Batch, start: int,
@@ -272,23 +284,31 @@ class PPOLearner:
             return None
         if refreshed is not None and refreshed[2] is not None and refreshed[0] >= start:
             return refreshed[2][:, :start]
-        old = {k: v[:, :start] for k, v in inputs.items()}
+        return self._encode(inputs, start)
+
+    @torch.no_grad()
+    def _encode(self, inputs: Batch, stop: int) -> torch.Tensor:
+        """The trained encoder's features of steps ``[0, stop)``, without gradients (in cache-sized calls on a CPU)."""
+        encoder, rows = self.policy.encoder, len(next(iter(inputs.values())))
+        steps = stop if self.device.type != "cpu" else max(1, CPU_ENCODE_FRAMES // rows)
         with _autocast(self.device):
-            return self.policy.encoder(old, old.get(self.policy.encoder.goal_key))
+            return torch.cat([encoder(chunk, chunk.get(encoder.goal_key))
+                              for chunk in ({k: v[:, i:min(i + steps, stop)] for k, v in inputs.items()}
+                                            for i in range(0, stop, steps))], dim=1)
 
     @torch.no_grad()
     def refresh(self, buf: TrialBuffer, stop: int, halves: list[slice]) -> list[Any]:
         """Recompute values and log-probs of ``[0, stop)`` with the current weights; return each half's state.
 
         The whole state is kept too: it is the constant context of the next update when that starts at ``stop``
-        (and with ``window_encoder`` the visual features, the next update's old frames).
+        (and with a trained encoder the visual features: the next update's old frames with ``window_encoder``).
         """
         self._mode(training=False)
         inputs = buf.inputs(stop)
         with _threads(self.hp.update_threads), _autocast(self.device):
-            features = self._old_features(inputs, stop, None)
-            if features is not None:
-                inputs[FEATURE_KEY] = features
+            features = None
+            if self.policy.encoder is not None and not self.policy.frozen_encoder:
+                features = inputs[FEATURE_KEY] = self._encode(inputs, stop)
             logits, values, state = self.policy.prefill(inputs, max_steps=self.capacity)
         logp = torch.log_softmax(logits.float(), -1).gather(-1, buf.action[:, :stop].unsqueeze(-1))
         buf.value[:, :stop] = values.float()

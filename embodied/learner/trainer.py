@@ -201,7 +201,7 @@ class Trainer:
         # the weights and optimiser moments, small next to the update's work) for the emergency checkpoint.
         self._before_update = copy.deepcopy(self.state()) if self.main else None
         self._updating = True
-        stats = self.learner.update(self.buffer, 0 if full else stop - self.U, stop, bootstrap)
+        stats = self.learner.update(self.buffer, 0 if full else stop - self.U, stop, bootstrap, stop - self.U)
         self._updating = False
         self._before_update = None
         if not full:

@@ -35,6 +35,26 @@ def test_features_for_a_prefix_give_the_full_pass(kind, prefix):
     assert close(got_logits, logits) and close(got_values, values)
 
 
+@pytest.mark.parametrize("frames", [4, 20, 10_000])
+def test_the_refresh_encodes_in_chunks_with_the_same_features(monkeypatch, frames):
+    """The refresh's features come from calls of about ``frames`` frames (1 step, 5 steps with a remainder, all
+    steps); they are those of one call over every frame."""
+    import embodied.learner.ppo as ppo
+
+    _, policy, learner, buf, _, _ = _buffer("gru")
+    monkeypatch.setattr(ppo, "CPU_ENCODE_FRAMES", frames)
+    calls = []
+    handle = policy.encoder.register_forward_hook(lambda module, args, out: calls.append(out.shape[1]))
+    learner.refresh(buf, STOP, [slice(0, 2), slice(2, 4)])
+    handle.remove()
+    step = min(STOP, max(1, frames // buf.num_envs))
+    assert calls == [min(step, STOP - i) for i in range(0, STOP, step)]
+    policy.eval()
+    with torch.no_grad():
+        want = policy.encoder(buf.inputs(STOP))
+    assert close(learner._refreshed[2], want, 1e-5)
+
+
 def test_features_of_the_wrong_shape_are_an_error():
     _, policy, _, buf, _, _ = _buffer("gru")
     inputs = buf.inputs(STOP)
@@ -45,8 +65,10 @@ def test_features_of_the_wrong_shape_are_an_error():
             policy({**inputs, FEATURE_KEY: bad})
 
 
-def _one_step_update(kind: str, encoder_grad: str, refresh_first: bool = False):
-    """One Adam step over all envs (no clipping) from the same weights; the gradients it took and the encoder calls."""
+def _one_step_update(kind: str, encoder_grad: str, refresh_first: bool = False, start: int = START,
+                     collected: int | None = None):
+    """One Adam step over all envs (no clipping) from the same weights, the loss over ``[start, STOP)``; the gradients
+    it took and the encoder calls."""
     _, policy, learner, buf, _, _ = _buffer(kind)
     learner.hp.epochs, learner.hp.minibatches, learner.hp.max_grad_norm = 1, 1, 1e9
     learner.hp.encoder_grad = encoder_grad
@@ -61,18 +83,20 @@ def _one_step_update(kind: str, encoder_grad: str, refresh_first: bool = False):
 
     handle = policy.encoder.register_forward_hook(hook)
     torch.manual_seed(0)
-    learner.update(buf, START, STOP, torch.zeros(buf.num_envs))
+    learner.update(buf, start, STOP, torch.zeros(buf.num_envs), collected)
     handle.remove()
     grads = {n: p.grad.clone() for n, p in policy.named_parameters() if p.grad is not None}
     return grads, calls
 
 
 @pytest.mark.parametrize("kind", ["gru", "transformer"])
-def test_window_gradient_against_the_definition(kind):
-    """Core: the full update's gradient. Encoder: the vector-Jacobian product of the encoder on the window's frames
-    with the full update's gradient of the loss at their features."""
-    full, full_calls = _one_step_update(kind, "full")
-    window, _ = _one_step_update(kind, "window")
+@pytest.mark.parametrize("setting,start", [("window", START), ("new", START), ("new", 0)])
+def test_window_gradient_against_the_definition(kind, setting, start):
+    """Core: the full update's gradient. Encoder: the vector-Jacobian product of the encoder on the frames collected
+    since the previous update with the full update's gradient of the loss at their features; with ``new`` also when
+    the loss covers the whole trial (the full update at T)."""
+    full, full_calls = _one_step_update(kind, "full", start=start)
+    window, _ = _one_step_update(kind, setting, start=start, collected=START)
     (call,) = [c for c in full_calls if "grad" in c]
     _, fresh, _, _, _, _ = _buffer(kind)  # the weights before the step
     encoder = fresh.encoder
@@ -99,6 +123,18 @@ def test_after_a_refresh_the_encoder_sees_only_the_window(kind):
     assert [tuple(c["frames"].shape[:2]) for c in calls] == [(4, START), (4, WINDOW)]  # old frames once, no grad
     assert not calls[0]["out"].requires_grad
     assert all(close(cached[n], g, 1e-4) for n, g in computed.items())
+
+
+@pytest.mark.parametrize("kind", ["gru", "transformer"])
+def test_the_full_update_at_t(kind):
+    """At T (loss over every step) ``window`` trains the encoder on every frame, as ``full`` does; ``new`` encodes
+    only the frames collected since the refresh, whose features it reuses."""
+    full, _ = _one_step_update(kind, "full", start=0, collected=START)
+    window, calls = _one_step_update(kind, "window", refresh_first=True, start=0, collected=START)
+    assert [tuple(c["frames"].shape[:2]) for c in calls] == [(4, STOP)]
+    assert all(close(window[n], g, 1e-4) for n, g in full.items())
+    _, calls = _one_step_update(kind, "new", refresh_first=True, start=0, collected=START)
+    assert [tuple(c["frames"].shape[:2]) for c in calls] == [(4, WINDOW)]
 
 
 def test_bad_values_and_old_configs():
