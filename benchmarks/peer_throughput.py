@@ -15,6 +15,8 @@ episode cap) with the trunk of our default ``cnn`` encoder (strided 3x3 convs 16
   as the schedule allows; README, "How far back ...");
 - ``ours_encfull``: the same with ``trainer.encoder_grad=full`` (the encoder's gradient from every frame of the
   context, ReLIC's; the default until 2026-12-05, now ``window``: from each update's new frames only);
+- ``ours_encnew``: the same with ``trainer.encoder_grad=new`` (as ``window``, and the full update at T too trains the
+  encoder on the last 64 steps' frames only);
 - ``ours_sfschedule``: ours on sample-factory's work schedule (trials of 64 steps, one update per trial: no partial
   updates, no refresh): what our code costs per unit of work, apart from the algorithm's extra work;
 - ``default``: ``embodied train`` with its default config (local Ray, frozen pretrained encoder, 32 px);
@@ -34,7 +36,7 @@ from the end of the first rollout after the warm-up until at least ``--seconds``
     python benchmarks/peer_throughput.py --quick               # smoke test (~5 min: 15 s measured per system)
     python benchmarks/peer_throughput.py --only sb3,ours --resolutions 32 --seconds 60
 
-The last line of stdout is one JSON object: ``{sf,sb3,ours,ours_gru,ours_ctxnone,ours_encfull,ours_sfschedule}_steps_per_s_{32,64}``,
+The last line of stdout is one JSON object: ``{sf,sb3,ours,ours_gru,ours_ctxnone,ours_encfull,ours_encnew,ours_sfschedule}_steps_per_s_{32,64}``,
 ``{ours,ours_gru,...,ours_sfschedule}_over_sf_{32,64}``,
 ``ours_default_steps_per_s``, ``ours_default_over_sf_32``, ``ours_default_inprocess_steps_per_s``,
 ``ours_default_local_over_inprocess``, plus the settings, load averages and the
@@ -61,6 +63,7 @@ PEER = ROOT / "benchmarks" / "peer"
 VARIANTS = {"ours": ["policy=lstm"], "ours_gru": ["policy=gru"],
             "ours_ctxnone": ["policy=lstm", "trainer.grad_context=none"],
             "ours_encfull": ["policy=lstm", "trainer.encoder_grad=full"],
+            "ours_encnew": ["policy=lstm", "trainer.encoder_grad=new"],
             "ours_sfschedule": ["policy=lstm", "trainer.rollout_steps=64", "trainer.update_every=64"]}
 SYSTEMS = ("sf", "sb3", *VARIANTS, "default", "default_inprocess")
 CORE = ("sf", "sb3", "ours", "default", "default_inprocess")  # the issue's keys; --all adds the other variants
