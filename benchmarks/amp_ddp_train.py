@@ -50,9 +50,9 @@ class UpdateMeter:
         self.seconds, self.tokens, self.updates, self.finite, self.last = 0.0, 0, 0, True, {}
         trainer.learner.update = self
 
-    def __call__(self, buf, start: int, stop: int, bootstrap):
+    def __call__(self, buf, start: int, stop: int, bootstrap, collected: int | None = None):
         begin = time.perf_counter()
-        stats = self.update(buf, start, stop, bootstrap)  # returns Python floats: the GPU work is done
+        stats = self.update(buf, start, stop, bootstrap, collected)  # returns Python floats: the GPU work is done
         self.seconds += time.perf_counter() - begin
         self.tokens += self.trainer.learner.hp.epochs * buf.num_envs * stop
         self.updates += 1
