@@ -219,7 +219,7 @@ class PPOLearner:
         refreshed, self._refreshed = self._refreshed, None  # the update changes the weights: the refresh goes stale
         self._mode(training=False)
         # the frames the encoder does not train on: [0, start) with encoder_grad=window, [0, collected) with new
-        features = self._old_features(inputs, collected if self.hp.encoder_grad == "new" else start, refreshed)
+        features = self._old_features(inputs, collected if hp.encoder_grad == "new" else start, refreshed)
         context = None
         if first > 0:
             if refreshed is not None and refreshed[0] == first:
@@ -269,11 +269,15 @@ class PPOLearner:
         return totals
 
     @property
+    def trained_encoder(self) -> bool:
+        """The policy has a visual encoder that trains (a frozen one's features come precomputed with the frames)."""
+        return self.policy.encoder is not None and not self.policy.frozen_encoder
+
+    @property
     def window_encoder(self) -> bool:
         """The old frames' features are constants of an update (trainer.encoder_grad=window or new; a frozen
         encoder's are)."""
-        return (self.hp.encoder_grad in ("window", "new") and self.policy.encoder is not None
-                and not self.policy.frozen_encoder)
+        return self.hp.encoder_grad in ("window", "new") and self.trained_encoder
 
     @torch.no_grad()
     def _old_features(self, inputs: Batch, start: int,
@@ -307,7 +311,7 @@ class PPOLearner:
         inputs = buf.inputs(stop)
         with _threads(self.hp.update_threads), _autocast(self.device):
             features = None
-            if self.policy.encoder is not None and not self.policy.frozen_encoder:
+            if self.trained_encoder:
                 features = inputs[FEATURE_KEY] = self._encode(inputs, stop)
             logits, values, state = self.policy.prefill(inputs, max_steps=self.capacity)
         logp = torch.log_softmax(logits.float(), -1).gather(-1, buf.action[:, :stop].unsqueeze(-1))

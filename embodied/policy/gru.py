@@ -170,4 +170,3 @@ def _lstm_step(rnn: nn.LSTM, x: torch.Tensor, state: torch.Tensor) -> tuple[torc
         cs.append(c)
         out = h
     return out.unsqueeze(1), torch.stack(hs + cs)
-
