@@ -82,13 +82,13 @@ def main() -> None:
         for v in versions:
             for _ in range(3):
                 versions[v][name][0]()
+        scale = 1e3 if name.endswith("_ms_512") else 1e6
         for _ in range(args.rounds):
             for v, version in versions.items():
                 call, reps = version[name]
                 start = time.perf_counter()
                 for _ in range(reps):
                     call()
-                scale = 1e3 if name.endswith("_ms_512") else 1e6
                 times[v][name].append((time.perf_counter() - start) / reps * scale)
         print(name, {v: round(float(np.median(t[name])), 1) for v, t in times.items()}, flush=True)
     result = {name: round(float(np.median(t)), 1) for name, t in times["new"].items()}

@@ -1,6 +1,8 @@
 """Factory, config validation, encoders, and the gradients of the sink parameters."""
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from omegaconf import OmegaConf
@@ -9,7 +11,7 @@ from policy_inputs import CONFIGS, at, small_policy, spaces, trial_batch
 from embodied.config import ConfigError
 from embodied.config import load
 from embodied.policy import REGISTRY, build
-from embodied.policy.encoders import FEATURE_KEY
+from embodied.policy.encoders import FEATURE_KEY, VisualEncoder
 from embodied.policy.resnet import ResNet18
 
 
@@ -132,9 +134,6 @@ def test_goal_conditioned_cnn_matches_its_definition(trial):
     """The float32 encoder against the plain formula in float64: uint8 channels / 255 and float channels stacked,
     conv -> ReLU -> x * (1 + scale) + shift per layer, average pool, projection; features and every parameter's
     gradient (the reference for any faster arrangement of the same arithmetic)."""
-    import copy
-
-    from embodied.policy.encoders import VisualEncoder
     g = torch.Generator().manual_seed(trial)
     enc = VisualEncoder("cnn", 8, {"rgb": 3, "depth": 1}, [4, 6], grid=2, goal_size=5)
     with torch.no_grad():
