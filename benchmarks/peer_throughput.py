@@ -6,7 +6,7 @@ episode cap) with the trunk of our default ``cnn`` encoder (strided 3x3 convs 16
 
 - ``sf``:   sample-factory 2.1.1 APPO, GRU, 2 workers x 8 envs, rollout = recurrence = 64 (benchmarks/peer/sf_house.py);
 - ``sb3``:  sb3-contrib 2.9.2 RecurrentPPO, LSTM, 16 envs, n_steps 64 (benchmarks/peer/sb3_house.py);
-- ``ours``: ``embodied train cluster=inprocess policy=lstm policy.encoder.frozen=false`` as users run it
+- ``ours``: ``embodied train cluster=inprocess policy=lstm policy.encoder.frozen=false trainer.minibatches=8`` as users run it
   (subprocess of the CLI; the default recurrent policy, an LSTM of 128 as sb3's; trials of 512 steps, partial
   updates every 64);
 - ``ours_gru``: the same with ``policy=gru`` (the GRU of 128, as sample-factory's core);
@@ -19,7 +19,7 @@ episode cap) with the trunk of our default ``cnn`` encoder (strided 3x3 convs 16
   encoder on the last 64 steps' frames only);
 - ``ours_sfschedule``: ours on sample-factory's work schedule (trials of 64 steps, one update per trial: no partial
   updates, no refresh): what our code costs per unit of work, apart from the algorithm's extra work;
-- ``default``: ``embodied train`` with its default config (local Ray, frozen pretrained encoder, 32 px);
+- ``default``: ``embodied train`` with its default config (local Ray, frozen pretrained encoder, 32 px, 4 minibatches);
 - ``default_inprocess``: the same with ``cluster=inprocess`` (no Ray): ``ours_default_local_over_inprocess`` is
   what local Ray costs or gains in the CLI as users run it.
 
@@ -70,7 +70,9 @@ CORE = ("sf", "sb3", "ours", "default", "default_inprocess")  # the issue's keys
 SF_FRAMES = re.compile(r"Total num frames: (\d+)")
 SF_READY = (re.compile(r"Decorrelating experience for 448 frames"), 2)  # both workers step all 8 envs
 SB3_PROGRESS = re.compile(r"^PEER_PROGRESS (\d+) ")
-OURS = ["cluster=inprocess", "policy.encoder.frozen=false", "trainer.num_envs=16", "trainer.epochs=2"]
+# 8 minibatches as the peers' (the house default is 4: configs/trainer/env/house.yaml)
+OURS = ["cluster=inprocess", "policy.encoder.frozen=false", "trainer.num_envs=16", "trainer.epochs=2",
+        "trainer.minibatches=8"]
 
 
 def sideenv_root() -> Path:
