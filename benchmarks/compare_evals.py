@@ -7,8 +7,9 @@ tighter than the two separate intervals. Used to check that a faster setting kee
 
     python benchmarks/compare_evals.py runs/A/eval runs/B/eval [--out FILE.json]
 
-Prints one JSON object as the last line: ``{A,B}_success`` and ``{A,B}_spl`` (mean over trials of the trial's mean
-over its episodes, with interval), ``trials``, and ``b_minus_a_success`` (paired, with interval).
+Prints one JSON object as the last line: ``a`` and ``b`` (the agents' names), ``trials``, ``a_success``, ``a_spl``,
+``b_success`` and ``b_spl`` (mean over trials of the trial's mean over its episodes, with interval), and
+``b_minus_a_success`` (paired, with interval).
 """
 from __future__ import annotations
 
@@ -50,12 +51,11 @@ def compare(a: Path, b: Path) -> dict:
         raise ValueError(f"{a} and {b} cover different trials ({len(rows_a)} and {len(rows_b)}): evaluate both with "
                          "the same split, trials, episodes and seed")
     trials = sorted(rows_a)
-    sa, sb = (np.array([rows[t][0] for t in trials]) for rows in (rows_a, rows_b))
+    a_runs, b_runs = (np.array([rows[t] for t in trials]) for rows in (rows_a, rows_b))  # (trials, [success, spl])
     out = {"a": name_a, "b": name_b, "trials": len(trials)}
-    for key, rows in (("a", rows_a), ("b", rows_b)):
-        out[f"{key}_success"] = _summary(np.array([rows[t][0] for t in trials]))
-        out[f"{key}_spl"] = _summary(np.array([rows[t][1] for t in trials]))
-    out["b_minus_a_success"] = _summary(sb - sa)
+    for key, runs in (("a", a_runs), ("b", b_runs)):
+        out[f"{key}_success"], out[f"{key}_spl"] = _summary(runs[:, 0]), _summary(runs[:, 1])
+    out["b_minus_a_success"] = _summary(b_runs[:, 0] - a_runs[:, 0])
     return out
 
 
