@@ -16,6 +16,7 @@ full update at ``T`` too trains the encoder on the frames collected since the pr
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -154,6 +155,7 @@ class PPOLearner:
                  train_module: nn.Module | None = None):
         self.policy, self.hp, self.capacity, self.device = policy, hp, capacity, torch.device(device)
         self.module = train_module or policy  # a DDP wrapper when training over several GPUs
+        self.actor = policy  # what acts: the policy itself, or a copy of it when updates run beside acting
         # (steps, state, visual features or None) of the last refresh, valid until the weights change
         self._refreshed: tuple[int, Any, torch.Tensor | None] | None = None
         if hp.encoder_grad not in ENCODER_GRAD:
@@ -324,9 +326,26 @@ class PPOLearner:
 
     def act(self, inputs: Batch, state: Any, generator: torch.Generator | None = None) -> Acted:
         """:meth:`Policy.act` in eval mode, under the learner's autocast: one sampled action per env."""
-        self._mode(training=False)
+        if self.actor is self.policy:
+            self._mode(training=False)
         with _autocast(self.device):
-            return self.policy.act(inputs, state, generator=generator)
+            return self.actor.act(inputs, state, generator=generator)
+
+    def separate_actor(self) -> None:
+        """Act with a copy of the weights, so that an update can run in another thread while acting goes on
+        (:meth:`sync_actor` after each update)."""
+        self.actor = copy.deepcopy(self.policy).eval()
+        for p in self.actor.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def sync_actor(self) -> None:
+        """The acting copy takes the current weights (after an update)."""
+        if self.actor is not self.policy:
+            for a, b in zip(self.actor.parameters(), self.policy.parameters()):
+                a.copy_(b)
+            for a, b in zip(self.actor.buffers(), self.policy.buffers()):
+                a.copy_(b)
 
 
 def _average_over_ranks(parameters: Iterator[nn.Parameter]) -> None:

@@ -8,7 +8,8 @@ dropped; the updates already made used whole data) and a new rollout starts on f
 env steps and episodes are taken back out of the counters and statistics and counted as
 ``steps_discarded``. A fatal error writes an emergency checkpoint of the state at the last update first.
 Under torchrun every rank runs this loop on its own envs with gradients averaged over ranks
-(``distributed.py``).
+(``distributed.py``). With ``trainer.overlap_updates`` each update runs in a background thread while the next
+``U`` steps are collected (see :meth:`Trainer._update_beside`).
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from embodied.allocator import keep_freed_memory
 from embodied.learner import checkpoint, distributed
+from embodied.learner.background import BackgroundUpdate
 from embodied.learner.buffer import TrialBuffer
 from embodied.learner.ppo import PPOHyper, PPOLearner, grad_context_steps
 from embodied.learner.stats import EpisodeStats, ScalarLog
@@ -56,16 +58,18 @@ def to_torch(obs: Mapping[str, np.ndarray], device: torch.device) -> dict[str, t
     return {k: torch.as_tensor(np.asarray(v), device=device) for k, v in obs.items()}
 
 
-def learner_threads(setting: Any, cluster: Mapping[str, Any], local_ranks: int = 1, updates: bool = False) -> int:
+def learner_threads(setting: Any, cluster: Mapping[str, Any], local_ranks: int = 1, updates: bool = False,
+                    beside: bool = False) -> int:
     """``trainer.torch_threads`` (or with ``updates`` ``trainer.update_threads``) as a number. ``auto`` is this
     rank's share of the cores the process may use (``local_ranks`` learners on this machine), for acting less
-    one per env-worker process it starts (in-process workers step in the learner's own thread: none); the
-    updates and refreshes may take the workers' cores too, since the workers wait for them. At least 1."""
+    one per env-worker process it starts (in-process workers step in the learner's own thread: none) and, with
+    ``beside`` (updates in a thread of their own beside acting), one for that thread; the updates and refreshes
+    may take the workers' cores too when the workers wait for them. At least 1."""
     if setting != "auto":
         return int(setting)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     workers = 0 if updates or cluster.get("mode") == "inprocess" else int(cluster.get("num_workers", 1))
-    return max(1, cores // max(1, local_ranks) - workers)
+    return max(1, cores // max(1, local_ranks) - workers - int(beside))
 
 
 def imitation_weight(coef: float, steps: int, floor: float, env_steps: int) -> float:
@@ -90,7 +94,10 @@ class Trainer:
             self.device = distributed.init(rank, self.device)
         self.seed = int(cfg.seed) if self.main else _seed(cfg.seed, 99, rank.rank)  # each rank its own envs
         local_ranks = int(os.environ.get("LOCAL_WORLD_SIZE", "1")) if rank else 1
-        torch.set_num_threads(learner_threads(tc.get("torch_threads", 1), cfg.cluster, local_ranks))
+        self.overlap = bool(tc.get("overlap_updates", False))
+        if self.overlap and rank is not None:  # the update's all-reduce would race the loop's own collectives
+            raise ValueError("trainer.overlap_updates=true is not supported under torchrun; set it to false")
+        torch.set_num_threads(learner_threads(tc.get("torch_threads", 1), cfg.cluster, local_ranks, beside=self.overlap))
         workers = int(cfg.cluster.num_workers)
         halves = 2 if double_buffer(cfg.cluster) else 1
         self.envs_per_slot = int(tc.num_envs) // (halves * workers)
@@ -131,8 +138,9 @@ class Trainer:
         same = {f.name: tc[f.name] for f in dataclasses.fields(PPOHyper)
                 if f.name in tc and f.name not in ("grad_context", "imitation_coef", "update_threads")}
         update_threads = tc.get("update_threads", 0)
-        if update_threads == "auto" and tc.get("torch_threads", 1) != "auto":
-            update_threads = 0  # a run told how many threads to take (sharing the machine) keeps to them
+        if self.overlap or (update_threads == "auto" and tc.get("torch_threads", 1) != "auto"):
+            # a run told how many threads to take (sharing the machine) keeps to them; updates beside acting too
+            update_threads = 0
         hp = PPOHyper(**same, total_updates=rollouts * updates_per_rollout,
                       grad_context=grad_context_steps(tc.get("grad_context", "full")),
                       update_threads=learner_threads(update_threads, cfg.cluster, local_ranks, updates=True))
@@ -140,12 +148,17 @@ class Trainer:
         self.learner = PPOLearner(self.policy, hp, self.T + 1, self.device,
                                   distributed.wrap(self.policy, self.device) if rank else None)
         self.buffer = TrialBuffer(stored, self.collector.num_envs, self.T, self.device)
+        # updates beside acting: the full update at T trains on one buffer while the next trial fills the other
+        self.background = BackgroundUpdate() if self.overlap else None
+        self._spare = TrialBuffer(stored, self.collector.num_envs, self.T, self.device) if self.overlap else None
         self.stats = EpisodeStats(self.collector.num_envs, int(tc.stats_window))
         self.rng = np.random.default_rng(_seed(self.seed, 1))
         self.sampler = torch.Generator().manual_seed(_seed(self.seed, 2))
         random.seed(_seed(self.seed, 4))
         if resume is not None:
             self._restore(resume)
+        if self.overlap:
+            self.learner.separate_actor()
         self.scalars = ScalarLog(self.run_dir, tensorboard) if self.main else None
         self.stop_requested = False
         self._updating = False  # inside learner.update: the weights are half-updated until it returns
@@ -184,16 +197,21 @@ class Trainer:
             self._pending[half][MEMORY_CUT_KEY] = self._cut[self.collector.rows[half]]
 
     def _bootstrap(self, stop: int) -> torch.Tensor:
-        """Values of the pending observations at ``stop`` (they continue step ``stop - 1``'s episodes)."""
+        """Values of the pending observations at ``stop`` (they continue step ``stop - 1``'s episodes).
+
+        A look ahead, not a step taken: acting goes on from the same state, so a KV cache's step goes to a shallow
+        copy (a step reassigns the cache's length and writes past the end, which the next real step overwrites)."""
         values = []
         for h in self.collector.halves:
             inputs = to_torch(self._pending[h], self.device)
             inputs.update(self.buffer.previous(self.collector.rows[h], stop))
-            _, _, value, _ = self.learner.act(inputs, self._states[h], self.sampler)
+            _, _, value, _ = self.learner.act(inputs, copy.copy(self._states[h]), self.sampler)
             values.append(value)
         return torch.cat(values)
 
     def _update(self, stop: int) -> dict[str, float]:
+        if self.background is not None:
+            return self._update_beside(stop)
         full = stop == self.T
         self.learner.hp.imitation_coef = imitation_weight(*self.imitation, self.counters["env_steps"])
         bootstrap = self._bootstrap(stop)
@@ -209,6 +227,48 @@ class Trainer:
             self._states = self.learner.refresh(self.buffer, stop, self.collector.rows)
         self.counters["updates"] += 1
         self._mark()
+        return stats
+
+    def _update_beside(self, stop: int) -> dict[str, float]:
+        """Start the update at ``stop`` in the background; return the previous update's statistics.
+
+        The previous update is waited for first, and acting takes its weights: the steps up to ``stop + U`` are
+        acted with weights one update behind the learner's, a policy lag that the clipped ratio against the
+        behaviour log-probs absorbs (as in sample-factory's APPO). Acting keeps its recurrent state / KV cache:
+        no refresh between partial updates. The full update at ``T`` refreshes the trial's values and log-probs
+        with its starting weights first (what the refreshes after the partial updates leave without overlap) and
+        runs while the next trial fills the second buffer.
+        """
+        stats = self._finish_update()
+        self.learner.hp.imitation_coef = imitation_weight(*self.imitation, self.counters["env_steps"])
+        bootstrap, buffer = self._bootstrap(stop), self.buffer
+        self._before_update = copy.deepcopy(self.state()) if self.main else None  # see _update
+        self._updating = True
+        if stop == self.T:
+            self.buffer, self._spare = self._spare, buffer
+            self.background.start(lambda: self._full_update(buffer, bootstrap), (buffer, stop))
+        else:
+            self.background.start(lambda: self.learner.update(buffer, stop - self.U, stop, bootstrap, stop - self.U),
+                                  (buffer, stop))
+        self.counters["updates"] += 1
+        self._mark()
+        return stats
+
+    def _full_update(self, buffer: TrialBuffer, bootstrap: torch.Tensor) -> dict[str, float]:
+        self.learner.refresh(buffer, self.T, [])
+        return self.learner.update(buffer, 0, self.T, bootstrap, self.T - self.U)
+
+    def _finish_update(self) -> dict[str, float]:
+        """Wait for the background update, if one runs, and give acting its weights; its statistics (or none).
+        A failed update's error is raised here, with the state from before it kept for the emergency checkpoint."""
+        if self.background is None or not self.background.running:
+            return {}
+        buffer, stop = self.background.tag
+        stats = self.background.wait()
+        self._updating, self._before_update = False, None
+        if stop < self.T:
+            buffer.shuffle_episodes(stop, self.rng)
+        self.learner.sync_actor()
         return stats
 
     def _mark(self) -> None:
@@ -257,6 +317,7 @@ class Trainer:
             if boundary:
                 self._log(self._update(t + 1))
             if self.stop_requested and (self.rank is None or boundary):
+                self._finish_update()  # it trained on whole data: kept
                 self.collector.drop_pending()
                 self._rollback()  # the steps since the last update: never trained on, not saved, not counted
                 return False
@@ -348,6 +409,7 @@ class Trainer:
 
     def save(self) -> Path | None:
         """Write a checkpoint (rank 0 only: the weights are the same on every rank)."""
+        self._finish_update()  # the full update at T may still run beside the next trial
         if not self.main:
             return None
         path = checkpoint.save(self.run_dir, self.state())
@@ -385,6 +447,7 @@ class Trainer:
                 try:
                     finished = self.rollout()
                 except WorkerLost as e:
+                    self._finish_update()  # the update running beside the lost rollout used whole data: kept
                     self.collector.drop_pending()
                     log.warning("%s; dropped this rollout's data since the last update: %d env steps, not counted "
                                 "in env_steps (steps_discarded)", e, self._rollback())
@@ -407,6 +470,11 @@ class Trainer:
         """Write the emergency checkpoint (the state at the last update) and say how to continue the run."""
         log.info("fatal error during training", exc_info=error)  # the traceback goes to train.log only
         cause = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+        if self.background is not None and self.background.running:
+            try:  # an update beside the failed loop: kept when it completes, else the state from before it below
+                self._finish_update()
+            except Exception:  # noqa: BLE001
+                log.info("the update running in the background failed too", exc_info=True)
         if self._updating and self._before_update is not None:
             self._restore(self._before_update)  # the half-updated weights are not saved
         self._rollback()

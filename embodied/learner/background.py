@@ -1,0 +1,60 @@
+"""One update at a time in a background thread, for updates beside acting (``trainer.overlap_updates``).
+
+The thread runs at the lowest CPU priority: on a small machine the collection (acting and the env workers)
+keeps its cores and the update takes the time they leave idle, instead of both slowing each other down.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+
+def _lowest_priority() -> None:
+    """Nice 19 for the calling thread (Linux schedules threads by their own nice value; elsewhere: unchanged)."""
+    if sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except OSError:  # a sandbox that forbids it: the update still runs, at normal priority
+            pass
+
+
+class BackgroundUpdate:
+    """Runs ``work`` in a thread; :meth:`wait` returns its result or raises its error in the caller's thread."""
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+        self._outcome: tuple[Any, BaseException | None] = (None, None)
+        self.tag: Any = None  # what the caller needs to know about the running update once it is done
+
+    @property
+    def running(self) -> bool:
+        """Started and not yet waited for (it may have finished)."""
+        return self._thread is not None
+
+    def start(self, work: Callable[[], Any], tag: Any = None) -> None:
+        if self._thread is not None:
+            raise RuntimeError("an update is already running in the background: wait() for it first")
+
+        def run() -> None:
+            _lowest_priority()
+            try:
+                self._outcome = (work(), None)
+            except BaseException as e:  # noqa: BLE001 -- handed to the thread that waits
+                self._outcome = (None, e)
+
+        self.tag = tag
+        self._thread = threading.Thread(target=run, name="embodied-update", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> Any:
+        """Block until the update is done; its result (None if none was running), or its error raised here."""
+        if self._thread is None:
+            return None
+        self._thread.join()
+        (result, error), self._outcome, self._thread = self._outcome, (None, None), None
+        if error is not None:
+            raise error
+        return result
