@@ -14,9 +14,11 @@ from embodied.learner.trainer import Trainer
 ray.cloudpickle.register_pickle_by_value(line_env)  # the test env ships to the workers by value
 
 
-@pytest.mark.parametrize("direct_calls", [True, False], ids=["direct-channel", "ray-tasks"])
-def test_killed_worker_is_restarted_and_training_continues(ray_session, tmp_path, direct_calls):
-    cfg = line_train_cfg(cluster="local", total_steps=4 * 16 * 6)
+@pytest.mark.parametrize("direct_calls,overlap", [(True, False), (False, False), (True, True)],
+                         ids=["direct-channel", "ray-tasks", "updates-beside-acting"])
+def test_killed_worker_is_restarted_and_training_continues(ray_session, tmp_path, direct_calls, overlap):
+    # with overlap_updates the lost rollout has an update running beside it (the first one's full update at T)
+    cfg = line_train_cfg(cluster="local", total_steps=4 * 16 * 6, overlap_updates=overlap)
     cfg.cluster.direct_calls = direct_calls
     cfg.cluster.num_workers = 2
     cfg.cluster.worker_cpus = 0.5
