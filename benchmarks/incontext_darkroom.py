@@ -10,6 +10,7 @@ Agents (trained by the commands in configs/experiment/incontext_darkroom.yaml; b
   grad_context_none   runs/incontext_darkroom_ctxnone  partial updates without gradients into the older context
   grad_context_50     runs/incontext_darkroom_ctx50    ... with gradients into its last 50 steps only
   gru_grad_context_none  runs/incontext_darkroom_gru_ctxnone  the GRU, partial updates without gradients into the older context
+  overlap_updates     runs/incontext_darkroom_overlap  the main agent with each update beside the next U steps' acting
 References on the same trials: optimal (knows the goal), random, explorer (sweeps the grid until it finds
 the goal, then goes straight to it in every later episode).
 
@@ -45,7 +46,7 @@ from embodied.atomic import write_atomic
 AGENTS = {"main": "incontext_darkroom", "no_inter_episode": "incontext_darkroom_intra",
           "gru": "incontext_darkroom_gru", "no_partial_updates": "incontext_darkroom_full",
           "grad_context_none": "incontext_darkroom_ctxnone", "grad_context_50": "incontext_darkroom_ctx50",
-          "gru_grad_context_none": "incontext_darkroom_gru_ctxnone"}
+          "gru_grad_context_none": "incontext_darkroom_gru_ctxnone", "overlap_updates": "incontext_darkroom_overlap"}
 REFERENCES = ("oracle", "random", "explorer")
 LABELS = {"oracle": "optimal", "random": "random", "explorer": "explore-then-exploit (scripted)"}
 

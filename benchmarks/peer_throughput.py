@@ -8,7 +8,8 @@ episode cap) with the trunk of our default ``cnn`` encoder (strided 3x3 convs 16
 - ``sb3``:  sb3-contrib 2.9.2 RecurrentPPO, LSTM, 16 envs, n_steps 64 (benchmarks/peer/sb3_house.py);
 - ``ours``: ``embodied train cluster=inprocess policy=lstm policy.encoder.frozen=false trainer.minibatches=8`` as users run it
   (subprocess of the CLI; the default recurrent policy, an LSTM of 128 as sb3's; trials of 512 steps, partial
-  updates every 64);
+  updates every 64, each beside the next 64 steps' collection as the house default has it since 2026-12-06, as
+  sample-factory's APPO updates beside its sampling);
 - ``ours_gru``: the same with ``policy=gru`` (the GRU of 128, as sample-factory's core);
 - ``ours_ctxnone``: the same with ``trainer.grad_context=none`` (partial updates without gradients into the older
   context: with the default ``encoder_grad=window`` the learner's work per update is as independent of the trial
@@ -19,7 +20,8 @@ episode cap) with the trunk of our default ``cnn`` encoder (strided 3x3 convs 16
   encoder on the last 64 steps' frames only);
 - ``ours_sfschedule``: ours on sample-factory's work schedule (trials of 64 steps, one update per trial: no partial
   updates, no refresh): what our code costs per unit of work, apart from the algorithm's extra work;
-- ``default``: ``embodied train`` with its default config (local Ray, frozen pretrained encoder, 32 px, 4 minibatches);
+- ``default``: ``embodied train`` with its default config (local Ray, frozen pretrained encoder, 32 px, 4 minibatches,
+  updates beside acting);
 - ``default_inprocess``: the same with ``cluster=inprocess`` (no Ray): ``ours_default_local_over_inprocess`` is
   what local Ray costs or gains in the CLI as users run it.
 

@@ -34,6 +34,11 @@ class BackgroundUpdate:
         """Started and not yet waited for (it may have finished)."""
         return self._thread is not None
 
+    @property
+    def busy(self) -> bool:
+        """Still computing: :meth:`wait` would block."""
+        return self._thread is not None and self._thread.is_alive()
+
     def start(self, work: Callable[[], Any], tag: Any = None) -> None:
         if self._thread is not None:
             raise RuntimeError("an update is already running in the background: wait() for it first")

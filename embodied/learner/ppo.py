@@ -130,9 +130,9 @@ def window_loss(logits: torch.Tensor, values: torch.Tensor, actions: torch.Tenso
 
 
 @contextlib.contextmanager
-def _threads(count: int) -> Iterator[None]:
-    """``count`` torch intra-op threads inside the block (0: unchanged). Updates and refreshes run while the
-    env workers wait for them, so they may use the cores that collection shares with the workers."""
+def intra_op_threads(count: int) -> Iterator[None]:
+    """``count`` torch intra-op threads inside the block (0: unchanged), for the whole process. Updates and refreshes
+    run while the env workers wait for them, so they may use the cores that collection shares with the workers."""
     before = torch.get_num_threads()
     if count > 0:
         torch.set_num_threads(count)
@@ -203,7 +203,7 @@ class PPOLearner:
                collected: int | None = None) -> dict[str, float]:
         """PPO epochs with the loss over steps ``[start, stop)`` and the context ``[0, stop)``; ``collected``: the
         first step collected since the previous update (default ``start``; earlier in the full update at T)."""
-        with _threads(self.hp.update_threads):
+        with intra_op_threads(self.hp.update_threads):
             return self._update(buf, start, stop, bootstrap, start if collected is None else collected)
 
     def _update(self, buf: TrialBuffer, start: int, stop: int, bootstrap: torch.Tensor,
@@ -311,7 +311,7 @@ class PPOLearner:
         """
         self._mode(training=False)
         inputs = buf.inputs(stop)
-        with _threads(self.hp.update_threads), _autocast(self.device):
+        with intra_op_threads(self.hp.update_threads), _autocast(self.device):
             features = None
             if self.trained_encoder:
                 features = inputs[FEATURE_KEY] = self._encode(inputs, stop)

@@ -34,7 +34,7 @@ from embodied.allocator import keep_freed_memory
 from embodied.learner import checkpoint, distributed
 from embodied.learner.background import BackgroundUpdate
 from embodied.learner.buffer import TrialBuffer
-from embodied.learner.ppo import PPOHyper, PPOLearner, grad_context_steps
+from embodied.learner.ppo import PPOHyper, PPOLearner, grad_context_steps, intra_op_threads
 from embodied.learner.stats import EpisodeStats, ScalarLog
 from embodied.policy import build as build_policy
 from embodied.policy.interface import MEMORY_CUT_KEY
@@ -94,9 +94,10 @@ class Trainer:
             self.device = distributed.init(rank, self.device)
         self.seed = int(cfg.seed) if self.main else _seed(cfg.seed, 99, rank.rank)  # each rank its own envs
         local_ranks = int(os.environ.get("LOCAL_WORLD_SIZE", "1")) if rank else 1
-        self.overlap = bool(tc.get("overlap_updates", False))
-        if self.overlap and rank is not None:  # the update's all-reduce would race the loop's own collectives
-            raise ValueError("trainer.overlap_updates=true is not supported under torchrun; set it to false")
+        self.overlap = bool(tc.get("overlap_updates", False)) and rank is None
+        if rank is not None and tc.get("overlap_updates", False):  # (the house default)
+            log.warning("trainer.overlap_updates: under torchrun the updates run in line with collection (an update's "
+                        "all-reduce in a background thread would race the loop's own collectives)")
         torch.set_num_threads(learner_threads(tc.get("torch_threads", 1), cfg.cluster, local_ranks, beside=self.overlap))
         workers = int(cfg.cluster.num_workers)
         halves = 2 if double_buffer(cfg.cluster) else 1
@@ -138,12 +139,15 @@ class Trainer:
         same = {f.name: tc[f.name] for f in dataclasses.fields(PPOHyper)
                 if f.name in tc and f.name not in ("grad_context", "imitation_coef", "update_threads")}
         update_threads = tc.get("update_threads", 0)
-        if self.overlap or (update_threads == "auto" and tc.get("torch_threads", 1) != "auto"):
-            # a run told how many threads to take (sharing the machine) keeps to them; updates beside acting too
-            update_threads = 0
+        if update_threads == "auto" and tc.get("torch_threads", 1) != "auto":
+            update_threads = 0  # a run told how many threads to take (sharing the machine) keeps to them
+        update_threads = learner_threads(update_threads, cfg.cluster, local_ranks, updates=True)
+        # Beside acting an update computes on acting's threads (torch's thread count is one for the process), and
+        # on update_threads only while the loop waits for it (_finish_update).
+        self._wait_threads = update_threads if self.overlap else 0
         hp = PPOHyper(**same, total_updates=rollouts * updates_per_rollout,
                       grad_context=grad_context_steps(tc.get("grad_context", "full")),
-                      update_threads=learner_threads(update_threads, cfg.cluster, local_ranks, updates=True))
+                      update_threads=0 if self.overlap else update_threads)
         # Recurrent states hold T steps plus the bootstrap step at T (a KV cache grows in place).
         self.learner = PPOLearner(self.policy, hp, self.T + 1, self.device,
                                   distributed.wrap(self.policy, self.device) if rank else None)
@@ -264,7 +268,8 @@ class Trainer:
         if self.background is None or not self.background.running:
             return {}
         buffer, stop = self.background.tag
-        stats = self.background.wait()
+        with intra_op_threads(self._wait_threads if self.background.busy else 0):  # nothing else computes meanwhile
+            stats = self.background.wait()
         self._updating, self._before_update = False, None
         if stop < self.T:
             buffer.shuffle_episodes(stop, self.rng)
@@ -490,4 +495,9 @@ class Trainer:
         return TrainingFailed(f"training stopped by {cause}; {saved}; {then}")
 
     def close(self) -> None:
+        if self.background is not None and self.background.running:
+            try:  # a daemon thread still computing when the interpreter exits aborts the process
+                self.background.wait()
+            except Exception:  # noqa: BLE001 -- closing after an error: that error is the one reported
+                log.info("the update running in the background failed", exc_info=True)
         self.pool.close()
