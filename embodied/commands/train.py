@@ -43,6 +43,7 @@ def validate(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
 
     check(cfg, "trainer.torch_threads", threads(1), "auto or a positive integer")
     check(cfg, "trainer.update_threads", threads(0), "0 (torch_threads), auto or a positive integer")
+    check(cfg, "trainer.overlap_updates", lambda v: isinstance(v, bool) or v == "auto", "true, false or auto")
     T = cfg.trainer.rollout_steps
     check(cfg, "trainer.update_every", lambda u: T % u == 0, f"a divisor of trainer.rollout_steps={T}")
     if "double_buffer" in cfg.cluster:

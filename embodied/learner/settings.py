@@ -44,7 +44,7 @@ class TrainerSchema:
     device: str = MISSING
     torch_threads: Any = MISSING  # auto | a positive number
     update_threads: Any = MISSING  # 0 | auto | a positive number
-    overlap_updates: bool = MISSING
+    overlap_updates: Any = MISSING  # true | false | auto
     stats_window: int = MISSING
     checkpoint_every: int = MISSING
     keep_checkpoints: int = MISSING

@@ -72,6 +72,15 @@ def learner_threads(setting: Any, cluster: Mapping[str, Any], local_ranks: int =
     return max(1, cores // max(1, local_ranks) - workers - int(beside))
 
 
+def overlap_updates(setting: Any, trained_encoder: bool) -> bool:
+    """``trainer.overlap_updates`` as a bool. ``auto`` overlaps unless the policy trains its visual encoder: then acting
+    and the updates both run the CNN, no core idles during collection, and acting on one thread costs more than the
+    overlap gains (x0.78 in-process at 32 px; README, "Updates beside acting")."""
+    if setting == "auto":
+        return not trained_encoder
+    return bool(setting)
+
+
 def imitation_weight(coef: float, steps: int, floor: float, env_steps: int) -> float:
     """The teacher's weight after ``env_steps``: linear from ``coef`` to 0 over ``steps``, held at ``floor``."""
     return max(floor, coef * max(0.0, 1.0 - env_steps / steps))
@@ -94,11 +103,7 @@ class Trainer:
             self.device = distributed.init(rank, self.device)
         self.seed = int(cfg.seed) if self.main else _seed(cfg.seed, 99, rank.rank)  # each rank its own envs
         local_ranks = int(os.environ.get("LOCAL_WORLD_SIZE", "1")) if rank else 1
-        self.overlap = bool(tc.get("overlap_updates", False)) and rank is None
-        if rank is not None and tc.get("overlap_updates", False):  # (the house default)
-            log.warning("trainer.overlap_updates: under torchrun the updates run in line with collection (an update's "
-                        "all-reduce in a background thread would race the loop's own collectives)")
-        torch.set_num_threads(learner_threads(tc.get("torch_threads", 1), cfg.cluster, local_ranks, beside=self.overlap))
+        torch.set_num_threads(learner_threads(tc.get("torch_threads", 1), cfg.cluster, local_ranks))
         workers = int(cfg.cluster.num_workers)
         halves = 2 if double_buffer(cfg.cluster) else 1
         self.envs_per_slot = int(tc.num_envs) // (halves * workers)
@@ -125,6 +130,14 @@ class Trainer:
         self.policy = build_policy(cfg.policy, self.obs_space, self.act_space).to(self.device)
         if resume is None and cfg.get("init_from"):  # a new run from another run's weights (a curriculum stage)
             self._initialise(str(cfg.init_from))
+        self.overlap = overlap_updates(tc.get("overlap_updates", False),
+                                       self.policy.encoder is not None and not self.policy.frozen_encoder)
+        if self.overlap and rank is not None:
+            log.warning("trainer.overlap_updates: under torchrun the updates run in line with collection (an update's "
+                        "all-reduce in a background thread would race the loop's own collectives)")
+            self.overlap = False
+        if self.overlap:  # a core for the update
+            torch.set_num_threads(learner_threads(tc.get("torch_threads", 1), cfg.cluster, local_ranks, beside=True))
         frozen = self.policy.encoder if self.policy.frozen_encoder else None
         if frozen is not None:  # the workers send the frozen encoder's features instead of frames
             self.pool.use_encoder(frozen.replica())

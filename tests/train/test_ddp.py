@@ -16,7 +16,8 @@ ARGS = ["cluster=inprocess", "cluster.num_workers=1", "trainer.num_envs=2", "tra
         "trainer.update_every=4", "trainer.epochs=1", "trainer.minibatches=1", "trainer.total_steps=16",
         "trainer.lr=0.01", "progress=false", "tensorboard=false", "env.resolution=16", "policy.hidden=16",
         "policy.token_dim=16", "policy.encoder.channels=[4,8]", "policy.encoder.feature_dim=8",
-        "policy.encoder.weights=null"]
+        "policy.encoder.weights=null",
+        "trainer.overlap_updates=false"]  # the single process updates in line, as the ranks do under torchrun
 
 
 class _FailingOnce:

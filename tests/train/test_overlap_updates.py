@@ -13,17 +13,18 @@ import torch
 from helpers import CONFIGS, line_train_cfg
 from omegaconf import OmegaConf
 
+from embodied.commands.train import validate
 from embodied.config import ConfigError, load
 from embodied.learner import checkpoint
 from embodied.learner.background import BackgroundUpdate
 from embodied.learner.ppo import PPOLearner
-from embodied.learner.trainer import Trainer, TrainingFailed, learner_threads
+from embodied.learner.trainer import Trainer, TrainingFailed, learner_threads, overlap_updates
 
 T, U = 32, 8  # four updates per rollout
 
 
 def trainer(tmp_path, **overrides) -> Trainer:
-    cfg = line_train_cfg(overlap_updates=True, rollout_steps=T, update_every=U, **overrides)
+    cfg = line_train_cfg(**{"overlap_updates": True, "rollout_steps": T, "update_every": U, **overrides})
     return Trainer(cfg, tmp_path / "run", remote=False, progress=False, tensorboard=False, env_factory=line_env.make)
 
 
@@ -161,9 +162,26 @@ def test_acting_leaves_a_core_to_the_update_thread():
     assert learner_threads(3, {"mode": "inprocess"}, beside=True) == 3
 
 
-def test_a_bad_value_is_a_config_error():
-    with pytest.raises(ConfigError, match="overlap_updates"):
-        load("train", ["trainer.overlap_updates=sometimes"])
+def test_auto_overlaps_unless_the_encoder_trains(tmp_path):
+    assert overlap_updates("auto", trained_encoder=False) and not overlap_updates("auto", trained_encoder=True)
+    assert overlap_updates(True, trained_encoder=True) and not overlap_updates(False, trained_encoder=False)
+    assert load("train", []).trainer.overlap_updates == "auto"  # the house default
+    for size, overlaps in ((6, True), (8, False)):  # 8 px frames go through the tiny policy's trained CNN
+        cfg = line_train_cfg(overlap_updates="auto")
+        cfg.env.size = size
+        t = Trainer(cfg, tmp_path / f"run{size}", remote=False, progress=False, tensorboard=False,
+                    env_factory=line_env.make)
+        try:
+            assert (t.policy.encoder is not None) is not overlaps
+            assert (t.background is not None) is overlaps and (t.learner.actor is not t.policy) is overlaps
+        finally:
+            t.close()
+
+
+@pytest.mark.parametrize("value", ["sometimes", 1])
+def test_a_bad_value_is_a_config_error(value):
+    with pytest.raises(ConfigError, match="trainer.overlap_updates.*true, false or auto"):
+        validate(load("train", [f"trainer.overlap_updates={value}"]))
 
 
 def test_a_transformer_acts_on_its_cache_without_the_bootstraps_in_it(tmp_path):
