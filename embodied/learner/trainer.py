@@ -180,6 +180,7 @@ class Trainer:
         self.stop_requested = False
         self._updating = False  # inside learner.update: the weights are half-updated until it returns
         self._before_update: dict[str, Any] | None = None  # the state from before the running update
+        self._kept_before: dict[str, int] | None = None  # the counters' mark from before a background update's start
         self._mark()
         self._bar = None
         self._t0, self._steps0 = time.monotonic(), self.counters["env_steps"]
@@ -268,6 +269,7 @@ class Trainer:
             self.background.start(lambda: self.learner.update(buffer, stop - self.U, stop, bootstrap, stop - self.U),
                                   (buffer, stop))
         self.counters["updates"] += 1
+        self._kept_before = self._kept  # should the update fail, the steps it was to learn from are lost too
         self._mark()
         return stats
 
@@ -283,7 +285,7 @@ class Trainer:
         buffer, stop = self.background.tag
         with intra_op_threads(self._wait_threads if self.background.busy else 0):  # nothing else computes meanwhile
             stats = self.background.wait()
-        self._updating, self._before_update = False, None
+        self._updating, self._before_update, self._kept_before = False, None, None
         if stop < self.T:
             buffer.shuffle_episodes(stop, self.rng)
         self.learner.sync_actor()
@@ -494,7 +496,10 @@ class Trainer:
             except Exception:  # noqa: BLE001
                 log.info("the update running in the background failed too", exc_info=True)
         if self._updating and self._before_update is not None:
+            collected = self.counters["env_steps"]  # beside acting: with the steps collected since it started
             self._restore(self._before_update)  # the half-updated weights are not saved
+            self.counters["env_steps"] = collected
+            self._kept = self._kept_before or self._kept
         self._rollback()
         try:
             path = self.save()

@@ -57,9 +57,11 @@ def test_a_fatal_error_writes_a_checkpoint_that_resumes(tmp_path, capsys, monkey
     assert counters["steps_discarded"] == 16
 
 
-def test_an_error_inside_an_update_saves_the_weights_from_before_it(tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("overlap,discarded", [("false", 32), ("true", 64)], ids=["in-line", "beside-acting"])
+def test_an_error_inside_an_update_saves_the_weights_from_before_it(tmp_path, capsys, monkeypatch, overlap, discarded):
     """The update that fails has already changed the weights: the emergency checkpoint holds the ones from
-    before it, and the rollout's unfinished work is discarded as for any error."""
+    before it, and the rollout's unfinished work is discarded as for any error. Beside acting the failure
+    surfaces at the next boundary: the steps collected meanwhile are discarded too."""
     import torch
 
     from embodied.learner.ppo import PPOLearner
@@ -77,7 +79,8 @@ def test_an_error_inside_an_update_saves_the_weights_from_before_it(tmp_path, ca
 
     monkeypatch.setattr(PPOLearner, "update", update_then_fail)
     run = tmp_path / "r"
-    rc = cli.main(["train", f"runs_dir={tmp_path}", "name=r", "trainer.total_steps=256", *TINY])
+    rc = cli.main(["train", f"runs_dir={tmp_path}", "name=r", "trainer.total_steps=256", *TINY,
+                   f"trainer.overlap_updates={overlap}"])
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 1 and calls[0] == 6
     assert err[-1].startswith("error: training stopped by FloatingPointError: loss is nan; emergency checkpoint ")
@@ -86,6 +89,6 @@ def test_an_error_inside_an_update_saves_the_weights_from_before_it(tmp_path, ca
     assert all(torch.equal(saved[k], before[k]) for k in before)
     assert any(not torch.equal(saved[k], after[k]) for k in after)
     # updates 1-5 are in it (two rollouts of two updates, then rollout 3's first); the 32 steps of rollout
-    # 3's second window, whose update failed, are discarded
+    # 3's second window, whose update failed, are discarded (beside acting also rollout 4's first 32)
     assert data["counters"]["updates"] == 5 and data["counters"]["env_steps"] == 128 + 32
-    assert data["counters"]["steps_discarded"] == 32
+    assert data["counters"]["steps_discarded"] == discarded
