@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import logging
 import os
 import random
@@ -230,22 +231,27 @@ class Trainer:
     def _update(self, stop: int) -> dict[str, float]:
         if self.background is not None:
             return self._update_beside(stop)
-        full = stop == self.T
+        stats = self._begin_update(stop, self.buffer)()
+        self._updating = False
+        self._before_update = None
+        if stop < self.T:
+            self.buffer.shuffle_episodes(stop, self.rng)
+            self._states = self.learner.refresh(self.buffer, stop, self.collector.rows)
+        self.counters["updates"] += 1
+        self._mark()
+        return stats
+
+    def _begin_update(self, stop: int, buffer: TrialBuffer) -> Callable[[], dict[str, float]]:
+        """The update at ``stop`` on ``buffer``, ready to run: the imitation weight set, the values bootstrapped, and
+        the state from before it kept."""
         self.learner.hp.imitation_coef = imitation_weight(*self.imitation, self.counters["env_steps"])
         bootstrap = self._bootstrap(stop)
         # An error inside the update leaves the weights half-updated: keep the state from before it (a copy of
         # the weights and optimiser moments, small next to the update's work) for the emergency checkpoint.
         self._before_update = copy.deepcopy(self.state()) if self.main else None
         self._updating = True
-        stats = self.learner.update(self.buffer, 0 if full else stop - self.U, stop, bootstrap, stop - self.U)
-        self._updating = False
-        self._before_update = None
-        if not full:
-            self.buffer.shuffle_episodes(stop, self.rng)
-            self._states = self.learner.refresh(self.buffer, stop, self.collector.rows)
-        self.counters["updates"] += 1
-        self._mark()
-        return stats
+        return functools.partial(self.learner.update, buffer, 0 if stop == self.T else stop - self.U, stop, bootstrap,
+                                 stop - self.U)
 
     def _update_beside(self, stop: int) -> dict[str, float]:
         """Start the update at ``stop`` in the background; return the previous update's statistics.
@@ -258,24 +264,20 @@ class Trainer:
         runs while the next trial fills the second buffer.
         """
         stats = self._finish_update()
-        self.learner.hp.imitation_coef = imitation_weight(*self.imitation, self.counters["env_steps"])
-        bootstrap, buffer = self._bootstrap(stop), self.buffer
-        self._before_update = copy.deepcopy(self.state()) if self.main else None  # see _update
-        self._updating = True
+        buffer = self.buffer
+        update = self._begin_update(stop, buffer)
         if stop == self.T:
             self.buffer, self._spare = self._spare, buffer
-            self.background.start(lambda: self._full_update(buffer, bootstrap), (buffer, stop))
-        else:
-            self.background.start(lambda: self.learner.update(buffer, stop - self.U, stop, bootstrap, stop - self.U),
-                                  (buffer, stop))
+            update = functools.partial(self._refreshed_first, buffer, update)
+        self.background.start(update, (buffer, stop))
         self.counters["updates"] += 1
         self._kept_before = self._kept  # should the update fail, the steps it was to learn from are lost too
         self._mark()
         return stats
 
-    def _full_update(self, buffer: TrialBuffer, bootstrap: torch.Tensor) -> dict[str, float]:
+    def _refreshed_first(self, buffer: TrialBuffer, update: Callable[[], dict[str, float]]) -> dict[str, float]:
         self.learner.refresh(buffer, self.T, [])
-        return self.learner.update(buffer, 0, self.T, bootstrap, self.T - self.U)
+        return update()
 
     def _finish_update(self) -> dict[str, float]:
         """Wait for the background update, if one runs, and give acting its weights; its statistics (or none).
@@ -490,11 +492,10 @@ class Trainer:
         """Write the emergency checkpoint (the state at the last update) and say how to continue the run."""
         log.info("fatal error during training", exc_info=error)  # the traceback goes to train.log only
         cause = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
-        if self.background is not None and self.background.running:
-            try:  # an update beside the failed loop: kept when it completes, else the state from before it below
-                self._finish_update()
-            except Exception:  # noqa: BLE001
-                log.info("the update running in the background failed too", exc_info=True)
+        try:  # an update beside the failed loop: kept when it completes, else the state from before it below
+            self._finish_update()
+        except Exception:  # noqa: BLE001
+            log.info("the update running in the background failed too", exc_info=True)
         if self._updating and self._before_update is not None:
             collected = self.counters["env_steps"]  # beside acting: with the steps collected since it started
             self._restore(self._before_update)  # the half-updated weights are not saved
