@@ -21,11 +21,12 @@ class TrialBuffer:
     Step ``i`` of env ``n`` holds the observation the action was chosen on, that action, its log-prob
     and value, and the outcome of taking it (reward, episode end, terminal). ``prev_action`` and
     ``prev_reward`` are not stored: they are derived from the actions and rewards so that they stay
-    right after the episodes are shuffled.
+    right after the episodes are shuffled. With ``feature_dim``, each step's visual features as acting encoded them
+    are kept beside its frames (``trainer.encoder_grad=acted``).
     """
 
     def __init__(self, obs_space: Mapping[str, gymnasium.Space], num_envs: int, capacity: int,
-                 device: torch.device | str = "cpu"):
+                 device: torch.device | str = "cpu", feature_dim: int = 0):
         self.num_envs, self.capacity, self.device = num_envs, capacity, torch.device(device)
         self.obs = {k: torch.zeros((num_envs, capacity, *s.shape), dtype=_TORCH_DTYPES[np.dtype(s.dtype)],
                                    device=self.device)
@@ -40,12 +41,21 @@ class TrialBuffer:
         self.oracle_weight = z(torch.float32) + 1  # the label's weight in the imitation term
         # the teacher's memory of the goal (valid flag, offsets; transforms.RECALL_KEY): the recall loss's target
         self.recall = torch.zeros((num_envs, capacity, RECALL_DIM), dtype=torch.float32, device=self.device)
+        self.features = (torch.zeros((num_envs, capacity, feature_dim), dtype=torch.float32, device=self.device)
+                         if feature_dim else None)
 
     def add(self, rows: slice, t: int, obs: Mapping[str, np.ndarray], action: torch.Tensor,
-            logprob: torch.Tensor, value: torch.Tensor, labels: Mapping[str, np.ndarray] | None = None) -> None:
-        """Record the choice made at step ``t`` by envs ``rows``, and the teacher's ``labels`` if any (by the
-        keys of ``embodied.rollout.transforms``: its action, that action's weight, its recall of the goal)."""
+            logprob: torch.Tensor, value: torch.Tensor, labels: Mapping[str, np.ndarray] | None = None,
+            features: torch.Tensor | None = None) -> None:
+        """Record the choice made at step ``t`` by envs ``rows``, the teacher's ``labels`` if any (by the
+        keys of ``embodied.rollout.transforms``: its action, that action's weight, its recall of the goal), and the
+        visual ``features`` acting used where the buffer keeps them."""
         labels = labels or {}
+        if self.features is not None:
+            if features is None:
+                raise ValueError("this buffer keeps each step's visual features (trainer.encoder_grad=acted): "
+                                 "acting must pass them")
+            self.features[rows, t] = features
         for k, buf in self.obs.items():
             buf[rows, t] = torch.as_tensor(np.asarray(obs[k]), device=self.device).to(buf.dtype)
         self.action[rows, t], self.logprob[rows, t], self.value[rows, t] = action, logprob, value
@@ -95,7 +105,7 @@ class TrialBuffer:
         for name in ("action", "logprob", "value", "reward", "done", "terminal", "oracle", "oracle_weight"):
             buf = getattr(self, name)
             buf[:, :stop] = torch.gather(buf[:, :stop], 1, index)
-        for buf in (*self.obs.values(), self.recall):
+        for buf in (*self.obs.values(), self.recall, *([] if self.features is None else [self.features])):
             idx = index.view(*index.shape, *([1] * (buf.dim() - 2))).expand(-1, -1, *buf.shape[2:])
             buf[:, :stop] = torch.gather(buf[:, :stop], 1, idx)
         if "episode_index" in self.obs:

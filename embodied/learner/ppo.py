@@ -11,7 +11,9 @@ recomputed with the new weights. At ``T`` one full update covers all steps.
 A trained visual encoder's gradient may come from the loss window's frames alone (``trainer.encoder_grad=window``):
 the older frames' features are the refresh's, computed once with the current weights, so the encoder's work per
 update no longer grows with the trial while the core keeps its gradient over the whole context. With ``new`` the
-full update at ``T`` too trains the encoder on the frames collected since the previous update only.
+full update at ``T`` too trains the encoder on the frames collected since the previous update only. With ``acted``
+the older frames' features are the ones acting computed, stored beside the frames, so no frame is encoded again:
+each is encoded when acted on and trained on in the one update after it (sample-factory's treatment).
 """
 from __future__ import annotations
 
@@ -56,11 +58,12 @@ class PPOHyper:
     recall_coef: float = 0.0  # weight of the auxiliary recall loss (embodied/learner/recall.py); 0: no recall head
     update_threads: int = 0  # torch intra-op threads during update and refresh (0: the process's setting)
     grad_context: int = -1  # steps before a partial update's loss window that gradients flow through (-1: all)
-    encoder_grad: str = "full"  # full | window | new: a trained encoder's gradient from every frame, the loss window's
-    # only, or the frames collected since the previous update only (the full update at T included)
+    encoder_grad: str = "full"  # full | window | new | acted: a trained encoder's gradient from every frame, the loss
+    # window's only, or the frames collected since the previous update only (the full update at T included), the
+    # older frames' features re-encoded with the current weights or, with acted, as acting encoded them
 
 
-ENCODER_GRAD = ("full", "window", "new")  # trainer.encoder_grad's values
+ENCODER_GRAD = ("full", "window", "new", "acted")  # trainer.encoder_grad's values
 # Frames per encoder call when a CPU learner encodes a trial's old frames without gradients: one call over all of
 # them (16 envs x 448 steps) runs 1.9x (32 px) to 2.5x (64 px) slower than calls of ~1,000 frames, whose
 # activations stay in the caches.
@@ -220,8 +223,8 @@ class PPOLearner:
         first = 0 if hp.grad_context < 0 else max(0, start - hp.grad_context)
         refreshed, self._refreshed = self._refreshed, None  # the update changes the weights: the refresh goes stale
         self._mode(training=False)
-        # the frames the encoder does not train on: [0, start) with encoder_grad=window, [0, collected) with new
-        features = self._old_features(inputs, collected if hp.encoder_grad == "new" else start, refreshed)
+        # the frames the encoder does not train on: [0, start) with encoder_grad=window, [0, collected) with new, acted
+        features = self._old_features(buf, inputs, start if hp.encoder_grad == "window" else collected, refreshed)
         context = None
         if first > 0:
             if refreshed is not None and refreshed[0] == first:
@@ -277,17 +280,34 @@ class PPOLearner:
 
     @property
     def window_encoder(self) -> bool:
-        """The old frames' features are constants of an update (trainer.encoder_grad=window or new; a frozen
+        """The old frames' features are constants of an update (trainer.encoder_grad=window, new or acted; a frozen
         encoder's are)."""
-        return self.hp.encoder_grad in ("window", "new") and self.trained_encoder
+        return self.hp.encoder_grad in ("window", "new", "acted") and self.trained_encoder
+
+    @property
+    def acted_features(self) -> bool:
+        """The old frames' features are acting's, stored in the buffer (trainer.encoder_grad=acted)."""
+        return self.hp.encoder_grad == "acted" and self.trained_encoder
 
     @torch.no_grad()
-    def _old_features(self, inputs: Batch, start: int,
+    def encode_acted(self, inputs: Batch) -> torch.Tensor:
+        """The acting weights' features of one step's frames ``(B, ...)``, to act on and store with them."""
+        if self.actor is self.policy:
+            self._mode(training=False)
+        encoder = self.actor.encoder
+        with _autocast(self.device):
+            return encoder(inputs, inputs.get(encoder.goal_key)).float()
+
+    @torch.no_grad()
+    def _old_features(self, buf: TrialBuffer, inputs: Batch, start: int,
                       refreshed: tuple[int, Any, torch.Tensor | None] | None) -> torch.Tensor | None:
-        """With ``window_encoder``, the visual features of steps ``[0, start)`` with the current weights: the last
-        refresh's when it covered them (it ran after the last weight change), else computed here; otherwise None."""
+        """With ``window_encoder``, the visual features of steps ``[0, start)``: acting's with ``acted_features``,
+        else the current weights', the last refresh's when it covered them (it ran after the last weight change) or
+        computed here; otherwise None."""
         if not self.window_encoder or start == 0:
             return None
+        if self.acted_features:
+            return buf.features[:, :start]
         if refreshed is not None and refreshed[2] is not None and refreshed[0] >= start:
             return refreshed[2][:, :start]
         return self._encode(inputs, start)
@@ -307,14 +327,16 @@ class PPOLearner:
         """Recompute values and log-probs of ``[0, stop)`` with the current weights; return each half's state.
 
         The whole state is kept too: it is the constant context of the next update when that starts at ``stop``
-        (and with a trained encoder the visual features: the next update's old frames with ``window_encoder``).
+        (and with a trained encoder the visual features: the next update's old frames with ``window_encoder``;
+        with ``acted_features`` the stored ones, encoded by acting).
         """
         self._mode(training=False)
         inputs = buf.inputs(stop)
         with intra_op_threads(self.hp.update_threads), _autocast(self.device):
             features = None
             if self.trained_encoder:
-                features = inputs[FEATURE_KEY] = self._encode(inputs, stop)
+                features = buf.features[:, :stop] if self.acted_features else self._encode(inputs, stop)
+                inputs[FEATURE_KEY] = features
             logits, values, state = self.policy.prefill(inputs, max_steps=self.capacity)
         logp = torch.log_softmax(logits.float(), -1).gather(-1, buf.action[:, :stop].unsqueeze(-1))
         buf.value[:, :stop] = values.float()

@@ -38,6 +38,7 @@ from embodied.learner.buffer import TrialBuffer
 from embodied.learner.ppo import PPOHyper, PPOLearner, grad_context_steps, intra_op_threads
 from embodied.learner.stats import EpisodeStats, ScalarLog
 from embodied.policy import build as build_policy
+from embodied.policy.encoders import FEATURE_KEY
 from embodied.policy.interface import MEMORY_CUT_KEY
 from embodied.rollout.collector import Collector, double_buffer
 from embodied.rollout.pool import WorkerLost, WorkerPool
@@ -165,10 +166,11 @@ class Trainer:
         # Recurrent states hold T steps plus the bootstrap step at T (a KV cache grows in place).
         self.learner = PPOLearner(self.policy, hp, self.T + 1, self.device,
                                   distributed.wrap(self.policy, self.device) if rank else None)
-        self.buffer = TrialBuffer(stored, self.collector.num_envs, self.T, self.device)
+        features = self.policy.encoder.feature_dim if self.learner.acted_features else 0
+        self.buffer = TrialBuffer(stored, self.collector.num_envs, self.T, self.device, features)
         # updates beside acting: the full update at T trains on one buffer while the next trial fills the other
         self.background = BackgroundUpdate() if self.overlap else None
-        self._spare = TrialBuffer(stored, self.collector.num_envs, self.T, self.device) if self.overlap else None
+        self._spare = TrialBuffer(stored, self.collector.num_envs, self.T, self.device, features) if self.overlap else None
         self.stats = EpisodeStats(self.collector.num_envs, int(tc.stats_window))
         self.rng = np.random.default_rng(_seed(self.seed, 1))
         self.sampler = torch.Generator().manual_seed(_seed(self.seed, 2))
@@ -195,8 +197,11 @@ class Trainer:
         rows = self.collector.rows[half]
         inputs = to_torch(self._pending[half], self.device)
         inputs.update(self.buffer.previous(rows, t))
+        features = None
+        if self.learner.acted_features:  # kept: later updates take the frame's features from the buffer
+            features = inputs[FEATURE_KEY] = self.learner.encode_acted(inputs)
         action, logp, value, self._states[half] = self.learner.act(inputs, self._states[half], self.sampler)
-        self.buffer.add(rows, t, self._pending[half], action, logp, value, self._labels[half])
+        self.buffer.add(rows, t, self._pending[half], action, logp, value, self._labels[half], features)
         return action.cpu().numpy()
 
     def _receive(self, half: int, t: int) -> None:

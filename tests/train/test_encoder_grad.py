@@ -2,6 +2,11 @@
 frames' features are constants computed with the current weights; everything else is the full update's."""
 from __future__ import annotations
 
+import copy
+
+import gymnasium
+import line_env
+import numpy as np
 import pytest
 import torch
 from helpers import filled_buffer, line_train_cfg
@@ -9,7 +14,9 @@ from test_learner_speedups import STOP, WINDOW, close, transformer_buffer
 
 from embodied.config import ConfigError
 from embodied.learner.checkpoint import config_of
+from embodied.learner.buffer import TrialBuffer
 from embodied.learner.ppo import PPOHyper, PPOLearner
+from embodied.learner.trainer import Trainer
 from embodied.policy.encoders import FEATURE_KEY
 
 START = STOP - WINDOW
@@ -149,3 +156,132 @@ def test_bad_values_and_old_configs():
     old = line_train_cfg()
     del old.trainer["encoder_grad"]
     assert config_of({"config": old}).trainer.encoder_grad == "full"
+
+
+def _with_acted_features(buf, policy, weights_noise: float = 0.0):
+    """The buffer keeps each step's features as acting encoded them: the current weights' (``weights_noise`` 0) or
+    another encoder's, as after the weights moved on."""
+    encoder = copy.deepcopy(policy.encoder).eval()
+    with torch.no_grad():
+        for p in encoder.parameters():
+            p.add_(weights_noise * torch.randn_like(p))
+        buf.features = encoder(buf.inputs(buf.capacity)).clone()
+    return buf.features
+
+
+@pytest.mark.parametrize("kind", ["gru", "transformer"])
+@pytest.mark.parametrize("start", [START, 0])
+def test_acted_with_current_features_is_new(kind, start):
+    """With the stored features those of the current weights, ``acted`` takes ``new``'s step (checked against the
+    definition above), encoding only the frames collected since the previous update, without any refresh."""
+    want, _ = _one_step_update(kind, "new", start=start, collected=START)
+    _, policy, learner, buf, _, _ = _buffer(kind)
+    _with_acted_features(buf, policy)
+    learner.hp.epochs, learner.hp.minibatches, learner.hp.max_grad_norm = 1, 1, 1e9
+    learner.hp.encoder_grad = "acted"
+    calls = []
+    handle = policy.encoder.register_forward_hook(lambda module, args, out: calls.append(tuple(out.shape[:2])))
+    torch.manual_seed(0)
+    learner.update(buf, start, STOP, torch.zeros(buf.num_envs), START)
+    handle.remove()
+    assert calls == [(4, WINDOW)]
+    got = {n: p.grad for n, p in policy.named_parameters() if p.grad is not None}
+    assert set(got) == set(want)
+    assert all(close(got[n], g, 1e-4) for n, g in want.items())
+
+
+@pytest.mark.parametrize("kind", ["gru", "transformer"])
+def test_acted_reads_the_old_frames_features_from_the_buffer(kind):
+    """Stored features from other weights are what the update and the refresh see for the older frames: the same
+    outputs as the policy given them as its features prefix, not the current encoder's."""
+    _, policy, learner, buf, _, _ = _buffer(kind)
+    stale = _with_acted_features(buf, policy, weights_noise=0.3)
+    learner.hp.encoder_grad = "acted"
+    seen = []
+    handle = policy.register_forward_hook(lambda module, args, out: seen.append(args[0][FEATURE_KEY]))
+    learner.update(buf, START, STOP, torch.zeros(buf.num_envs), START)
+    handle.remove()
+    assert len(seen) == learner.hp.epochs * learner.hp.minibatches  # each minibatch's rows, in a random order
+    assert all(any(torch.equal(row, old) for old in stale[:, :START]) for f in seen for row in f)
+    learner.refresh(buf, STOP, [slice(0, 2), slice(2, 4)])
+    policy.eval()
+    with torch.no_grad():
+        _, values = policy({**buf.inputs(STOP), FEATURE_KEY: stale[:, :STOP]})
+        _, exact = policy(buf.inputs(STOP))
+    assert close(buf.value[:, :STOP], values, 1e-5)
+    assert not close(buf.value[:, :STOP], exact, 1e-3)
+
+
+@pytest.mark.parametrize("overlap", [False, True])
+def test_acted_training_encodes_each_frame_once_more_per_epoch(tmp_path, overlap):
+    """A trial with ``acted``, in line and beside acting: without gradients the encoder sees each frame once, when it
+    is acted on (and the bootstrap's look-ahead frames); with gradients once per epoch, in the update after it."""
+    cfg = line_train_cfg(encoder_grad="acted", overlap_updates=overlap, epochs=2, rollout_steps=16, update_every=8)
+    cfg.env.size = 8
+    t = Trainer(cfg, tmp_path / "run", remote=False, progress=False, tensorboard=False, env_factory=line_env.make)
+    frames = {True: 0, False: 0}  # with gradients: frames encoded
+
+    def count(module, args, out):
+        frames[out.requires_grad] += out.shape[:-1].numel()
+
+    hooks = [m.encoder.register_forward_hook(count) for m in {id(t.policy): t.policy, id(t.learner.actor): t.learner.actor}.values()]
+    try:
+        assert t.rollout()
+        t._finish_update()
+        envs = t.collector.num_envs
+        assert frames == {False: envs * (16 + 2), True: 2 * envs * 16}
+        assert t.learner.acted_features and t.buffer.features.shape == (envs, 16, 8)
+    finally:
+        for h in hooks:
+            h.remove()
+        t.close()
+
+
+def test_acting_stores_the_features_it_acted_on(tmp_path):
+    """Without updates (the weights stay), the stored features are the encoder's of the stored frames; after a trial
+    with updates and shuffled episodes they still belong to their frames (the last chunk's, acted with the final
+    partial update's weights, checked against those)."""
+    cfg = line_train_cfg(encoder_grad="acted", rollout_steps=16, update_every=8)
+    cfg.env.size = 8
+    t = Trainer(cfg, tmp_path / "run", remote=False, progress=False, tensorboard=False, env_factory=line_env.make)
+    try:
+        assert t.rollout(learn=False)
+        t.policy.eval()
+        with torch.no_grad():
+            want = t.policy.encoder(t.buffer.inputs(16))
+        assert close(t.buffer.features, want, 1e-5)
+        update = t.learner.update
+        weights = {}
+
+        def keep_weights(buf, start, stop, *args):  # the weights that act on the steps after this update
+            out = update(buf, start, stop, *args)
+            weights[stop] = {k: v.clone() for k, v in t.policy.state_dict().items()}
+            return out
+
+        t.learner.update = keep_weights
+        assert t.rollout()
+        acting = copy.deepcopy(t.policy).eval()
+        acting.load_state_dict(weights[8])
+        with torch.no_grad():
+            want = acting.encoder(t.buffer.inputs(16))
+        assert close(t.buffer.features[:, 8:], want[:, 8:], 1e-5)
+        assert not close(t.buffer.features[:, 8:], t.policy.encoder(t.buffer.inputs(16))[:, 8:].detach(), 1e-3)
+    finally:
+        t.close()
+
+
+def test_a_buffer_that_keeps_features_shuffles_them_with_their_frames():
+    _, _, _, filled, _, _ = _buffer("gru")
+    buf = TrialBuffer({"rgb": gymnasium.spaces.Box(0, 255, (8, 8, 3), np.uint8)}, 4, filled.capacity, feature_dim=3)
+    buf.obs["rgb"].copy_(filled.obs["rgb"])
+    buf.done.copy_(filled.done)
+    weights = torch.arange(8 * 8 * 3, dtype=torch.float32)
+    fingerprint = buf.obs["rgb"].float().flatten(2) @ weights  # of each frame
+    buf.features[..., 1] = fingerprint
+    buf.shuffle_episodes(STOP, np.random.default_rng(0))
+    moved = buf.obs["rgb"].float().flatten(2) @ weights
+    assert not torch.equal(moved, fingerprint)
+    assert torch.equal(buf.features[..., 1], moved)
+    with pytest.raises(ValueError, match="encoder_grad=acted"):
+        buf.add(slice(0, 4), 0, {"rgb": np.zeros((4, 8, 8, 3), np.uint8)}, torch.zeros(4, dtype=torch.long),
+                torch.zeros(4), torch.zeros(4))
