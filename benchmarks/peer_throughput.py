@@ -8,16 +8,20 @@ episode cap) with the trunk of our default ``cnn`` encoder (strided 3x3 convs 16
 - ``sb3``:  sb3-contrib 2.9.2 RecurrentPPO, LSTM, 16 envs, n_steps 64 (benchmarks/peer/sb3_house.py);
 - ``ours``: ``embodied train cluster=inprocess policy=lstm policy.encoder.frozen=false trainer.minibatches=8`` as users run it
   (subprocess of the CLI; the default recurrent policy, an LSTM of 128 as sb3's; trials of 512 steps, partial
-  updates every 64, each beside the next 64 steps' collection as the house default has it since 2026-12-06, as
-  sample-factory's APPO updates beside its sampling);
+  updates every 64, in line with collection: the house default's ``overlap_updates: auto`` runs beside collection
+  only the updates of a frozen encoder);
 - ``ours_gru``: the same with ``policy=gru`` (the GRU of 128, as sample-factory's core);
 - ``ours_ctxnone``: the same with ``trainer.grad_context=none`` (partial updates without gradients into the older
-  context: with the default ``encoder_grad=window`` the learner's work per update is as independent of the trial
+  context: with the default ``encoder_grad=acted`` the learner's work per update is as independent of the trial
   as the schedule allows; README, "How far back ...");
 - ``ours_encfull``: the same with ``trainer.encoder_grad=full`` (the encoder's gradient from every frame of the
-  context, ReLIC's; the default until 2026-12-05, now ``window``: from each update's new frames only);
+  context, ReLIC's; the default until 2026-12-05);
 - ``ours_encnew``: the same with ``trainer.encoder_grad=new`` (as ``window``, and the full update at T too trains the
   encoder on the last 64 steps' frames only);
+- ``ours_encwindow``: the same with ``trainer.encoder_grad=window`` (the default from 2026-12-05 until ``acted``,
+  2026-12-06: the refreshes re-encode the trial's frames with the current weights, the full update at T trains the
+  encoder on every frame; with ``acted`` each frame is encoded when acted on and once per epoch in the update after
+  it, as in sample-factory);
 - ``ours_sfschedule``: ours on sample-factory's work schedule (trials of 64 steps, one update per trial: no partial
   updates, no refresh): what our code costs per unit of work, apart from the algorithm's extra work;
 - ``default``: ``embodied train`` with its default config (local Ray, frozen pretrained encoder, 32 px, 4 minibatches,
@@ -38,7 +42,7 @@ from the end of the first rollout after the warm-up until at least ``--seconds``
     python benchmarks/peer_throughput.py --quick               # smoke test (~5 min: 15 s measured per system)
     python benchmarks/peer_throughput.py --only sb3,ours --resolutions 32 --seconds 60
 
-The last line of stdout is one JSON object: ``{sf,sb3,ours,ours_gru,ours_ctxnone,ours_encfull,ours_encnew,ours_sfschedule}_steps_per_s_{32,64}``,
+The last line of stdout is one JSON object: ``{sf,sb3,ours,ours_gru,ours_ctxnone,ours_encfull,ours_encnew,ours_encwindow,ours_sfschedule}_steps_per_s_{32,64}``,
 ``{ours,ours_gru,...,ours_sfschedule}_over_sf_{32,64}``,
 ``ours_default_steps_per_s``, ``ours_default_over_sf_32``, ``ours_default_inprocess_steps_per_s``,
 ``ours_default_local_over_inprocess``, plus the settings, load averages and the
@@ -66,6 +70,7 @@ VARIANTS = {"ours": ["policy=lstm"], "ours_gru": ["policy=gru"],
             "ours_ctxnone": ["policy=lstm", "trainer.grad_context=none"],
             "ours_encfull": ["policy=lstm", "trainer.encoder_grad=full"],
             "ours_encnew": ["policy=lstm", "trainer.encoder_grad=new"],
+            "ours_encwindow": ["policy=lstm", "trainer.encoder_grad=window"],
             "ours_sfschedule": ["policy=lstm", "trainer.rollout_steps=64", "trainer.update_every=64"]}
 SYSTEMS = ("sf", "sb3", *VARIANTS, "default", "default_inprocess")
 CORE = ("sf", "sb3", "ours", "default", "default_inprocess")  # the issue's keys; --all adds the other variants
