@@ -47,10 +47,11 @@ def validate(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
     T = cfg.trainer.rollout_steps
     check(cfg, "trainer.update_every", lambda u: T % u == 0, f"a divisor of trainer.rollout_steps={T}")
     if "double_buffer" in cfg.cluster:
-        check(cfg, "cluster.double_buffer", lambda d: isinstance(d, bool), "true or false")
+        check(cfg, "cluster.double_buffer", lambda d: isinstance(d, bool) or d == "auto", "true, false or auto")
+    from embodied.learner.background import overlap_planned
     from embodied.rollout.collector import double_buffer
 
-    doubled = double_buffer(cfg.cluster)
+    doubled = double_buffer(cfg.cluster, overlap_planned(cfg))
     halves = 2 if doubled else 1
     batches = halves * cfg.cluster.num_workers
     check(cfg, "trainer.num_envs", lambda n: n % batches == 0,

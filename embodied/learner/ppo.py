@@ -237,7 +237,9 @@ class PPOLearner:
                     _, _, context = self.policy.prefill(prefix, max_steps=first)
             inputs = {k: v[:, first:] for k, v in inputs.items()}
         if features is not None:
-            inputs[FEATURE_KEY] = features[:, first:]  # the encoder runs on the later frames only
+            inputs[FEATURE_KEY] = features[:, first:]  # the encoder runs on the later frames only, so only they are
+            for key in self.policy.encoder.image_keys:  # copied into the minibatches
+                inputs[key] = inputs[key][:, inputs[FEATURE_KEY].shape[1]:]
         window = slice(first, stop)
         totals: dict[str, float] = {}
         self._mode(training=True)

@@ -33,7 +33,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from embodied.allocator import keep_freed_memory
 from embodied.learner import checkpoint, distributed
-from embodied.learner.background import BackgroundUpdate
+from embodied.learner.background import BackgroundUpdate, overlap_planned, overlap_updates
 from embodied.learner.buffer import TrialBuffer
 from embodied.learner.ppo import PPOHyper, PPOLearner, grad_context_steps, intra_op_threads
 from embodied.learner.stats import EpisodeStats, ScalarLog
@@ -74,16 +74,6 @@ def learner_threads(setting: Any, cluster: Mapping[str, Any], local_ranks: int =
     return max(1, cores // max(1, local_ranks) - workers - int(beside))
 
 
-def overlap_updates(setting: Any, trained_encoder: bool) -> bool:
-    """``trainer.overlap_updates`` as a bool. ``auto`` overlaps unless the policy trains its visual encoder: then acting
-    and the updates both run the CNN, no core idles during collection, and acting on one thread costs more than the
-    overlap gains (x0.78 in-process at 32 px; with ``encoder_grad=acted`` x1.08 at 32 px, x0.83 at 64 px; README,
-    "Updates beside acting")."""
-    if setting == "auto":
-        return not trained_encoder
-    return bool(setting)
-
-
 def imitation_weight(coef: float, steps: int, floor: float, env_steps: int) -> float:
     """The teacher's weight after ``env_steps``: linear from ``coef`` to 0 over ``steps``, held at ``floor``."""
     return max(floor, coef * max(0.0, 1.0 - env_steps / steps))
@@ -108,7 +98,7 @@ class Trainer:
         local_ranks = int(os.environ.get("LOCAL_WORLD_SIZE", "1")) if rank else 1
         torch.set_num_threads(learner_threads(tc.get("torch_threads", 1), cfg.cluster, local_ranks))
         workers = int(cfg.cluster.num_workers)
-        halves = 2 if double_buffer(cfg.cluster) else 1
+        halves = 2 if double_buffer(cfg.cluster, overlap_planned(cfg)) else 1
         self.envs_per_slot = int(tc.num_envs) // (halves * workers)
         env_cfg = {**OmegaConf.to_container(cfg.env, resolve=True), "num_envs": self.envs_per_slot,
                    "episodes_per_trial": self.T}  # a rollout is one trial: never more episodes than steps

@@ -109,7 +109,9 @@ class StepTokenizer(nn.Module):
 
     def visual(self, inputs: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """The encoder's features, or the precomputed ones (``FEATURE_KEY``); precomputed features for only the first
-        ``k`` of ``(B, T)`` steps (``trainer.encoder_grad=window``) are a constant prefix, the encoder runs on the rest."""
+        ``k`` of ``(B, T)`` steps (``trainer.encoder_grad=window``) are a constant prefix, the encoder runs on the rest.
+        The image keys then hold all ``T`` steps' frames or only the last ``T - k`` (the learner leaves out the ones it
+        has features of, which a minibatch would otherwise copy)."""
         dtype = self.proj.weight.dtype
         if FEATURE_KEY not in inputs:
             return self.encoder(inputs, inputs.get(self.encoder.goal_key))
@@ -121,8 +123,12 @@ class StepTokenizer(nn.Module):
         if not 0 <= k < lead[1]:
             raise ValueError(f"{FEATURE_KEY} of shape {tuple(features.shape)} is neither the features of the {tuple(lead)} "
                              "steps nor of a prefix of their sequences")
-        rest = {key: v[:, k:] for key, v in inputs.items() if key in self.encoder.image_keys
-                or key == self.encoder.goal_key}
+        frames = {key: inputs[key].shape[1] for key in self.encoder.image_keys if key in inputs}
+        if any(n not in (lead[1], lead[1] - k) for n in frames.values()):
+            raise ValueError(f"with {FEATURE_KEY} for the first {k} of {lead[1]} steps the image keys hold {frames} "
+                             f"steps; expected {lead[1]} or {lead[1] - k}")
+        rest = {key: v if frames.get(key) == lead[1] - k else v[:, k:]
+                for key, v in inputs.items() if key in self.encoder.image_keys or key == self.encoder.goal_key}
         return torch.cat([features, self.encoder(rest, rest.get(self.encoder.goal_key)).to(dtype)], dim=1)
 
     def forward(self, inputs: Mapping[str, torch.Tensor]) -> torch.Tensor:

@@ -57,3 +57,21 @@ def test_configs_saved_before_the_key_keep_their_layout():
     assert double_buffer({"mode": "inprocess"}) is False
     assert double_buffer({"mode": "local"}) is True and double_buffer({"mode": "ray"}) is True
     assert double_buffer({"mode": "inprocess", "double_buffer": True}) is True
+
+
+def test_auto_gives_local_ray_one_batch_when_the_updates_run_beside_acting():
+    """On local Ray the update thread beside acting takes the second batch's core; across machines (``ray``) the
+    workers have their own cores, and in line the second batch simulates while the learner infers."""
+    from embodied.config import load
+    from embodied.learner.background import overlap_planned
+    from embodied.rollout.collector import double_buffer
+
+    local, ray = {"mode": "local", "double_buffer": "auto"}, {"mode": "ray", "double_buffer": "auto"}
+    assert double_buffer(local, overlap=True) is False and double_buffer(local, overlap=False) is True
+    assert double_buffer(ray, overlap=True) is True
+    default = load("train", [])  # the house default: a frozen encoder, updates beside acting
+    assert overlap_planned(default) and not double_buffer(default.cluster, overlap_planned(default))
+    for overrides in (["policy.encoder.frozen=false"], ["trainer.overlap_updates=false"]):
+        cfg = load("train", overrides)
+        assert not overlap_planned(cfg) and double_buffer(cfg.cluster, overlap_planned(cfg))
+    assert double_buffer(load("train", ["cluster.double_buffer=true"]).cluster, True)

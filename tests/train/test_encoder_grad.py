@@ -31,14 +31,17 @@ def _buffer(kind: str):
 
 @pytest.mark.parametrize("kind", ["gru", "transformer"])
 @pytest.mark.parametrize("prefix", [0, 5, START])
-def test_features_for_a_prefix_give_the_full_pass(kind, prefix):
+@pytest.mark.parametrize("trimmed", [False, True])
+def test_features_for_a_prefix_give_the_full_pass(kind, prefix, trimmed):
+    """... with the frames of every step, or only of those after the prefix (``trimmed``)."""
     _, policy, _, buf, _, _ = _buffer(kind)
     policy.eval()
     inputs = buf.inputs(STOP)
     with torch.no_grad():
         logits, values = policy(inputs)
         feats = policy.encoder(inputs)
-        got_logits, got_values = policy({**inputs, FEATURE_KEY: feats[:, :prefix]})
+        frames = inputs["rgb"][:, prefix:] if trimmed else inputs["rgb"]
+        got_logits, got_values = policy({**inputs, FEATURE_KEY: feats[:, :prefix], "rgb": frames})
     assert close(got_logits, logits) and close(got_values, values)
 
 
@@ -70,6 +73,8 @@ def test_features_of_the_wrong_shape_are_an_error():
     for bad in (feats[:2], feats[:, :, None], torch.cat([feats, feats], 1)):
         with pytest.raises(ValueError, match=FEATURE_KEY):
             policy({**inputs, FEATURE_KEY: bad})
+    with pytest.raises(ValueError, match="the image keys hold"):  # frames for neither all steps nor the rest
+        policy({**inputs, FEATURE_KEY: feats[:, :5], "rgb": inputs["rgb"][:, 3:]})
 
 
 def _one_step_update(kind: str, encoder_grad: str, refresh_first: bool = False, start: int = START,

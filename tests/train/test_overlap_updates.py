@@ -16,9 +16,9 @@ from omegaconf import OmegaConf
 from embodied.commands.train import validate
 from embodied.config import ConfigError, load
 from embodied.learner import checkpoint
-from embodied.learner.background import BackgroundUpdate
+from embodied.learner.background import BackgroundUpdate, overlap_updates
 from embodied.learner.ppo import PPOLearner
-from embodied.learner.trainer import Trainer, TrainingFailed, learner_threads, overlap_updates
+from embodied.learner.trainer import Trainer, TrainingFailed, learner_threads
 
 T, U = 32, 8  # four updates per rollout
 
