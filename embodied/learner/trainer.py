@@ -161,7 +161,8 @@ class Trainer:
         self.buffer = TrialBuffer(stored, self.collector.num_envs, self.T, self.device, features)
         # updates beside acting: the full update at T trains on one buffer while the next trial fills the other
         self.background = BackgroundUpdate() if self.overlap else None
-        self._spare = TrialBuffer(stored, self.collector.num_envs, self.T, self.device, features) if self.overlap else None
+        self._spare = (TrialBuffer(stored, self.collector.num_envs, self.T, self.device, features) if self.overlap
+                       else None)
         self.stats = EpisodeStats(self.collector.num_envs, int(tc.stats_window))
         self.rng = np.random.default_rng(_seed(self.seed, 1))
         self.sampler = torch.Generator().manual_seed(_seed(self.seed, 2))

@@ -229,7 +229,8 @@ def test_acted_training_encodes_each_frame_once_more_per_epoch(tmp_path, overlap
     def count(module, args, out):
         frames[out.requires_grad] += out.shape[:-1].numel()
 
-    hooks = [m.encoder.register_forward_hook(count) for m in {id(t.policy): t.policy, id(t.learner.actor): t.learner.actor}.values()]
+    modules = {id(t.policy): t.policy, id(t.learner.actor): t.learner.actor}.values()  # one, or the acting copy too
+    hooks = [m.encoder.register_forward_hook(count) for m in modules]
     try:
         assert t.rollout()
         t._finish_update()
