@@ -276,20 +276,15 @@ class PPOLearner:
         return totals
 
     @property
-    def trained_encoder(self) -> bool:
-        """The policy has a visual encoder that trains (a frozen one's features come precomputed with the frames)."""
-        return self.policy.encoder is not None and not self.policy.frozen_encoder
-
-    @property
     def window_encoder(self) -> bool:
         """The old frames' features are constants of an update (trainer.encoder_grad=window, new or acted; a frozen
         encoder's are)."""
-        return self.hp.encoder_grad in ("window", "new", "acted") and self.trained_encoder
+        return self.hp.encoder_grad in ("window", "new", "acted") and self.policy.trained_encoder
 
     @property
     def acted_features(self) -> bool:
         """The old frames' features are acting's, stored in the buffer (trainer.encoder_grad=acted)."""
-        return self.hp.encoder_grad == "acted" and self.trained_encoder
+        return self.hp.encoder_grad == "acted" and self.policy.trained_encoder
 
     @torch.no_grad()
     def encode_acted(self, inputs: Batch) -> torch.Tensor:
@@ -336,7 +331,7 @@ class PPOLearner:
         inputs = buf.inputs(stop)
         with intra_op_threads(self.hp.update_threads), _autocast(self.device):
             features = None
-            if self.trained_encoder:
+            if self.policy.trained_encoder:
                 features = buf.features[:, :stop] if self.acted_features else self._encode(inputs, stop)
                 inputs[FEATURE_KEY] = features
             logits, values, state = self.policy.prefill(inputs, max_steps=self.capacity)

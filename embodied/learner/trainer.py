@@ -123,8 +123,7 @@ class Trainer:
         self.policy = build_policy(cfg.policy, self.obs_space, self.act_space).to(self.device)
         if resume is None and cfg.get("init_from"):  # a new run from another run's weights (a curriculum stage)
             self._initialise(str(cfg.init_from))
-        self.overlap = overlap_updates(tc.get("overlap_updates", False),
-                                       self.policy.encoder is not None and not self.policy.frozen_encoder)
+        self.overlap = overlap_updates(tc.get("overlap_updates", False), self.policy.trained_encoder)
         if self.overlap and rank is not None:
             log.warning("trainer.overlap_updates: under torchrun the updates run in line with collection (an update's "
                         "all-reduce in a background thread would race the loop's own collectives)")
@@ -158,11 +157,11 @@ class Trainer:
         self.learner = PPOLearner(self.policy, hp, self.T + 1, self.device,
                                   distributed.wrap(self.policy, self.device) if rank else None)
         features = self.policy.encoder.feature_dim if self.learner.acted_features else 0
-        self.buffer = TrialBuffer(stored, self.collector.num_envs, self.T, self.device, features)
+        trial_buffer = functools.partial(TrialBuffer, stored, self.collector.num_envs, self.T, self.device, features)
+        self.buffer = trial_buffer()
         # updates beside acting: the full update at T trains on one buffer while the next trial fills the other
         self.background = BackgroundUpdate() if self.overlap else None
-        self._spare = (TrialBuffer(stored, self.collector.num_envs, self.T, self.device, features) if self.overlap
-                       else None)
+        self._spare = trial_buffer() if self.overlap else None
         self.stats = EpisodeStats(self.collector.num_envs, int(tc.stats_window))
         self.rng = np.random.default_rng(_seed(self.seed, 1))
         self.sampler = torch.Generator().manual_seed(_seed(self.seed, 2))

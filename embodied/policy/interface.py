@@ -71,6 +71,11 @@ class Policy(nn.Module, abc.ABC):
         """True when rollouts store the encoder's features (key ``visual_features``) instead of frames."""
         return self.encoder is not None and self.encoder.frozen
 
+    @property
+    def trained_encoder(self) -> bool:
+        """True when the policy has a visual encoder that trains (a frozen one's features come with the frames)."""
+        return self.encoder is not None and not self.encoder.frozen
+
     @abc.abstractmethod
     def initial_state(self, batch_size: int, max_steps: int, device: torch.device | str = "cpu") -> Any:
         """Empty recurrent state for ``batch_size`` envs, with room for ``max_steps`` steps each."""
