@@ -146,14 +146,18 @@ def read(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str
     return data
 
 
+# Trainer keys added since the first checkpoints, with the values that run as those runs did: an imitation weight
+# that decays to zero, no recall loss, no memory dropout, the encoder's gradient from every frame, updates in line.
+TRAINER_BEFORE = {"imitation_floor": 0.0, "recall_coef": 0.0, "memory_dropout": 0.0, "encoder_grad": "full",
+                  "overlap_updates": False}
+
+
 def config_of(data: Mapping[str, Any]) -> DictConfig:
     """The run's config; one written before the observation-space tokenizer gets that tokenizer's keys with
     the values that build the same network (goal and GPS widths were then separate keys), one from before
     ``policy.cell`` its GRU, one from before the recurrent policy's ``inter_episode`` its state over the trial,
     one from before ``episodic_core`` one cell (the transformer: one attention per layer), one from before
-    ``positions`` RoPE over the episode index, one from before
-    ``trainer.imitation_floor`` an imitation weight that decays to zero (and no recall loss, no memory dropout),
-    one from before ``trainer.encoder_grad`` the encoder's gradient from every frame."""
+    ``positions`` RoPE over the episode index; trainer keys added since get their ``TRAINER_BEFORE`` values."""
     cfg = OmegaConf.create(data["config"])
     policy = cfg.get("policy")
     if policy is not None and "vector_dim" not in policy and "goal_dim" in policy:
@@ -172,11 +176,9 @@ def config_of(data: Mapping[str, Any]) -> DictConfig:
         policy.positions = "episode"  # written before the attentions could go without positions
     trainer = cfg.get("trainer")
     if trainer is not None:
-        for key in ("imitation_floor", "recall_coef", "memory_dropout"):
+        for key, value in TRAINER_BEFORE.items():
             if key not in trainer:
-                trainer[key] = 0.0
-        if "encoder_grad" not in trainer:
-            trainer.encoder_grad = "full"
+                trainer[key] = value
     return cfg
 
 

@@ -38,6 +38,23 @@ def test_run_directory_and_resume_with_overrides(tmp_path, capsys):
     assert checkpoint.read(checkpoint.latest(run))["config"]["trainer"]["total_steps"] == 128
 
 
+def test_resume_of_a_run_saved_before_newer_trainer_keys(tmp_path, capsys):
+    """A checkpoint written before a trainer key existed resumes as it ran (e.g. its updates in line)."""
+    import torch
+
+    assert train(tmp_path, "name=old", "trainer.total_steps=64") == 0
+    file = checkpoint.latest(tmp_path / "old")
+    data = torch.load(file, weights_only=True)
+    for key in checkpoint.TRAINER_BEFORE:
+        del data["config"]["trainer"][key]
+    torch.save(data, file)
+    capsys.readouterr()
+    assert cli.main(["train", f"resume={tmp_path / 'old'}", "trainer.total_steps=128", "progress=false"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["counters"]["env_steps"] == 128
+    resumed = checkpoint.read(checkpoint.latest(tmp_path / "old"))["config"]["trainer"]
+    assert {k: resumed[k] for k in checkpoint.TRAINER_BEFORE} == checkpoint.TRAINER_BEFORE
+
+
 @pytest.mark.parametrize("args, key", [
     (["trainer.update_every=5"], "trainer.update_every"),
     (["trainer.num_envs=5", "cluster.num_workers=2"], "trainer.num_envs"),
