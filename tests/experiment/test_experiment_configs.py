@@ -60,6 +60,22 @@ def test_gpu_config_is_the_reference_size_with_longer_trials():
     assert gpu.trainer.rollout_steps > cpu.trainer.rollout_steps
 
 
+def test_gpu_config_has_the_task_design_and_recipe_that_met_the_cpu_targets():
+    """The README's "No positions" pair: incontext_house_samestart with the copy teacher at a floor of 0.5, an
+    episodic core and no positions; its control the same without inter-episode attention."""
+    cpu = load("train", ["+experiment=incontext_house_samestart", "trainer.imitation_teacher=replay:explorer_memory",
+                         "trainer.imitation_floor=0.5", "policy.positions=none", "policy.episodic_core=true"])
+    gpu = load("train", ["+experiment=incontext_house_gpu"])
+    for key in ("env.max_steps", "env.gps_frame", "env.goal_per", "env.start_per", "policy.reward_input",
+                "policy.positions", "policy.episodic_core", "policy.inter_episode", "trainer.imitation_coef",
+                "trainer.imitation_teacher", "trainer.imitation_floor"):
+        assert OmegaConf.select(gpu, key) == OmegaConf.select(cpu, key), key
+    assert gpu.env.split == cpu.env.split == "train"
+    validate(gpu)
+    validate(load("train", ["+experiment=incontext_house_gpu", "policy.inter_episode=false",
+                            "policy.episodic_core=false"]))
+
+
 def test_command_line_still_wins_over_the_experiment():
     cfg = load("train", ["+experiment=incontext_house", "trainer.rollout_steps=64", "env.max_steps=50"])
     assert cfg.trainer.rollout_steps == 64 and cfg.env.max_steps == 50
