@@ -17,6 +17,7 @@ import gymnasium
 import torch
 from sb3_contrib import RecurrentPPO
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from stable_baselines3.common.vec_env import DummyVecEnv
 
@@ -59,6 +60,7 @@ def main(argv: list[str]) -> None:
                          policy_kwargs={"features_extractor_class": HouseExtractor, "lstm_hidden_size": 128,
                                         "n_lstm_layers": 1, "shared_lstm": True, "enable_critic_lstm": False,
                                         "net_arch": []})
+    model.set_logger(Logger(folder=None, output_formats=[]))  # SB3's default logger leaves a /tmp/SB3-* folder per run
     try:
         model.learn(a.steps, callback=Progress())
     except KeyboardInterrupt:

@@ -60,12 +60,15 @@ def _side_python(name: str) -> Path:
 @pytest.mark.slow
 def test_sb3_runner_trains_one_update_on_the_house(tmp_path):
     python = _side_python("peer-sb3")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
     run = subprocess.run([str(python), str(pt.PEER / "sb3_house.py"), "--resolution=32", "--steps=1024"],
-                         env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=tmp_path, capture_output=True, text=True,
-                         timeout=300)
+                         env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(temp)}, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     steps = [int(line.split()[1]) for line in run.stdout.splitlines() if line.startswith("PEER_PROGRESS")]
     assert steps[0] == 0 and steps[-1] >= 1024, run.stdout[-2000:]
+    assert not list(temp.glob("SB3-*"))  # no log folder left behind
 
 
 @pytest.mark.slow
