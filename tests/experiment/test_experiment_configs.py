@@ -74,6 +74,9 @@ def test_gpu_config_has_the_task_design_and_recipe_that_met_the_cpu_targets():
     validate(gpu)
     validate(load("train", ["+experiment=incontext_house_gpu", "policy.inter_episode=false",
                             "policy.episodic_core=false"]))
+    newgoal = ["env.start_per=episode", "env.goal_per=episode", "trainer.imitation_coef=0", "trainer.imitation_floor=0",
+               "policy.episodic_core=false", "policy.positions=episode"]  # its header's _newgoal variant
+    validate(load("train", ["+experiment=incontext_house_gpu", *newgoal]))
 
 
 def test_command_line_still_wins_over_the_experiment():
