@@ -3,7 +3,7 @@
 ``embodied eval`` with the same ``split``, ``trials``, ``episodes`` and ``seed`` gives both agents the same houses,
 goals and starts, so the per-trial difference in success is a paired sample: its Student-t interval over trials is
 tighter than the two separate intervals. Used to check that a faster setting keeps what the default learnt
-(README, "Learning": ``trainer.minibatches``).
+(benchmarks/reports/training_speed.md, "Learning alike": ``trainer.minibatches``).
 
     python benchmarks/compare_evals.py runs/A/eval runs/B/eval [--out FILE.json]
 

@@ -10,7 +10,8 @@ over episodes 11-20 and the gain (paired per trial, 95% Student-t interval). The
 reference gains at least 0.3 and the memoryless one nothing.
 
     python benchmarks/house_memory_reference.py                      # DESIGN's task, 4 caps: ~4 minutes
-    python benchmarks/house_memory_reference.py --goal-per episode trial --caps 40 60 80 100 150  # the README table
+    python benchmarks/house_memory_reference.py --goal-per episode trial --caps 40 60 80 100 150  # the table in
+                                                                     # benchmarks/reports/incontext_house.md
     python benchmarks/house_memory_reference.py --goal-per trial --start-per trial --caps 60 --out benchmarks/results/house_memory_samestart
 
 Writes metrics.json and table.md into ``--out`` (default benchmarks/results/house_memory) and prints one JSON

@@ -13,7 +13,7 @@ episode cap) with the trunk of our default ``cnn`` encoder (strided 3x3 convs 16
 - ``ours_gru``: the same with ``policy=gru`` (the GRU of 128, as sample-factory's core);
 - ``ours_ctxnone``: the same with ``trainer.grad_context=none`` (partial updates without gradients into the older
   context: with the default ``encoder_grad=acted`` the learner's work per update is as independent of the trial
-  as the schedule allows; README, "How far back ...");
+  as the schedule allows; benchmarks/reports/training_speed.md, "How far back ...");
 - ``ours_encfull``: the same with ``trainer.encoder_grad=full`` (the encoder's gradient from every frame of the
   context, ReLIC's; the default until 2026-12-05);
 - ``ours_encnew``: the same with ``trainer.encoder_grad=new`` (as ``window``, and the full update at T too trains the
@@ -38,7 +38,8 @@ from the end of the first rollout after the warm-up until at least ``--seconds``
 3x ``--seconds``, then up to the last update).
 
     python benchmarks/peer_throughput.py                       # sf, sb3, ours, default: ~20 min on 2 cores; make peer
-    python benchmarks/peer_throughput.py --all --seconds 60    # every variant too: ~40 min (README's table)
+    python benchmarks/peer_throughput.py --all --seconds 60    # every variant too: ~40 min (the table in
+                                                               # benchmarks/reports/training_speed.md)
     python benchmarks/peer_throughput.py --quick               # smoke test (~5 min: 15 s measured per system)
     python benchmarks/peer_throughput.py --only sb3,ours --resolutions 32 --seconds 60
 

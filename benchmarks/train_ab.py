@@ -9,9 +9,10 @@ env steps/s over whole rollouts from ``metrics.csv`` after a warm-up).
     python benchmarks/train_ab.py base= ctx=trainer.grad_context=none [--rounds 5 --seconds 60 --warmup 15]
 
 Each variant is ``NAME=OVERRIDES`` with the overrides comma-separated (empty: the default config); without any,
-``mb8=trainer.minibatches=8 default=`` (README, "4 minibatches for the house default"). The last line
-of stdout is one JSON object: ``{NAME}_steps_per_s`` (one per round), ``{NAME}_mean``, and for every variant
-after the first ``{NAME}_over_{FIRST}`` (ratio of the means) and ``{NAME}_over_{FIRST}_rounds`` (per round).
+``mb8=trainer.minibatches=8 default=`` (benchmarks/reports/training_speed.md, "4 minibatches for the house
+default"). The last line of stdout is one JSON object: ``{NAME}_steps_per_s`` (one per round), ``{NAME}_mean``,
+and for every variant after the first ``{NAME}_over_{FIRST}`` (ratio of the means) and ``{NAME}_over_{FIRST}_rounds``
+(per round).
 """
 from __future__ import annotations
 

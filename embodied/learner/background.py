@@ -68,8 +68,8 @@ class BackgroundUpdate:
 def overlap_updates(setting: Any, trained_encoder: bool) -> bool:
     """``trainer.overlap_updates`` as a bool. ``auto`` overlaps unless the policy trains its visual encoder: then acting
     and the updates both run the CNN, no core idles during collection, and acting on one thread costs more than the
-    overlap gains (x0.78 in-process at 32 px; with ``encoder_grad=acted`` x1.08 at 32 px, x0.83 at 64 px; README,
-    "Updates beside acting")."""
+    overlap gains (x0.78 in-process at 32 px; with ``encoder_grad=acted`` x1.08 at 32 px, x0.83 at 64 px;
+    benchmarks/reports/training_speed.md, "Updates beside acting")."""
     if setting == "auto":
         return not trained_encoder
     return bool(setting)

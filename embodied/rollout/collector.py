@@ -20,7 +20,7 @@ def double_buffer(cluster: Mapping[str, Any], overlap: bool = False) -> bool:
     """``cluster.double_buffer``. ``auto``: on, unless the workers share this machine (local Ray) with updates running
     beside acting (``overlap``): the update thread then takes the core that a second env batch would simulate on,
     and the second batch only adds contention and calls (local Ray x0.90 -> x0.985 of in-process on 2 cores,
-    README). Configs saved before the key existed: on with Ray workers, off in-process."""
+    benchmarks/reports/training_speed.md). Configs saved before the key existed: on with Ray workers, off in-process."""
     setting = cluster.get("double_buffer", cluster.get("mode") != "inprocess")
     if setting == "auto":
         return not (overlap and cluster.get("mode") == "local")

@@ -61,7 +61,7 @@ def test_gpu_config_is_the_reference_size_with_longer_trials():
 
 
 def test_gpu_config_has_the_task_design_and_recipe_that_met_the_cpu_targets():
-    """The README's "No positions" pair: incontext_house_samestart with the copy teacher at a floor of 0.5, an
+    """The README's result pair ("The result"): incontext_house_samestart with the copy teacher at a floor of 0.5, an
     episodic core and no positions; its control the same without inter-episode attention."""
     cpu = load("train", ["+experiment=incontext_house_samestart", "trainer.imitation_teacher=replay:explorer_memory",
                          "trainer.imitation_floor=0.5", "policy.positions=none", "policy.episodic_core=true"])
