@@ -125,6 +125,8 @@ def chunked_decode(q, k, v, lengths, k_sink, v_sink, key_start, scale, k_chunk: 
 
     Scores and weighted sums are batched matrix products on the cache slices (no copies); chunks that every
     sequence sees whole (the rollout's common case: all envs at the same step, no episode windows) skip the mask.
+    With episode windows the keys start at the earliest window's first slot: an episodic attention reads its
+    episode, not the whole trial the cache holds (memory bound, so its cost follows the keys read).
     """
     b, h, d = q.shape
     qs = _acc(q)[:, :, None] * scale  # (B, H, 1, D)
@@ -139,7 +141,7 @@ def chunked_decode(q, k, v, lengths, k_sink, v_sink, key_start, scale, k_chunk: 
         l = torch.zeros_like(m)
         acc = torch.zeros(b, h, d, device=q.device, dtype=dt)
     hi, min_len = int(lengths.max()), int(lengths.min())
-    lo = 0 if key_start is None else (int(key_start.min()) // k_chunk) * k_chunk
+    lo = 0 if key_start is None else max(int(key_start.min()), 0)
     max_start = 0 if key_start is None else int(key_start.max())
     for c0 in range(lo, hi, k_chunk):
         c1 = min(c0 + k_chunk, hi)

@@ -2,8 +2,9 @@
 (or the path named by ``backend`` / ``EMBODIED_ATTENTION``, for tests and benchmarks).
 
 On the CPU, ``sdpa`` (the default) runs torch's fused flash kernel (``sdpa.py``): always for whole sequences
-without episode windows (the training pass, the prefill), otherwise while its explicit mask stays small; the
-chunked path takes the rest, and decoding. ``chunked`` always runs the chunked path."""
+without episode windows (the training pass, the prefill), for short episode windows in bands, otherwise while
+its explicit mask stays small; the chunked path takes the rest, and decoding (from the earliest window's first
+key). ``chunked`` always runs the chunked path."""
 from __future__ import annotations
 
 import os
@@ -75,7 +76,7 @@ def sink_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
         q, k, v = (t.contiguous() if t.stride(-1) != 1 else t for t in (q, k, v))
         return SinkAttentionFunction.apply(triton_attention, q, k, v, _contig(k_sink), _contig(v_sink), q_offset,
                                            _int32(lengths), _int32(key_start), scale)
-    if path == "sdpa" and sdpa.applies(b, n, s, key_start):
+    if path == "sdpa" and sdpa.applies(b, n, s, key_start, q_offset, lengths):
         return sdpa.attention(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale)
     return SinkAttentionFunction.apply(chunked, q, k, v, k_sink, v_sink, q_offset, lengths.long(),
                                        None if key_start is None else key_start.long(), scale)

@@ -5,13 +5,17 @@ which skips the blocks above the diagonal: a dummy query in front (its output dr
 puts query ``i`` at row ``i + 1``, where the top-left causal mask shows it the sink (slot 0) and keys
 ``0..i``. Neither pass builds the N x S score matrix, so memory stays linear in the sequence length.
 Other cases (queries after a prefix, per-query key starts) pass an explicit boolean mask, which is N x S:
-only up to ``MASK_LIMIT`` elements; beyond it the dispatcher keeps the chunked path.
+only up to ``MASK_LIMIT`` elements; beyond it the dispatcher keeps the chunked path. Episode windows much
+shorter than the sequence (an episodic attention, a memoryless control: every query sees at most its episode)
+go in bands instead: the queries in blocks, each block with only the keys its windows can reach, so the work
+is N x (block + widest window) rather than N x S (x8 less for 60-step episodes in a 1024-step trial).
 Only the flash kernel is allowed (``sdpa_kernel``), never torch's math fallback. As on the chunked path,
 arithmetic is float32 for half and single inputs (float64 stays float64).
 """
 from __future__ import annotations
 
 import torch
+from torch.nn import functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.nn.functional import scaled_dot_product_attention
 
@@ -24,9 +28,35 @@ def _causal(n: int, s: int, key_start: torch.Tensor | None) -> bool:
     return n == s and key_start is None
 
 
-def applies(b: int, n: int, s: int, key_start: torch.Tensor | None) -> bool:
-    """Whether this path takes the case: the kernel's causal mask fits, or the explicit mask is small enough."""
-    return _causal(n, s, key_start) or b * n * (s + 1) <= MASK_LIMIT
+def _band(q_offset: int, lengths: torch.Tensor, key_start: torch.Tensor) -> int:
+    """How many keys the widest window of a real query spans, itself included (one host sync)."""
+    pos = torch.arange(q_offset, q_offset + key_start.shape[1], device=key_start.device)
+    reach = (pos - key_start).clamp_min(0).masked_fill(pos >= lengths[:, None], 0)
+    return int(reach.max()) + 1
+
+
+def _block(band: int) -> int:
+    """Queries per band block: about the window's width (fewer blocks, each reading twice its queries' keys)."""
+    return min(max(16, 1 << (band - 1).bit_length()), 256)
+
+
+def _banded(n: int, s: int, band: int) -> bool:
+    """Whether bands read less than half of what the full mask would."""
+    return 2 * (_block(band) + band) <= s
+
+
+def applies(b: int, n: int, s: int, key_start: torch.Tensor | None, q_offset: int = 0,
+            lengths: torch.Tensor | None = None) -> bool:
+    """Whether this path takes the case: the kernel's causal mask fits, or the explicit mask (full or in bands)
+    is small enough."""
+    if _causal(n, s, key_start):
+        return True
+    if key_start is not None and lengths is not None:
+        band = _band(q_offset, lengths, key_start)
+        if _banded(n, s, band):
+            blk = _block(band)
+            return b * -(-n // blk) * blk * (blk + band) <= MASK_LIMIT
+    return b * n * (s + 1) <= MASK_LIMIT
 
 
 def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, k_sink: torch.Tensor | None,
@@ -39,6 +69,10 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, k_sink: torch.T
     q, k, v = (t.to(torch.promote_types(dtype, torch.float32)) for t in (q, k, v))
     pos_q = torch.arange(q_offset, q_offset + n, device=q.device)
     causal = _causal(n, s, key_start)
+    if key_start is not None:
+        band = _band(q_offset, lengths, key_start)
+        if _banded(n, s, band):
+            return _in_bands(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale, band).to(dtype)
     mask = None if causal else visible(pos_q, torch.arange(s, device=q.device), lengths, key_start)
     if k_sink is not None:
         vs = torch.zeros_like(k_sink) if v_sink is None else v_sink
@@ -55,3 +89,41 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, k_sink: torch.T
     if bool((lengths < q_offset + n).any()):  # padding queries give zero
         out = torch.where(valid_rows(pos_q, lengths), out, 0.0)
     return out.to(dtype)
+
+
+def _in_bands(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale, band):
+    """The masked case with every window at most ``band`` keys wide: query block ``c`` (positions
+    ``q_offset + c * blk + i``) attends over the ``blk + band - 1`` keys ending at its last query, as one batch
+    of small masked attentions (the blocks fold into the batch). Keys before 0 or past the end are padding."""
+    b, h, n, d = q.shape
+    blk = _block(band)
+    nb = -(-n // blk)
+    back, width = band - 1, blk + band - 1
+    span = (nb - 1) * blk + width  # padded keys the blocks read, from padded slot q_offset (key q_offset - back)
+    right = max(0, q_offset + span - back - k.shape[2])
+
+    def blocks_of_keys(t):  # (b, h, s, d) -> (b * nb, h, width, d)
+        t = F.pad(t, (0, 0, back, right)).narrow(2, q_offset, span).unfold(2, width, blk)  # (b, h, nb, d, width)
+        return t.permute(0, 2, 1, 4, 3).reshape(b * nb, h, width, d)
+
+    pad = nb * blk - n
+    qb = F.pad(q, (0, 0, 0, pad)).view(b, h, nb, blk, d).transpose(1, 2).reshape(b * nb, h, blk, d)
+    kb, vb = blocks_of_keys(k), blocks_of_keys(v)
+    first = torch.arange(nb, device=q.device) * blk + q_offset  # each block's first query position
+    pos_q = (first[:, None] + torch.arange(blk, device=q.device)).view(1, nb, blk, 1)
+    pos_k = (first[:, None] - back + torch.arange(width, device=q.device)).view(1, nb, 1, width)
+    start = F.pad(key_start, (0, pad)).view(b, nb, blk, 1)
+    mask = (pos_k <= pos_q) & (pos_k >= start) & (pos_k >= 0) & (pos_k < lengths.view(-1, 1, 1, 1))
+    if k_sink is None:  # rows that see nothing (padding) would give NaN: they see all, and their output is dropped
+        mask = mask | ~mask.any(-1, keepdim=True)
+    mask = mask.view(b * nb, 1, blk, width)
+    if k_sink is not None:
+        vs = torch.zeros_like(k_sink) if v_sink is None else v_sink
+        kb = torch.cat([k_sink.to(kb.dtype)[None, :, None].expand(b * nb, h, 1, d), kb], dim=2)
+        vb = torch.cat([vs.to(vb.dtype)[None, :, None].expand(b * nb, h, 1, d), vb], dim=2)
+        mask = torch.cat([mask.new_ones(b * nb, 1, blk, 1), mask], dim=-1)
+    with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
+        out = scaled_dot_product_attention(qb, kb, vb, attn_mask=mask, scale=scale)
+    out = out.view(b, nb, h, blk, d).transpose(1, 2).reshape(b, h, nb * blk, d)[:, :, :n]
+    pos = torch.arange(q_offset, q_offset + n, device=q.device)
+    return torch.where(valid_rows(pos, lengths), out, 0.0)

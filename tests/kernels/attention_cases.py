@@ -45,8 +45,10 @@ class Case:
             assert err <= TOL[dtype], f"{backend} {dtype} {name}: rel err {err:.2e} > {TOL[dtype]} (seed {self.seed})"
 
 
-def make_case(b=2, h=2, n=24, s=40, d=16, sink="k", ragged=True, window=False, seed=None, device="cpu") -> Case:
-    """Queries at [s - n, s) over s keys; ``ragged``: sequence 1 is shorter; ``window``: per-query key starts.
+def make_case(b=2, h=2, n=24, s=40, d=16, sink="k", ragged=True, window: bool | int = False, seed=None,
+              device="cpu") -> Case:
+    """Queries at [s - n, s) over s keys; ``ragged``: sequence 1 is shorter; ``window``: per-query key starts
+    (an int: windows of at most that many keys, as episodes much shorter than the sequence give).
     Inputs are drawn on the CPU (the same for a seed everywhere); the case and its reference live on ``device``.
 
     The sink variants appear as the kernels see them: ``token`` gives learned k_s and v_s (the model
@@ -68,7 +70,8 @@ def make_case(b=2, h=2, n=24, s=40, d=16, sink="k", ragged=True, window=False, s
     key_start = None
     if window:
         pos = torch.arange(n) + q_offset
-        key_start = (pos - torch.randint(0, s, (b, n), generator=g)).clamp_min(0).to(device)
+        widest = s if window is True else int(window)
+        key_start = (pos - torch.randint(0, widest, (b, n), generator=g)).clamp_min(0).to(device)
     lengths = lengths.to(device)
     inputs = [q, k, v, k_sink, v_sink if sink != "zero" else None]
     out = reference_attention(*inputs, q_offset=q_offset, lengths=lengths, key_start=key_start)

@@ -84,3 +84,19 @@ def test_decode_over_64k_keys():
     want = reference_decode(q.double(), k.double(), v.double(), lengths, ks.double(), vs.double())
     got = sink_decode(q, k, v, lengths, ks, vs)
     assert (got.double() - want).abs().max() / want.abs().max() <= TOL[torch.float32]
+
+
+def test_decode_reads_from_the_earliest_window_across_chunk_borders():
+    """Episode windows that start late and mid-chunk (an episodic attention near the end of a long trial):
+    the keys read begin at the earliest window, and the result still equals the float64 reference."""
+    g = torch.Generator().manual_seed(torch.seed() % 2**31)
+    q, k, v, _, ks, vs, _ = _decode_case(5, 2, 400, 16, "kv", False, g)
+    lengths = torch.tensor([400, 400, 397, 350, 381])
+    start = lengths - torch.tensor([1, 60, 23, 5, 44])
+    want = reference_decode(q.double(), k.double(), v.double(), lengths, ks.double(), vs.double(), start)
+    for k_chunk in (7, 64, 8192):
+        got = chunked.chunked_decode(q, k, v, lengths, ks, vs, start, 16 ** -0.5, k_chunk=k_chunk)
+        assert (got.double() - want).abs().max() / want.abs().max() <= TOL[torch.float32], k_chunk
+    k[:, :, :start.min()] = v[:, :, :start.min()] = float("nan")  # slots before every window are never read
+    got = chunked.chunked_decode(q, k, v, lengths, ks, vs, start, 16 ** -0.5)
+    assert torch.isfinite(got).all()

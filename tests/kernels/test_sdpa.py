@@ -79,3 +79,29 @@ def test_whole_sequences_run_only_the_flash_kernel():
     assert not ops & {"aten::bmm", "aten::_softmax", "aten::_scaled_dot_product_attention_math"}
     square = [e.name for e in prof.events() for shape in e.input_shapes if sum(n >= s for n in shape) >= 2]
     assert square == []
+
+
+@pytest.mark.parametrize("sink", SINK_VARIANTS)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_short_windows_go_in_bands_against_reference(case, sink, dtype, monkeypatch):
+    """Windows much shorter than the sequence (episodes in a trial) take the banded layout: whole sequences,
+    queries after a prefix, ragged lengths, a last block of padding queries, blocks at their smallest."""
+    banded = []
+    in_bands = sdpa._in_bands
+    monkeypatch.setattr(sdpa, "_in_bands", lambda *a: banded.append(a[-1]) or in_bands(*a))
+    case(b=3, h=2, n=150, s=150, d=16, sink=sink, ragged=True, window=9).check("sdpa", dtype)
+    case(b=2, h=2, n=70, s=130, d=8, sink=sink, ragged=True, window=20).check("sdpa", dtype)
+    case(b=2, h=2, n=100, s=100, d=8, sink=sink, ragged=False, window=2).check("sdpa", dtype)
+    assert len(banded) == 3 and max(banded) <= 20
+
+
+def test_bands_gradcheck_float64(case):
+    c = case(b=2, h=2, n=45, s=60, d=4, sink="kv", ragged=True, window=5)
+    inputs = [t.detach().clone().requires_grad_(True) for t in c.inputs]
+
+    def fn(q, k, v, ks, vs):
+        return sink_attention(q, k, v, ks, vs, q_offset=c.q_offset, lengths=c.lengths, key_start=c.key_start,
+                              backend="sdpa")
+
+    assert sdpa._banded(c.inputs[0].shape[2], 60, sdpa._band(c.q_offset, c.lengths, c.key_start))
+    assert torch.autograd.gradcheck(fn, inputs, eps=1e-6, atol=1e-7, fast_mode=True)
