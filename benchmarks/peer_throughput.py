@@ -175,8 +175,9 @@ def _metrics(path: Path) -> list[tuple[float, int]]:
 
 
 def measure_ours(overrides: list[str], runs: Path, name: str, seconds: float, warmup: float,
-                 startup_limit: float = 300.0) -> dict:
-    """Env steps/s of ``embodied train`` from its metrics.csv over whole rollouts (see the module docstring)."""
+                 startup_limit: float = 300.0, code: Path | None = None) -> dict:
+    """Env steps/s of ``embodied train`` from its metrics.csv over whole rollouts (see the module docstring);
+    ``code``: run the source tree there instead of the installed one (an older commit's worktree)."""
     from embodied.config import load
 
     cfg = load("train", overrides)
@@ -187,7 +188,7 @@ def measure_ours(overrides: list[str], runs: Path, name: str, seconds: float, wa
     log = runs / f"{name}.log"
     # cluster=local means a Ray of its own; without an address, ray.init() joins a cluster that someone's
     # `ray start` left on this machine (/tmp/ray/ray_current_cluster) and then refuses num_cpus
-    proc = _start(cmd, log, {"RAY_ADDRESS": "local"})
+    proc = _start(cmd, log, {"RAY_ADDRESS": "local", **({"PYTHONPATH": str(code)} if code else {})}, cwd=code)
     q, t_start = _lines(proc, log), time.monotonic()
     csv_path, rows, begin = runs / name / "metrics.csv", [], None
     try:

@@ -7,6 +7,7 @@ env steps/s over whole rollouts from ``metrics.csv`` after a warm-up).
 
     python benchmarks/train_ab.py                   # the house default against it with 8 minibatches: ~5 min
     python benchmarks/train_ab.py base= ctx=trainer.grad_context=none [--rounds 5 --seconds 60 --warmup 15]
+    git worktree add /tmp/before REV && python benchmarks/train_ab.py before= after= --code before=/tmp/before
 
 Each variant is ``NAME=OVERRIDES`` with the overrides comma-separated (empty: the default config); without any,
 ``mb8=trainer.minibatches=8 default=`` (benchmarks/reports/training_speed.md, "4 minibatches for the house
@@ -40,16 +41,22 @@ def main(argv: list[str]) -> dict:
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--seconds", type=float, default=45.0, help="measured seconds per variant and round")
     p.add_argument("--warmup", type=float, default=15.0, help="seconds after the first update left out")
+    p.add_argument("--code", type=variant, action="append", default=[],
+                   help="NAME=DIR: variant NAME runs the source tree at DIR (e.g. a git worktree of an older commit)")
     a = p.parse_args(argv)
     names = [n for n, _ in a.variants]
     if len(set(names)) != len(names) or len(names) < 2:
         raise SystemExit(f"give two or more variants with different names: {names}")
+    code = {n: Path(d[0]).resolve() for n, d in a.code}
+    for n, d in code.items():
+        if n not in names or not (d / "embodied" / "__init__.py").is_file():
+            raise SystemExit(f"--code {n}={d}: expected a variant name and a source tree with embodied/ in it")
     out: dict = {"rounds": a.rounds, "seconds": a.seconds, "warmup": a.warmup,
-                 "overrides": {n: o for n, o in a.variants}}
+                 "overrides": {n: o for n, o in a.variants}, "code": {n: str(d) for n, d in code.items()}}
     with tempfile.TemporaryDirectory(prefix="train_ab_") as work:
         for r in range(a.rounds):
             for name, overrides in a.variants:
-                res = measure_ours(overrides, Path(work), f"{name}_{r}", a.seconds, a.warmup)
+                res = measure_ours(overrides, Path(work), f"{name}_{r}", a.seconds, a.warmup, code=code.get(name))
                 out.setdefault(f"{name}_steps_per_s", []).append(round(res["steps_per_s"], 1))
                 print(f"round {r} {name}: {res['steps_per_s']:.1f} env steps/s", file=sys.stderr)
     first = names[0]

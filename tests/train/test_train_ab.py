@@ -26,3 +26,25 @@ def test_malformed_variants_are_refused(text):
 def test_a_comparison_needs_two_differently_named_variants(args):
     with pytest.raises(SystemExit, match="two or more variants with different names"):
         main(args)
+
+
+def test_code_must_name_a_variant_and_a_source_tree(tmp_path):
+    with pytest.raises(SystemExit, match="expected a variant name and a source tree"):
+        main(["a=", "b=", "--code", f"c={Path(__file__).resolve().parents[2]}"])
+    with pytest.raises(SystemExit, match="expected a variant name and a source tree"):
+        main(["a=", "b=", "--code", f"b={tmp_path}"])
+
+
+@pytest.mark.slow
+def test_a_variant_runs_the_source_tree_it_is_given(tmp_path):
+    """``--code`` runs that tree, not the installed one: a copy whose trainer cannot start fails the measurement."""
+    import shutil
+
+    repo = Path(__file__).resolve().parents[2]
+    broken = tmp_path / "tree"
+    shutil.copytree(repo / "embodied", broken / "embodied")
+    shutil.copytree(repo / "configs", broken / "configs")
+    (broken / "embodied" / "commands" / "train.py").write_text("raise SystemExit('the copied tree ran')\n")
+    with pytest.raises(RuntimeError, match="embodied train ended"):
+        main(["a=cluster=inprocess", "b=cluster=inprocess", "--code", f"a={broken}", "--rounds", "1",
+              "--seconds", "2", "--warmup", "0"])
