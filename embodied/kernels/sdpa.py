@@ -40,7 +40,7 @@ def _block(band: int) -> int:
     return min(max(16, 1 << (band - 1).bit_length()), 256)
 
 
-def _banded(n: int, s: int, band: int) -> bool:
+def _banded(s: int, band: int) -> bool:
     """Whether bands read less than half of what the full mask would."""
     return 2 * (_block(band) + band) <= s
 
@@ -53,7 +53,7 @@ def applies(b: int, n: int, s: int, key_start: torch.Tensor | None, q_offset: in
         return True
     if key_start is not None and lengths is not None:
         band = _band(q_offset, lengths, key_start)
-        if _banded(n, s, band):
+        if _banded(s, band):
             blk = _block(band)
             return b * -(-n // blk) * blk * (blk + band) <= MASK_LIMIT
     return b * n * (s + 1) <= MASK_LIMIT
@@ -71,7 +71,7 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, k_sink: torch.T
     causal = _causal(n, s, key_start)
     if key_start is not None:
         band = _band(q_offset, lengths, key_start)
-        if _banded(n, s, band):
+        if _banded(s, band):
             return _in_bands(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale, band).to(dtype)
     mask = None if causal else visible(pos_q, torch.arange(s, device=q.device), lengths, key_start)
     if k_sink is not None:
