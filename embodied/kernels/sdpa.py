@@ -75,13 +75,9 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, k_sink: torch.T
             return _in_bands(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale, band).to(dtype)
     mask = None if causal else visible(pos_q, torch.arange(s, device=q.device), lengths, key_start)
     if k_sink is not None:
-        vs = torch.zeros_like(k_sink) if v_sink is None else v_sink
-        k = torch.cat([k_sink.to(k.dtype)[None, :, None].expand(b, h, 1, d), k], dim=2)
-        v = torch.cat([vs.to(v.dtype)[None, :, None].expand(b, h, 1, d), v], dim=2)
+        k, v, mask = _prepend_sink(k, v, mask, k_sink, v_sink)
         if causal:
             q = torch.cat([q.new_zeros(b, h, 1, d), q], dim=2)
-        else:
-            mask = torch.cat([mask.new_ones(b, 1, n, 1), mask], dim=-1)
     with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
         out = scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal, scale=scale)
     if causal and k_sink is not None:
@@ -89,6 +85,18 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, k_sink: torch.T
     if bool((lengths < q_offset + n).any()):  # padding queries give zero
         out = torch.where(valid_rows(pos_q, lengths), out, 0.0)
     return out.to(dtype)
+
+
+def _prepend_sink(k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None, k_sink: torch.Tensor,
+                  v_sink: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """The sink as key slot 0 (its value zero without ``v_sink``), which every query of ``mask`` sees."""
+    b, h, _, d = k.shape
+    vs = torch.zeros_like(k_sink) if v_sink is None else v_sink
+    k = torch.cat([k_sink.to(k.dtype)[None, :, None].expand(b, h, 1, d), k], dim=2)
+    v = torch.cat([vs.to(v.dtype)[None, :, None].expand(b, h, 1, d), v], dim=2)
+    if mask is not None:
+        mask = torch.cat([mask.new_ones(*mask.shape[:-1], 1), mask], dim=-1)
+    return k, v, mask
 
 
 def _in_bands(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale, band):
@@ -114,14 +122,11 @@ def _in_bands(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale, band
     pos_k = (first[:, None] - back + torch.arange(width, device=q.device)).view(1, nb, 1, width)
     start = F.pad(key_start, (0, pad)).view(b, nb, blk, 1)
     mask = (pos_k <= pos_q) & (pos_k >= start) & (pos_k >= 0) & (pos_k < lengths.view(-1, 1, 1, 1))
+    mask = mask.view(b * nb, 1, blk, width)
     if k_sink is None:  # rows that see nothing (padding) would give NaN: they see all, and their output is dropped
         mask = mask | ~mask.any(-1, keepdim=True)
-    mask = mask.view(b * nb, 1, blk, width)
-    if k_sink is not None:
-        vs = torch.zeros_like(k_sink) if v_sink is None else v_sink
-        kb = torch.cat([k_sink.to(kb.dtype)[None, :, None].expand(b * nb, h, 1, d), kb], dim=2)
-        vb = torch.cat([vs.to(vb.dtype)[None, :, None].expand(b * nb, h, 1, d), vb], dim=2)
-        mask = torch.cat([mask.new_ones(b * nb, 1, blk, 1), mask], dim=-1)
+    else:
+        kb, vb, mask = _prepend_sink(kb, vb, mask, k_sink, v_sink)
     with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
         out = scaled_dot_product_attention(qb, kb, vb, attn_mask=mask, scale=scale)
     out = out.view(b, nb, h, blk, d).transpose(1, 2).reshape(b, h, nb * blk, d)[:, :, :n]
