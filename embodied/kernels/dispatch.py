@@ -76,8 +76,8 @@ def sink_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
         q, k, v = (t.contiguous() if t.stride(-1) != 1 else t for t in (q, k, v))
         return SinkAttentionFunction.apply(triton_attention, q, k, v, _contig(k_sink), _contig(v_sink), q_offset,
                                            _int32(lengths), _int32(key_start), scale)
-    if path == "sdpa" and sdpa.applies(b, n, s, key_start, q_offset, lengths):
-        return sdpa.attention(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale)
+    if path == "sdpa" and (band := sdpa.plan(b, n, s, key_start, q_offset, lengths)) is not None:
+        return sdpa.attention(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale, band)
     return SinkAttentionFunction.apply(chunked, q, k, v, k_sink, v_sink, q_offset, lengths.long(),
                                        None if key_start is None else key_start.long(), scale)
 

@@ -45,34 +45,34 @@ def _banded(s: int, band: int) -> bool:
     return 2 * (_block(band) + band) <= s
 
 
-def applies(b: int, n: int, s: int, key_start: torch.Tensor | None, q_offset: int = 0,
-            lengths: torch.Tensor | None = None) -> bool:
-    """Whether this path takes the case: the kernel's causal mask fits, or the explicit mask (full or in bands)
-    is small enough."""
+def plan(b: int, n: int, s: int, key_start: torch.Tensor | None, q_offset: int = 0,
+         lengths: torch.Tensor | None = None) -> int | None:
+    """How this path takes the case, decided once per call: ``None`` when it does not (its mask would pass
+    ``MASK_LIMIT``), else the band for ``attention``: the widest window's width when the queries go in bands,
+    0 for one attention (the kernel's causal mask or a full explicit mask)."""
     if _causal(n, s, key_start):
-        return True
+        return 0
     if key_start is not None and lengths is not None:
         band = _band(q_offset, lengths, key_start)
         if _banded(s, band):
             blk = _block(band)
-            return b * -(-n // blk) * blk * (blk + band) <= MASK_LIMIT
-    return b * n * (s + 1) <= MASK_LIMIT
+            return band if b * -(-n // blk) * blk * (blk + band) <= MASK_LIMIT else None
+    return 0 if b * n * (s + 1) <= MASK_LIMIT else None
 
 
 def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, k_sink: torch.Tensor | None,
               v_sink: torch.Tensor | None, q_offset: int, lengths: torch.Tensor, key_start: torch.Tensor | None,
-              scale: float) -> torch.Tensor:
-    """Sink-KV attention as defined in ``reference.py``, for the cases ``applies`` accepts; differentiable."""
+              scale: float, band: int = 0) -> torch.Tensor:
+    """Sink-KV attention as defined in ``reference.py``, for the cases ``plan`` accepts, laid out as it
+    decided (``band``); differentiable."""
     b, h, n, d = q.shape
     s = k.shape[2]
     dtype = q.dtype
     q, k, v = (t.to(torch.promote_types(dtype, torch.float32)) for t in (q, k, v))
     pos_q = torch.arange(q_offset, q_offset + n, device=q.device)
     causal = _causal(n, s, key_start)
-    if key_start is not None:
-        band = _band(q_offset, lengths, key_start)
-        if _banded(s, band):
-            return _in_bands(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale, band).to(dtype)
+    if band:
+        return _in_bands(q, k, v, k_sink, v_sink, q_offset, lengths, key_start, scale, band).to(dtype)
     mask = None if causal else visible(pos_q, torch.arange(s, device=q.device), lengths, key_start)
     if k_sink is not None:
         k, v, mask = _prepend_sink(k, v, mask, k_sink, v_sink)
