@@ -34,6 +34,14 @@ def variant(text: str) -> tuple[str, list[str]]:
     return name, [o for o in overrides.split(",") if o]
 
 
+def source_tree(text: str) -> tuple[str, Path]:
+    """``NAME=DIR``, the directory taken whole (commas and ``=`` included)."""
+    name, sep, directory = text.partition("=")
+    if not sep or not name.isidentifier() or not directory:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME=DIR")
+    return name, Path(directory).resolve()
+
+
 def main(argv: list[str]) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("variants", type=variant, nargs="*", default=[("mb8", ["trainer.minibatches=8"]), ("default", [])],
@@ -41,13 +49,13 @@ def main(argv: list[str]) -> dict:
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--seconds", type=float, default=45.0, help="measured seconds per variant and round")
     p.add_argument("--warmup", type=float, default=15.0, help="seconds after the first update left out")
-    p.add_argument("--code", type=variant, action="append", default=[],
+    p.add_argument("--code", type=source_tree, action="append", default=[],
                    help="NAME=DIR: variant NAME runs the source tree at DIR (e.g. a git worktree of an older commit)")
     a = p.parse_args(argv)
     names = [n for n, _ in a.variants]
     if len(set(names)) != len(names) or len(names) < 2:
         raise SystemExit(f"give two or more variants with different names: {names}")
-    code = {n: Path(d[0]).resolve() for n, d in a.code}
+    code = dict(a.code)
     for n, d in code.items():
         if n not in names or not (d / "embodied" / "__init__.py").is_file():
             raise SystemExit(f"--code {n}={d}: expected a variant name and a source tree with embodied/ in it")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from benchmarks.train_ab import main, variant  # noqa: E402
+from benchmarks.train_ab import main, source_tree, variant  # noqa: E402
 
 
 def test_variants_split_their_overrides():
@@ -33,6 +33,14 @@ def test_code_must_name_a_variant_and_a_source_tree(tmp_path):
         main(["a=", "b=", "--code", f"c={Path(__file__).resolve().parents[2]}"])
     with pytest.raises(SystemExit, match="expected a variant name and a source tree"):
         main(["a=", "b=", "--code", f"b={tmp_path}"])
+    with pytest.raises(SystemExit):  # argparse's usage error: no directory
+        main(["a=", "b=", "--code", "b="])
+
+
+def test_a_source_tree_is_taken_whole(tmp_path):
+    """A directory name with commas and ``=`` in it is not cut as the variants' overrides are."""
+    tree = tmp_path / "before,rev=3d21"
+    assert source_tree(f"b={tree}") == ("b", tree.resolve())
 
 
 @pytest.mark.slow
