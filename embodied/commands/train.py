@@ -67,7 +67,7 @@ def validate(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
 
     check(cfg, "trainer.grad_context", lambda g: _parses(grad_context_steps, g), "full, none or a positive integer")
     choice(cfg, "trainer.encoder_grad", ENCODER_GRAD)
-    coef = cfg.trainer.get("imitation_coef", 0)
+    coef = cfg.trainer.imitation_coef
     check(cfg, "trainer.imitation_floor", lambda f: isinstance(f, (int, float)) and 0 <= f <= max(coef, 0),
           f"a number in [0, trainer.imitation_coef={coef}] (the weight decays from imitation_coef to it)")
     agent = None  # the teacher's scripted agent (None: no teacher, or the oracle)
@@ -82,12 +82,12 @@ def validate(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
             check(cfg, "trainer.imitation_focus", lambda _: _parses(forgetful_twin, agent), "1 with a teacher "
                   "that has no forgetful twin (house: trainer.imitation_teacher=explorer_memory has one)")
     check(cfg, "trainer.recall_coef", lambda r: isinstance(r, (int, float)) and r >= 0, "a number >= 0")
-    if cfg.trainer.get("recall_coef", 0) > 0:
+    if cfg.trainer.recall_coef > 0:
         check(cfg, "trainer.recall_coef", lambda _: hasattr(agent, "recall"), "0 without a teacher that has a "
               "memory to recall the goal from (trainer.imitation_coef > 0 and, on the house, "
               "trainer.imitation_teacher=explorer_memory)")
     check(cfg, "trainer.memory_dropout", lambda p: isinstance(p, (int, float)) and 0 <= p < 1, "a number in [0, 1)")
-    if cfg.trainer.get("memory_dropout", 0) > 0:
+    if cfg.trainer.memory_dropout > 0:
         check(cfg, "trainer.memory_dropout", lambda _: cfg.policy.get("inter_episode", True), "0 with "
               "policy.inter_episode=false (the policy has no memory of earlier episodes to cut)")
     if cfg.get("record", "none") != "none":

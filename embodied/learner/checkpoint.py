@@ -147,9 +147,10 @@ def read(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str
 
 
 # Trainer keys added since the first checkpoints, with the values that run as those runs did: an imitation weight
-# that decays to zero, no recall loss, no memory dropout, the encoder's gradient from every frame, updates in line.
-TRAINER_BEFORE = {"imitation_floor": 0.0, "recall_coef": 0.0, "memory_dropout": 0.0, "encoder_grad": "full",
-                  "overlap_updates": False}
+# that decays to zero, no recall loss, no memory dropout, the gradient over the whole context and from every frame,
+# one learner thread for acting and updates alike, updates in line.
+TRAINER_BEFORE = {"imitation_floor": 0.0, "recall_coef": 0.0, "memory_dropout": 0.0, "grad_context": "full",
+                  "encoder_grad": "full", "torch_threads": 1, "update_threads": 0, "overlap_updates": False}
 
 
 def config_of(data: Mapping[str, Any]) -> DictConfig:

@@ -96,7 +96,7 @@ class Trainer:
             self.device = distributed.init(rank, self.device)
         self.seed = int(cfg.seed) if self.main else _seed(cfg.seed, 99, rank.rank)  # each rank its own envs
         local_ranks = int(os.environ.get("LOCAL_WORLD_SIZE", "1")) if rank else 1
-        torch.set_num_threads(learner_threads(tc.get("torch_threads", 1), cfg.cluster, local_ranks))
+        torch.set_num_threads(learner_threads(tc.torch_threads, cfg.cluster, local_ranks))
         workers = int(cfg.cluster.num_workers)
         halves = 2 if double_buffer(cfg.cluster, overlap_planned(cfg)) else 1
         self.envs_per_slot = int(tc.num_envs) // (halves * workers)
@@ -105,9 +105,9 @@ class Trainer:
         seeds = [[_seed(self.seed, w, h) for h in range(halves)] for w in range(workers)]
         self.counters = {"env_steps": 0, "updates": 0, "rollouts": 0, "episodes": 0, "worker_restarts": 0,
                          "steps_discarded": 0}
-        self.imitation = (float(tc.imitation_coef), int(tc.imitation_steps), float(tc.get("imitation_floor", 0.0)))
+        self.imitation = (float(tc.imitation_coef), int(tc.imitation_steps), float(tc.imitation_floor))
         teacher = None if self.imitation[0] <= 0 else Teacher(
-            str(tc.imitation_teacher), float(tc.imitation_focus), recall=float(tc.get("recall_coef", 0.0)) > 0)
+            str(tc.imitation_teacher), float(tc.imitation_focus), recall=float(tc.recall_coef) > 0)
         record = None
         if cfg.get("record", "none") != "none":
             record = {"directory": str(self.run_dir.resolve() / "episodes"), "which": str(cfg.record),
@@ -123,18 +123,18 @@ class Trainer:
         self.policy = build_policy(cfg.policy, self.obs_space, self.act_space).to(self.device)
         if resume is None and cfg.get("init_from"):  # a new run from another run's weights (a curriculum stage)
             self._initialise(str(cfg.init_from))
-        self.overlap = overlap_updates(tc.get("overlap_updates", False), self.policy.trained_encoder)
+        self.overlap = overlap_updates(tc.overlap_updates, self.policy.trained_encoder)
         if self.overlap and rank is not None:
             log.warning("trainer.overlap_updates: under torchrun the updates run in line with collection (an update's "
                         "all-reduce in a background thread would race the loop's own collectives)")
             self.overlap = False
         if self.overlap:  # a core for the update
-            torch.set_num_threads(learner_threads(tc.get("torch_threads", 1), cfg.cluster, local_ranks, beside=True))
+            torch.set_num_threads(learner_threads(tc.torch_threads, cfg.cluster, local_ranks, beside=True))
         frozen = self.policy.encoder if self.policy.frozen_encoder else None
         if frozen is not None:  # the workers send the frozen encoder's features instead of frames
             self.pool.use_encoder(frozen.replica())
         stored = stored_space(self.obs_space, frozen)
-        self.memory_dropout = float(tc.get("memory_dropout", 0.0))
+        self.memory_dropout = float(tc.memory_dropout)
         if self.memory_dropout > 0:  # which trials had their memory cut: the learner must see them as they were acted
             stored[MEMORY_CUT_KEY] = gymnasium.spaces.Box(0, 1, (), bool)
         self._cut: np.ndarray | None = None  # per env: this rollout's trial has its memory cut (memory_dropout)
@@ -143,15 +143,15 @@ class Trainer:
         # the trainer keys of the same name; the imitation weight is set per update (annealed), see _update
         same = {f.name: tc[f.name] for f in dataclasses.fields(PPOHyper)
                 if f.name in tc and f.name not in ("grad_context", "imitation_coef", "update_threads")}
-        update_threads = tc.get("update_threads", 0)
-        if update_threads == "auto" and tc.get("torch_threads", 1) != "auto":
+        update_threads = tc.update_threads
+        if update_threads == "auto" and tc.torch_threads != "auto":
             update_threads = 0  # a run told how many threads to take (sharing the machine) keeps to them
         update_threads = learner_threads(update_threads, cfg.cluster, local_ranks, updates=True)
         # Beside acting an update computes on acting's threads (torch's thread count is one for the process), and
         # on update_threads only while the loop waits for it (_finish_update).
         self._wait_threads = update_threads if self.overlap else 0
         hp = PPOHyper(**same, total_updates=rollouts * updates_per_rollout,
-                      grad_context=grad_context_steps(tc.get("grad_context", "full")),
+                      grad_context=grad_context_steps(tc.grad_context),
                       update_threads=0 if self.overlap else update_threads)
         # Recurrent states hold T steps plus the bootstrap step at T (a KV cache grows in place).
         self.learner = PPOLearner(self.policy, hp, self.T + 1, self.device,
