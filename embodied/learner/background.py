@@ -80,4 +80,4 @@ def overlap_planned(cfg: Mapping[str, Any]) -> bool:
     double buffer depends on it): a policy config whose visual encoder is not frozen counts as training it."""
     encoder = cfg["policy"].get("encoder")
     trained = encoder is not None and not encoder.get("frozen", False)
-    return overlap_updates(cfg["trainer"].get("overlap_updates", False), trained)
+    return overlap_updates(cfg["trainer"]["overlap_updates"], trained)
