@@ -27,18 +27,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.peer_throughput import measure_ours  # noqa: E402
 
 
+def _named(text: str, expected: str, empty: bool) -> tuple[str, str]:
+    """``NAME=VALUE`` split at its first ``=``; NAME an identifier, VALUE non-empty unless ``empty``."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.isidentifier() or not (value or empty):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected {expected}")
+    return name, value
+
+
 def variant(text: str) -> tuple[str, list[str]]:
-    name, sep, overrides = text.partition("=")
-    if not sep or not name.isidentifier():
-        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME=OVERRIDES (comma-separated key=value, may be empty)")
+    name, overrides = _named(text, "NAME=OVERRIDES (comma-separated key=value, may be empty)", empty=True)
     return name, [o for o in overrides.split(",") if o]
 
 
 def source_tree(text: str) -> tuple[str, Path]:
     """``NAME=DIR``, the directory taken whole (commas and ``=`` included)."""
-    name, sep, directory = text.partition("=")
-    if not sep or not name.isidentifier() or not directory:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME=DIR")
+    name, directory = _named(text, "NAME=DIR", empty=False)
     return name, Path(directory).resolve()
 
 
